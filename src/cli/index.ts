@@ -1,0 +1,141 @@
+import { parseArgs } from 'node:util';
+import { createToken } from '../auth/authenticate.js';
+import { SCOPES, isScope } from '../auth/scopes.js';
+import { loadConfig, type Config } from '../config/load.js';
+import { AppError } from '../core/errors.js';
+import { makeDeps, migrateAll, openDatabase, startScimcast } from '../main.js';
+import { makeDb } from '../storage/db.js';
+import { runningEmbedded } from '../storage/embedded.js';
+
+const USAGE = `scimcast — SCIM 2.0 with asynchronous requests and Security Event Tokens
+
+Usage:
+  scimcast start                      API + worker (embedded PostgreSQL unless DATABASE_URL is set)
+  scimcast serve [--no-worker]        API (and worker unless --no-worker)
+  scimcast worker                     worker only (needs a shared DATABASE_URL to be useful)
+  scimcast migrate                    apply database migrations and exit
+  scimcast token create --scopes a,b [--name NAME]   print a new bearer token
+  scimcast token list | token revoke ID
+
+Options: --host H  --port P  --data-dir DIR  (override HOST, PORT, SCIMCAST_DATA_DIR)
+Scopes: ${SCOPES.join(', ')}`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'no-worker': { type: 'boolean', default: false },
+    scopes: { type: 'string' },
+    name: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+function config(): Config {
+  const overrides: Record<string, string> = {};
+  if (values.host) overrides.HOST = values.host;
+  if (values.port) overrides.PORT = values.port;
+  if (values['data-dir']) overrides.SCIMCAST_DATA_DIR = values['data-dir'];
+  return loadConfig(undefined, overrides);
+}
+
+const log = (msg: string): void => void process.stderr.write(`${JSON.stringify({ level: 'info', msg })}\n`);
+
+async function serve(api: boolean, worker: boolean): Promise<void> {
+  const cfg = config();
+  const running = await startScimcast(cfg, { api, worker, log });
+  if (running.address) log(`scimcast listening on ${running.address}; SCIM base ${cfg.baseUrl}/scim/v2`);
+  if (running.initialToken) {
+    process.stdout.write(`\nInitial admin token (shown once; keep it):\n\n  ${running.initialToken}\n\n`);
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: draining requests, stopping worker and database`);
+    const force = setTimeout(() => process.exit(1), cfg.shutdownTimeoutMs + 5_000);
+    force.unref();
+    running.stop().then(
+      () => process.exit(0),
+      (e) => {
+        process.stderr.write(`shutdown failed: ${String(e)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** Admin commands reach the running server's database (embedded or DATABASE_URL) or start the embedded one. */
+async function withDeps<T>(fn: (d: ReturnType<typeof makeDeps>) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const live = cfg.databaseUrl ? undefined : runningEmbedded(cfg.dataDir);
+  if (live) {
+    const database = makeDb(live.url, { max: 2 });
+    try {
+      return await fn(makeDeps(cfg, database));
+    } finally {
+      await database.close();
+    }
+  }
+  const dbh = await openDatabase(cfg);
+  try {
+    await migrateAll(dbh.database);
+    return await fn(makeDeps(cfg, dbh.database));
+  } finally {
+    await dbh.close();
+  }
+}
+
+async function token(sub: string | undefined): Promise<void> {
+  if (sub === 'create') {
+    const scopes = (values.scopes ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = scopes.filter((s) => !isScope(s));
+    if (scopes.length === 0 || bad.length > 0) throw new AppError('ERR_CONFIG_INVALID', `--scopes must list some of: ${SCOPES.join(', ')}${bad.length ? ` (unknown: ${bad.join(', ')})` : ''}`);
+    const t = await withDeps((d) => createToken(d.storage, d.clock, { name: values.name ?? 'cli', scopes }));
+    process.stdout.write(`${t.token}\n`);
+    return;
+  }
+  if (sub === 'list') {
+    const rows = await withDeps((d) => d.storage.tokens.list());
+    for (const r of rows) process.stdout.write(`${r.id}\t${r.name}\t${r.scopes.join(',')}\t${r.revokedAt ? 'revoked' : 'active'}\n`);
+    return;
+  }
+  if (sub === 'revoke' && positionals[2]) {
+    const ok = await withDeps((d) => d.storage.tokens.revoke(positionals[2]!, d.clock.now()));
+    process.stdout.write(ok ? 'revoked\n' : 'no such token\n');
+    if (!ok) process.exitCode = 1;
+    return;
+  }
+  throw new AppError('ERR_CONFIG_INVALID', USAGE);
+}
+
+async function main(): Promise<void> {
+  const [cmd = 'start', sub] = positionals;
+  if (values.help) return void process.stdout.write(`${USAGE}\n`);
+  switch (cmd) {
+    case 'start':
+      return serve(true, true);
+    case 'serve':
+      return serve(true, !values['no-worker']);
+    case 'worker':
+      return serve(false, true);
+    case 'migrate':
+      await withDeps(async () => log('migrations applied'));
+      return;
+    case 'token':
+      return token(sub);
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      process.exitCode = 2;
+  }
+}
+
+main().catch((e: unknown) => {
+  const msg = e instanceof AppError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
+  process.stderr.write(`scimcast: ${msg}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,82 @@
+
+import { AppError } from '../core/errors.js';
+import { envSchema } from './schema.js';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly baseUrl: string;
+  readonly databaseUrl: string | undefined;
+  readonly logLevel: string;
+  readonly dataDir: string;
+  readonly bootstrapToken: string | undefined;
+  readonly bulk: { readonly maxOperations: number; readonly maxPayloadSize: number };
+  readonly limits: { readonly maxBodySize: number; readonly jsonMaxDepth: number; readonly filterMaxResults: number };
+  readonly jwt:
+    | { readonly issuer: string; readonly audience: string; readonly jwksUrl: string; readonly scopeClaim: string }
+    | undefined;
+  readonly worker: { readonly concurrency: number };
+  readonly shutdownTimeoutMs: number;
+  readonly compat: { readonly strict: boolean };
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Parse the environment once, name the bad key on failure, and freeze the result (architecture B5). */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Record<string, string>> = {}): Config {
+  const parsed = envSchema.safeParse({ ...pick(env), ...overrides });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new AppError('ERR_CONFIG_INVALID', `Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const jwtKeys = [e.SCIMCAST_JWT_ISSUER, e.SCIMCAST_JWT_AUDIENCE, e.SCIMCAST_JWT_JWKS_URL];
+  if (jwtKeys.some((k) => k) && !jwtKeys.every((k) => k)) {
+    throw new AppError(
+      'ERR_CONFIG_INVALID',
+      'Invalid configuration:\n  SCIMCAST_JWT_ISSUER, SCIMCAST_JWT_AUDIENCE and SCIMCAST_JWT_JWKS_URL must be set together',
+    );
+  }
+  const hostForUrl = e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST;
+  const config: Config = {
+    host: e.HOST,
+    port: e.PORT,
+    baseUrl: (e.BASE_URL ?? `http://${hostForUrl}:${e.PORT}`).replace(/\/+$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.SCIMCAST_DATA_DIR,
+    bootstrapToken: e.SCIMCAST_BOOTSTRAP_TOKEN,
+    bulk: { maxOperations: e.SCIMCAST_BULK_MAX_OPERATIONS, maxPayloadSize: e.SCIMCAST_BULK_MAX_PAYLOAD_SIZE },
+    limits: {
+      maxBodySize: e.SCIMCAST_MAX_BODY_SIZE,
+      jsonMaxDepth: e.SCIMCAST_JSON_MAX_DEPTH,
+      filterMaxResults: e.SCIMCAST_FILTER_MAX_RESULTS,
+    },
+    jwt: e.SCIMCAST_JWT_ISSUER
+      ? {
+          issuer: e.SCIMCAST_JWT_ISSUER,
+          audience: e.SCIMCAST_JWT_AUDIENCE!,
+          jwksUrl: e.SCIMCAST_JWT_JWKS_URL!,
+          scopeClaim: e.SCIMCAST_JWT_SCOPE_CLAIM,
+        }
+      : undefined,
+    worker: { concurrency: e.SCIMCAST_WORKER_CONCURRENCY },
+    shutdownTimeoutMs: e.SCIMCAST_SHUTDOWN_TIMEOUT_MS,
+    compat: { strict: e.SCIMCAST_STRICT },
+  };
+  return deepFreeze(config);
+}
+
+/** Only the keys we know: unrelated environment never reaches the schema. */
+function pick(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const key of Object.keys(envSchema.shape)) if (env[key] !== undefined) out[key] = env[key];
+  return out;
+}
+

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/**
+ * Every setting scimcast reads, with its default and the reason (architecture B5).
+ * Names follow shared/conventions.md: SCIMCAST_* except HOST, PORT, BASE_URL, DATABASE_URL, LOG_LEVEL.
+ */
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+export const envSchema = z.object({
+  /** Loopback by default: nothing listens publicly unless asked. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(8080, 0).refine((p) => p <= 65535, 'must be a port number (0-65535)'),
+  /** Scheme + host + port, no path; used in meta.location, Location and as the SET/SSF issuer. */
+  BASE_URL: optionalString.pipe(z.url().optional()),
+  /** Unset: an embedded PostgreSQL is started under SCIMCAST_DATA_DIR. */
+  DATABASE_URL: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SCIMCAST_DATA_DIR: z.string().min(1).default('./.scimcast'),
+  /** Accepted on every start as a token with all scopes (conventions: scripts and containers). */
+  SCIMCAST_BOOTSTRAP_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** RFC 7644 §3.7.4: maxOperations / maxPayloadSize, advertised in ServiceProviderConfig. */
+  SCIMCAST_BULK_MAX_OPERATIONS: int(10_000, 1),
+  SCIMCAST_BULK_MAX_PAYLOAD_SIZE: int(16 * 1024 * 1024, 1024),
+  /** Body limit for every non-bulk request. */
+  SCIMCAST_MAX_BODY_SIZE: int(1024 * 1024, 1024),
+  /** JSON nesting bound (hostile input); deeper bodies get 400 invalidSyntax. */
+  SCIMCAST_JSON_MAX_DEPTH: int(64, 4),
+  /** RFC 7644 §3.4.2.4 / SPC filter.maxResults. */
+  SCIMCAST_FILTER_MAX_RESULTS: int(200, 1),
+  /** JWT access tokens (optional): verified against this issuer, audience and JWKS. */
+  SCIMCAST_JWT_ISSUER: optionalString,
+  SCIMCAST_JWT_AUDIENCE: optionalString,
+  SCIMCAST_JWT_JWKS_URL: optionalString.pipe(z.url().optional()),
+  /** Claim holding space-separated scopes (RFC 8693 `scope`). */
+  SCIMCAST_JWT_SCOPE_CLAIM: z.string().min(1).default('scope'),
+  SCIMCAST_WORKER_CONCURRENCY: int(4, 1),
+  /** Graceful shutdown bound: in-flight requests get this long to finish. */
+  SCIMCAST_SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
+  /** Entra ID / Okta coercions (issue 3); strict mode turns all of them off. */
+  SCIMCAST_STRICT: bool(false),
+});
+
+export type Env = z.infer<typeof envSchema>;

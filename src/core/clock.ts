@@ -1,0 +1,5 @@
+/** Time and identifiers come in as dependencies so pure code stays testable (architecture B2). */
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,83 @@
+/**
+ * Errors with stable codes. ScimError is what a SCIM client sees (RFC 7644 §3.12);
+ * AppError is an internal failure with a jose-style code. Only http/plugins/error-handler.ts
+ * maps them to the wire; in the worker a ScimError is an operation's outcome, not a failure.
+ */
+
+/** RFC 7644 §3.12 Table 9 scimType values (plus RFC 7644 §3.7.3 bulk `tooMany`). */
+export type ScimType =
+  | 'invalidFilter'
+  | 'tooMany'
+  | 'uniqueness'
+  | 'mutability'
+  | 'invalidSyntax'
+  | 'invalidPath'
+  | 'noTarget'
+  | 'invalidValue'
+  | 'invalidVers'
+  | 'sensitive';
+
+export class ScimError extends Error {
+  readonly status: number;
+  readonly scimType: ScimType | undefined;
+  readonly detail: string;
+  /** Extra response headers the wire mapping must send (e.g. WWW-Authenticate, Retry-After). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    status: number,
+    scimType: ScimType | undefined,
+    detail: string,
+    opts: { cause?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(detail, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'ScimError';
+    this.status = status;
+    this.scimType = scimType;
+    this.detail = detail;
+    this.headers = Object.freeze({ ...(opts.headers ?? {}) });
+  }
+}
+
+export const SCIM_ERROR_URN = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+/** The RFC 7644 §3.12 error body: `status` is a string (ERR-1). */
+export interface ScimErrorBody {
+  schemas: [typeof SCIM_ERROR_URN];
+  status: string;
+  scimType?: ScimType;
+  detail: string;
+}
+
+export function toScimErrorBody(e: ScimError): ScimErrorBody {
+  const body: ScimErrorBody = { schemas: [SCIM_ERROR_URN], status: String(e.status), detail: e.detail };
+  if (e.scimType) body.scimType = e.scimType;
+  return body;
+}
+
+// Shorthands for the errors RFC 7644 Table 8/9 names; one place so details stay consistent.
+export const badRequest = (scimType: ScimType, detail: string, cause?: unknown) =>
+  new ScimError(400, scimType, detail, { cause });
+export const notFound = (detail: string) => new ScimError(404, undefined, detail);
+export const conflict = (scimType: ScimType | undefined, detail: string) => new ScimError(409, scimType, detail);
+export const preconditionFailed = (detail: string) => new ScimError(412, undefined, detail);
+export const payloadTooLarge = (detail: string) => new ScimError(413, undefined, detail);
+
+export type AppErrorCode =
+  | 'ERR_CONFIG_INVALID'
+  | 'ERR_DB_UNAVAILABLE'
+  | 'ERR_EMBEDDED_PG'
+  | 'ERR_TXN_NOT_FOUND'
+  | 'ERR_FEED_UNKNOWN'
+  | 'ERR_DELIVERY_REJECTED'
+  | 'ERR_SIGNING_KEY_MISSING'
+  | 'ERR_INTERNAL';
+
+export class AppError extends Error {
+  readonly code: AppErrorCode;
+  constructor(code: AppErrorCode, message: string, opts: { cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,46 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+export interface Ids {
+  /** Resource ids: RFC 7643 §3.1 leaves the form to the provider; UUIDs are what IdPs expect. */
+  uuid(): string;
+  /** Set-Txn values: RFC 9967 §3 asks for a unique string; 32 hex chars as i2scim emits. */
+  txn(): string;
+  /**
+   * Time-ordered SET `jti` (RFC 8417 §2.2 unique per feed; spec-digest Q-22 suggests sortable ids):
+   * 48-bit millisecond time + 80 random bits, Crockford base32 (ULID layout), monotonic per process.
+   */
+  jti(now: Date): string;
+}
+
+const B32 = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+function encodeTime(ms: number): string {
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = B32[ms % 32]! + out;
+    ms = Math.floor(ms / 32);
+  }
+  return out;
+}
+
+export function makeIds(): Ids {
+  let lastMs = -1;
+  let lastRand: number[] = [];
+  return {
+    uuid: () => randomUUID(),
+    txn: () => randomUUID().replaceAll('-', ''),
+    jti(now: Date) {
+      const ms = now.getTime();
+      if (ms <= lastMs) {
+        // Same (or earlier) millisecond: increment the random part so ids stay strictly increasing.
+        let i = lastRand.length - 1;
+        while (i >= 0 && lastRand[i] === 31) lastRand[i--] = 0;
+        if (i >= 0) lastRand[i]!++;
+      } else {
+        lastMs = ms;
+        lastRand = [...randomBytes(16)].map((b) => b % 32);
+      }
+      return encodeTime(lastMs) + lastRand.map((d) => B32[d]).join('');
+    },
+  };
+}

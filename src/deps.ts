@@ -1,0 +1,18 @@
+import type { Principal } from './auth/scopes.js';
+import type { Config } from './config/load.js';
+import type { Clock } from './core/clock.js';
+import type { Ids } from './core/ids.js';
+import type { ProvisioningCtx } from './provisioning/context.js';
+import type { Storage } from './storage/index.js';
+
+/** Everything the edges need, built once in main.ts (architecture B1). */
+export interface Deps {
+  readonly config: Config;
+  readonly storage: Storage;
+  readonly clock: Clock;
+  readonly ids: Ids;
+  readonly authenticate: (token: string) => Promise<Principal | undefined>;
+  /** True when a worker is running here or has sent a heartbeat recently (for /readyz). */
+  readonly workerAlive: () => Promise<boolean>;
+  readonly provisioning: ProvisioningCtx;
+}

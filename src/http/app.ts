@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Deps } from '../deps.js';
+import type { Capabilities } from '../scim/service-provider-config.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandler } from './plugins/error-handler.js';
+import { registerScimJson } from './plugins/scim-json.js';
+import { discoveryRoutes } from './routes/discovery.js';
+import { healthRoutes } from './routes/health.js';
+import { resourceRoutes } from './routes/resources.js';
+
+export function capabilitiesOf(d: Deps): Capabilities {
+  return {
+    patch: false,
+    bulk: undefined,
+    filter: { maxResults: d.config.limits.filterMaxResults },
+    sort: false,
+    etag: true,
+    jwt: d.config.jwt !== undefined,
+    securityEvents: undefined,
+  };
+}
+
+/** Build the HTTP app from its dependencies; never listens (fastify/demo pattern). */
+export function buildApp(d: Deps, opts: { logger?: boolean } = {}): FastifyInstance {
+  const app = Fastify({
+    logger:
+      opts.logger === false
+        ? false
+        : { level: d.config.logLevel, redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' } },
+    bodyLimit: d.config.limits.maxBodySize,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  registerScimJson(app, { maxDepth: d.config.limits.jsonMaxDepth });
+  registerErrorHandler(app, { maxBodySize: d.config.limits.maxBodySize, bulkMaxPayloadSize: d.config.bulk.maxPayloadSize });
+  registerAuth(app, d.authenticate);
+  healthRoutes(app, { ping: () => d.storage.ping(), workerAlive: d.workerAlive });
+  app.register(
+    async (scim) => {
+      discoveryRoutes(scim, { baseUrl: d.config.baseUrl, capabilities: () => capabilitiesOf(d) });
+      resourceRoutes(scim, { ctx: () => d.provisioning, maxResults: d.config.limits.filterMaxResults });
+    },
+    { prefix: '/scim/v2' },
+  );
+  return app;
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ScimError } from '../../core/errors.js';
+import type { Principal, Scope } from '../../auth/scopes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+  interface FastifyContextConfig {
+    /** The scope a route needs; `public` routes need no token. */
+    scope?: Scope | 'public';
+  }
+}
+
+const REALM = 'Bearer realm="scimcast"';
+
+/** RFC 6750 §3: 401 with WWW-Authenticate for a missing or bad token; 403 insufficient_scope. */
+export function registerAuth(app: FastifyInstance, authenticate: (token: string) => Promise<Principal | undefined>): void {
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const scope = req.routeOptions.config?.scope;
+    if (scope === undefined || scope === 'public') return;
+    const header = req.headers.authorization;
+    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!m) throw new ScimError(401, undefined, 'Authentication required: send Authorization: Bearer <token>', { headers: { 'www-authenticate': REALM } });
+    const principal = await authenticate(m[1]!);
+    if (!principal) {
+      throw new ScimError(401, undefined, 'The bearer token is invalid, expired or revoked', {
+        headers: { 'www-authenticate': `${REALM}, error="invalid_token"` },
+      });
+    }
+    if (!principal.scopes.has(scope)) {
+      throw new ScimError(403, undefined, `This token lacks the scope "${scope}"`, {
+        headers: { 'www-authenticate': `${REALM}, error="insufficient_scope", scope="${scope}"` },
+      });
+    }
+    req.principal = principal;
+  });
+}

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import { ScimError, notFound } from '../../core/errors.js';
+import { resourceTypeDocuments, schemaDocuments } from '../../scim/schemas/index.js';
+import { serviceProviderConfig, type Capabilities } from '../../scim/service-provider-config.js';
+import { LIST_RESPONSE_URN } from '../../provisioning/list.js';
+import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
+
+const listOf = (items: unknown[]) => ({ schemas: [LIST_RESPONSE_URN], totalResults: items.length, startIndex: 1, itemsPerPage: items.length, Resources: items });
+
+/**
+ * Discovery (RFC 7644 §4). Public, as RFC 7643 §5 suggests for authenticationSchemes (SPC-6);
+ * query parameters are ignored and a filter is refused with 403 (SPC-5).
+ */
+export function discoveryRoutes(app: FastifyInstance, opts: { baseUrl: string; capabilities: () => Capabilities }) {
+  const pub = { config: { scope: 'public' as const } };
+  const refuseFilter = (q: unknown) => {
+    if (q && typeof q === 'object' && 'filter' in q) throw new ScimError(403, undefined, 'Filtering is not supported on discovery endpoints');
+  };
+  app.get('/ServiceProviderConfig', pub, async (req, reply) => {
+    refuseFilter(req.query);
+    return reply.type(SCIM_CONTENT_TYPE).send(serviceProviderConfig(opts.baseUrl, opts.capabilities()));
+  });
+  app.get('/ResourceTypes', pub, async (req, reply) => {
+    refuseFilter(req.query);
+    return reply.type(SCIM_CONTENT_TYPE).send(listOf(resourceTypeDocuments(opts.baseUrl)));
+  });
+  app.get<{ Params: { name: string } }>('/ResourceTypes/:name', pub, async (req, reply) => {
+    const doc = resourceTypeDocuments(opts.baseUrl).find((d) => String(d.id).toLowerCase() === req.params.name.toLowerCase());
+    if (!doc) throw notFound(`ResourceType ${req.params.name} not found`);
+    return reply.type(SCIM_CONTENT_TYPE).send(doc);
+  });
+  app.get('/Schemas', pub, async (req, reply) => {
+    refuseFilter(req.query);
+    return reply.type(SCIM_CONTENT_TYPE).send(listOf(schemaDocuments(opts.baseUrl)));
+  });
+  app.get<{ Params: { id: string } }>('/Schemas/:id', pub, async (req, reply) => {
+    const doc = schemaDocuments(opts.baseUrl).find((d) => String(d.id).toLowerCase() === req.params.id.toLowerCase());
+    if (!doc) throw notFound(`Schema ${req.params.id} not found`);
+    return reply.type(SCIM_CONTENT_TYPE).send(doc);
+  });
+}

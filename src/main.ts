@@ -1,0 +1,106 @@
+import type { FastifyInstance } from 'fastify';
+import { makeAuthenticator, ensureBootstrapToken } from './auth/authenticate.js';
+import { makeJwtVerifier } from './auth/jwt.js';
+import type { Config } from './config/load.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { makeIds } from './core/ids.js';
+import type { Deps } from './deps.js';
+import { buildApp } from './http/app.js';
+import { makeDb, type Database } from './storage/db.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './storage/embedded.js';
+import { makeStorage } from './storage/index.js';
+import { migrateDatabase } from './storage/migrate.js';
+import { HEARTBEAT_FRESH_MS, migrateWorkerSchema, startWorker, type WorkerHandle } from './worker/run.js';
+
+export interface DatabaseHandle {
+  readonly url: string;
+  readonly database: Database;
+  readonly embedded: EmbeddedPostgres | undefined;
+  close(): Promise<void>;
+}
+
+/** DATABASE_URL when set; otherwise the embedded PostgreSQL under the data directory. */
+export async function openDatabase(config: Config, opts: { log?: (msg: string) => void } = {}): Promise<DatabaseHandle> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    opts.log?.(`starting embedded PostgreSQL in ${config.dataDir}`);
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
+    url = embedded.url('scimcast');
+  }
+  const database = makeDb(url);
+  return {
+    url,
+    database,
+    embedded,
+    async close() {
+      await database.close();
+      await embedded?.stop();
+    },
+  };
+}
+
+export async function migrateAll(database: Database): Promise<void> {
+  await migrateDatabase(database.pool, () => migrateWorkerSchema(database.pool));
+}
+
+/** The object graph (architecture B1: loadConfig → makeDb → makeDeps). */
+export function makeDeps(config: Config, database: Database, opts: { clock?: Clock; localWorker?: () => boolean } = {}): Deps {
+  const clock = opts.clock ?? systemClock;
+  const ids = makeIds();
+  const storage = makeStorage(database.db);
+  const jwt = config.jwt ? makeJwtVerifier(config.jwt) : undefined;
+  return {
+    config,
+    storage,
+    clock,
+    ids,
+    authenticate: makeAuthenticator(storage, jwt),
+    async workerAlive() {
+      if (opts.localWorker?.()) return true;
+      const last = await storage.heartbeats.latest();
+      return last !== undefined && clock.now().getTime() - last.getTime() < HEARTBEAT_FRESH_MS;
+    },
+    provisioning: { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat },
+  };
+}
+
+export interface Running {
+  readonly app: FastifyInstance | undefined;
+  readonly address: string | undefined;
+  readonly deps: Deps;
+  readonly initialToken: string | undefined;
+  stop(): Promise<void>;
+}
+
+/** Start API and/or worker on one database; `stop()` drains requests, stops the worker, then the database. */
+export async function startScimcast(config: Config, opts: { api: boolean; worker: boolean; log?: (msg: string) => void; logger?: boolean }): Promise<Running> {
+  const dbh = await openDatabase(config, opts);
+  try {
+    await migrateAll(dbh.database);
+    let worker: WorkerHandle | undefined;
+    const deps = makeDeps(config, dbh.database, { localWorker: () => worker !== undefined });
+    const initialToken = opts.api ? await ensureBootstrapToken(deps.storage, deps.clock, config.bootstrapToken) : undefined;
+    if (opts.worker) worker = await startWorker(deps, dbh.database.pool);
+    let app: FastifyInstance | undefined;
+    let address: string | undefined;
+    if (opts.api) {
+      app = buildApp(deps, { logger: opts.logger ?? true });
+      address = await app.listen({ host: config.host, port: config.port });
+    }
+    return {
+      app,
+      address,
+      deps,
+      initialToken,
+      async stop() {
+        await app?.close();
+        await worker?.stop();
+        await dbh.close();
+      },
+    };
+  } catch (e) {
+    await dbh.close().catch(() => {});
+    throw e;
+  }
+}

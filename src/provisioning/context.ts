@@ -1,0 +1,30 @@
+import type { Clock } from '../core/clock.js';
+import type { Ids } from '../core/ids.js';
+import type { Storage } from '../storage/index.js';
+import type { Change } from './outcome.js';
+
+/** What a provisioning use case needs; the same on the sync route and in the worker. */
+export interface ProvisioningCtx {
+  readonly storage: Storage;
+  readonly clock: Clock;
+  readonly ids: Ids;
+  /** BASE_URL; SCIM resources live under `${baseUrl}/scim/v2`. */
+  readonly baseUrl: string;
+  readonly compat: { readonly strict: boolean };
+  /** Called inside each operation's transaction for every change: the outbox hook (issue 5 §6). */
+  readonly onChange?: ((s: Storage, change: Change) => Promise<void>) | undefined;
+}
+
+export type ResourceTypeName = 'User' | 'Group';
+
+export const ENDPOINTS: Record<ResourceTypeName, string> = { User: '/Users', Group: '/Groups' };
+
+export function resourceTypeForEndpoint(endpoint: string): ResourceTypeName | undefined {
+  const e = endpoint.replace(/^\/+/, '').toLowerCase();
+  if (e === 'users') return 'User';
+  if (e === 'groups') return 'Group';
+  return undefined;
+}
+
+export const scimBase = (baseUrl: string) => `${baseUrl}/scim/v2`;
+export const resourceLocation = (baseUrl: string, type: ResourceTypeName, id: string) => `${scimBase(baseUrl)}${ENDPOINTS[type]}/${id}`;

@@ -1,0 +1,24 @@
+import { preconditionFailed } from '../core/errors.js';
+
+/** Weak ETag from the row version counter (RFC 7644 §3.14, ETAG-1). */
+export const etagOf = (version: number) => `W/"${version}"`;
+
+/**
+ * If-Match on PUT/PATCH/DELETE (ETAG-2): `*` matches any existing resource; otherwise one of the
+ * listed tags must equal the current one. Weak comparison, as both sides are weak.
+ */
+export function checkIfMatch(ifMatch: string | undefined, version: number): void {
+  if (ifMatch === undefined) return;
+  const current = etagOf(version);
+  const tags = ifMatch.split(',').map((t) => t.trim());
+  const strip = (t: string) => t.replace(/^W\//, '');
+  if (tags.includes('*') || tags.some((t) => strip(t) === strip(current))) return;
+  throw preconditionFailed(`If-Match ${ifMatch} does not match the current version ${current}`);
+}
+
+/** If-None-Match on GET: true when the client's copy is current (answer 304). */
+export function matchesIfNoneMatch(ifNoneMatch: string | undefined, version: number): boolean {
+  if (ifNoneMatch === undefined) return false;
+  const current = etagOf(version).replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === current);
+}

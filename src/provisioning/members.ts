@@ -1,0 +1,25 @@
+import { badRequest } from '../core/errors.js';
+import type { Storage } from '../storage/index.js';
+
+/** Group `members` input: values must name existing Users or Groups (RFC 7643 §4.2). */
+export function memberIdsOf(members: unknown): string[] {
+  if (members === undefined || members === null) return [];
+  if (!Array.isArray(members)) throw badRequest('invalidValue', 'members must be an array');
+  const ids: string[] = [];
+  for (const [i, m] of members.entries()) {
+    const value = (m as { value?: unknown } | null)?.value;
+    if (typeof value !== 'string' || value === '') throw badRequest('invalidValue', `members[${i}].value must be a non-empty string`);
+    if (!ids.includes(value)) ids.push(value);
+  }
+  return ids;
+}
+
+export async function checkMembersExist(storage: Storage, groupId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const found = await storage.resources.describe(ids);
+  const missing = ids.filter((id) => !found.has(id) && id !== groupId);
+  if (missing.length > 0) {
+    throw badRequest('invalidValue', `members refer to resources that do not exist: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+  }
+  if (ids.includes(groupId)) throw badRequest('invalidValue', 'a group cannot be a member of itself');
+}

@@ -1,0 +1,33 @@
+import type { MemberRef, ResourceRow } from '../storage/index.js';
+import { stripNeverReturned } from '../scim/resource-output.js';
+import { etagOf } from './etag.js';
+import { ENDPOINTS, resourceLocation, scimBase, type ResourceTypeName } from './context.js';
+
+export type ScimResource = Record<string, unknown> & { id: string; meta: Record<string, unknown> };
+
+function memberJson(baseUrl: string, m: MemberRef) {
+  const out: Record<string, unknown> = { value: m.value, $ref: `${scimBase(baseUrl)}${ENDPOINTS[m.type]}/${m.value}`, type: m.type };
+  if (m.display !== null) out.display = m.display;
+  return out;
+}
+
+/**
+ * The SCIM representation of a stored row (RFC 7643 §3.1 meta complete, absolute location,
+ * version = ETag). `related` is the group's members or the user's groups.
+ */
+export function toScimResource(baseUrl: string, row: ResourceRow, related: MemberRef[] | undefined): ScimResource {
+  const type = row.resourceType as ResourceTypeName;
+  const doc = stripNeverReturned(type, row.doc as Record<string, unknown>);
+  const { schemas, ...rest } = doc;
+  const out: Record<string, unknown> = { schemas, id: row.id, ...rest };
+  if (type === 'Group' && related) out.members = related.map((m) => memberJson(baseUrl, m));
+  if (type === 'User' && related && related.length > 0) out.groups = related.map((m) => ({ ...memberJson(baseUrl, m), type: 'direct' }));
+  out.meta = {
+    resourceType: type,
+    created: row.created.toISOString(),
+    lastModified: row.lastModified.toISOString(),
+    location: resourceLocation(baseUrl, type, row.id),
+    version: etagOf(row.version),
+  };
+  return out as ScimResource;
+}

@@ -1,0 +1,59 @@
+import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
+import type { Db } from './db.js';
+import { feedSubjects, feeds } from './schema.js';
+
+export type FeedRow = typeof feeds.$inferSelect;
+
+export function makeFeedRepo(db: Db) {
+  return {
+    async insert(row: FeedRow): Promise<void> {
+      await db.insert(feeds).values(row);
+    },
+    async get(id: string): Promise<FeedRow | undefined> {
+      const rows = await db.select().from(feeds).where(eq(feeds.id, id));
+      return rows[0];
+    },
+    async listByOwner(owner: string): Promise<FeedRow[]> {
+      return db.select().from(feeds).where(eq(feeds.owner, owner)).orderBy(asc(feeds.createdAt), asc(feeds.id));
+    },
+    async update(id: string, patch: Partial<Omit<FeedRow, 'id' | 'owner' | 'createdAt'>>): Promise<FeedRow | undefined> {
+      const rows = await db.update(feeds).set(patch).where(eq(feeds.id, id)).returning();
+      return rows[0];
+    },
+    async delete(id: string): Promise<boolean> {
+      const r = await db.delete(feeds).where(eq(feeds.id, id)).returning({ id: feeds.id });
+      return r.length > 0;
+    },
+    /**
+     * Feeds that take new events: enabled and paused ones (a paused stream keeps its events;
+     * a disabled one drops them, SSF-6). Read on every change, so it is one indexed scan.
+     */
+    async accepting(): Promise<FeedRow[]> {
+      return db.select().from(feeds).where(ne(feeds.status, 'disabled')).orderBy(asc(feeds.createdAt));
+    },
+    async addSubject(feedId: string, subjectUri: string): Promise<boolean> {
+      const r = await db.insert(feedSubjects).values({ feedId, subjectUri }).onConflictDoNothing().returning({ s: feedSubjects.subjectUri });
+      return r.length > 0;
+    },
+    async removeSubject(feedId: string, subjectUri: string): Promise<boolean> {
+      const r = await db
+        .delete(feedSubjects)
+        .where(and(eq(feedSubjects.feedId, feedId), eq(feedSubjects.subjectUri, subjectUri)))
+        .returning({ s: feedSubjects.subjectUri });
+      return r.length > 0;
+    },
+    /** Which of these feeds list the subject explicitly. */
+    async feedsWithSubject(feedIds: string[], subjectUri: string): Promise<Set<string>> {
+      if (feedIds.length === 0) return new Set();
+      const rows = await db
+        .select({ feedId: feedSubjects.feedId })
+        .from(feedSubjects)
+        .where(and(inArray(feedSubjects.feedId, feedIds), eq(feedSubjects.subjectUri, subjectUri)));
+      return new Set(rows.map((r) => r.feedId));
+    },
+    async touch(id: string, at: Date): Promise<void> {
+      await db.update(feeds).set({ updatedAt: at }).where(eq(feeds.id, id));
+    },
+    count: async () => Number((await db.execute(sql`select count(*)::int as n from feeds`)).rows[0]?.n ?? 0),
+  };
+}

@@ -1,0 +1,53 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from './db.js';
+import { makeEventRepo } from './events.js';
+import { makeFeedRepo } from './feeds.js';
+import { makeHeartbeatRepo } from './heartbeats.js';
+import { makeKeyRepo } from './keys.js';
+import { makeMemberRepo, makeResourceRepo } from './resources.js';
+import { makeTokenRepo } from './tokens.js';
+import { makeTxnRepo } from './txns.js';
+
+export type { ResourceRow, ResourceTypeName, MemberRef, SimpleEq, ListQuery } from './resources.js';
+export { eqCondition } from './resources.js';
+export type { TokenRow } from './tokens.js';
+export type { SigningKeyRow } from './keys.js';
+export type { FeedRow } from './feeds.js';
+export type { EventRow, NewEvent } from './events.js';
+export type { TxnRow, TxnOpRow } from './txns.js';
+
+/**
+ * Every SQL statement lives under storage/ (architecture B2). withTx hands `fn` the same API
+ * bound to one transaction, so a change and everything it implies commit together.
+ */
+export interface Storage {
+  readonly resources: ReturnType<typeof makeResourceRepo>;
+  readonly members: ReturnType<typeof makeMemberRepo>;
+  readonly tokens: ReturnType<typeof makeTokenRepo>;
+  readonly heartbeats: ReturnType<typeof makeHeartbeatRepo>;
+  readonly keys: ReturnType<typeof makeKeyRepo>;
+  readonly feeds: ReturnType<typeof makeFeedRepo>;
+  readonly events: ReturnType<typeof makeEventRepo>;
+  readonly txns: ReturnType<typeof makeTxnRepo>;
+  withTx<T>(fn: (s: Storage) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+}
+
+export function makeStorage(db: Db, inTx = false): Storage {
+  const self: Storage = {
+    resources: makeResourceRepo(db),
+    members: makeMemberRepo(db),
+    tokens: makeTokenRepo(db),
+    heartbeats: makeHeartbeatRepo(db),
+    keys: makeKeyRepo(db),
+    feeds: makeFeedRepo(db),
+    events: makeEventRepo(db),
+    txns: makeTxnRepo(db),
+    // Inside a transaction, a nested withTx joins it: one operation is one unit of work.
+    withTx: inTx ? (fn) => fn(self) : (fn) => db.transaction((tx) => fn(makeStorage(tx as unknown as Db, true))),
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+  };
+  return self;
+}

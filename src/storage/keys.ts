@@ -1,0 +1,32 @@
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import type { Db } from './db.js';
+import { signingKeys } from './schema.js';
+
+export type SigningKeyRow = typeof signingKeys.$inferSelect;
+
+export function makeKeyRepo(db: Db) {
+  return {
+    /** The newest unretired key signs (issue 5 §5). */
+    async current(): Promise<SigningKeyRow | undefined> {
+      const rows = await db.select().from(signingKeys).where(isNull(signingKeys.retiredAt)).orderBy(desc(signingKeys.createdAt)).limit(1);
+      return rows[0];
+    },
+    async all(): Promise<SigningKeyRow[]> {
+      return db.select().from(signingKeys).orderBy(desc(signingKeys.createdAt));
+    },
+    /** Insert a key and retire the previous signer, atomically when called inside withTx. */
+    async rotate(row: SigningKeyRow, at: Date): Promise<void> {
+      await db.update(signingKeys).set({ retiredAt: at }).where(isNull(signingKeys.retiredAt));
+      await db.insert(signingKeys).values(row);
+    },
+    async insertIfNone(row: SigningKeyRow): Promise<boolean> {
+      const existing = await db.select({ kid: signingKeys.kid }).from(signingKeys).where(isNull(signingKeys.retiredAt)).limit(1);
+      if (existing.length > 0) return false;
+      await db.insert(signingKeys).values(row).onConflictDoNothing();
+      return true;
+    },
+    async remove(kid: string): Promise<void> {
+      await db.delete(signingKeys).where(and(eq(signingKeys.kid, kid)));
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import type pg from 'pg';
+
+const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+/**
+ * drizzle's migrate() takes no lock; concurrent replicas starting together fail without one
+ * (stack-notes §3: 15 of 20 concurrent calls failed). Hold an advisory lock for the whole run,
+ * and run `extra` (the worker schema) under the same lock.
+ */
+export async function migrateDatabase(pool: pg.Pool, extra?: () => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query(`select pg_advisory_lock(hashtext('scimcast:migrate'))`);
+    try {
+      await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS, migrationsTable: '__drizzle_migrations', migrationsSchema: 'drizzle' });
+      if (extra) await extra();
+    } finally {
+      await client.query(`select pg_advisory_unlock(hashtext('scimcast:migrate'))`);
+    }
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,198 @@
+import { and, asc, count as countFn, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { conflict } from '../core/errors.js';
+import type { Db } from './db.js';
+import { groupMembers, resources } from './schema.js';
+
+export type ResourceRow = typeof resources.$inferSelect;
+export type ResourceTypeName = 'User' | 'Group';
+
+/** Simple equality filters (issue 2); the full grammar compiles to SQL in filter-sql.ts. */
+export interface SimpleEq {
+  attr: 'id' | 'userName' | 'externalId' | 'displayName';
+  value: string;
+}
+
+export interface ListQuery {
+  where?: SQL | undefined;
+  startIndex: number;
+  count: number;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; cause?: { code?: string } };
+  return err?.code === UNIQUE_VIOLATION || err?.cause?.code === UNIQUE_VIOLATION;
+}
+
+/** Each user-visible uniqueness rule has one message (RFC 7644 §3.3: 409 uniqueness). */
+function uniquenessError(row: Pick<ResourceRow, 'userName'>) {
+  return conflict('uniqueness', `userName '${row.userName}' is already in use`);
+}
+
+export function eqCondition(f: SimpleEq): SQL {
+  switch (f.attr) {
+    case 'id':
+      // A value that is not a UUID matches nothing rather than raising a cast error.
+      return sql`${resources.id}::text = ${f.value.toLowerCase()}`;
+    case 'userName':
+      return sql`lower(${resources.userName}) = lower(${f.value})`;
+    case 'externalId':
+      return eq(resources.externalId, f.value);
+    case 'displayName':
+      return sql`lower(${resources.displayName}) = lower(${f.value})`;
+  }
+}
+
+export function makeResourceRepo(db: Db) {
+  return {
+    async insert(row: ResourceRow): Promise<void> {
+      try {
+        await db.insert(resources).values(row);
+      } catch (e) {
+        if (isUniqueViolation(e)) throw uniquenessError(row);
+        throw e;
+      }
+    },
+
+    async get(type: ResourceTypeName, id: string, opts: { forUpdate?: boolean } = {}): Promise<ResourceRow | undefined> {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      const q = db
+        .select()
+        .from(resources)
+        .where(and(eq(resources.resourceType, type), eq(resources.id, id)));
+      const rows = opts.forUpdate ? await q.for('update') : await q;
+      return rows[0];
+    },
+
+    /** Write a new state; the caller computed version = old + 1. */
+    async update(row: ResourceRow): Promise<void> {
+      try {
+        await db
+          .update(resources)
+          .set({
+            userName: row.userName,
+            externalId: row.externalId,
+            displayName: row.displayName,
+            active: row.active,
+            doc: row.doc,
+            version: row.version,
+            lastModified: row.lastModified,
+          })
+          .where(eq(resources.id, row.id));
+      } catch (e) {
+        if (isUniqueViolation(e)) throw uniquenessError(row);
+        throw e;
+      }
+    },
+
+    /** Bump version and lastModified only (a member change does not rewrite the group document). */
+    async touch(id: string, lastModified: Date): Promise<number> {
+      const r = await db
+        .update(resources)
+        .set({ version: sql`${resources.version} + 1`, lastModified })
+        .where(eq(resources.id, id))
+        .returning({ version: resources.version });
+      return r[0]!.version;
+    },
+
+    async delete(type: ResourceTypeName, id: string): Promise<boolean> {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
+      const r = await db
+        .delete(resources)
+        .where(and(eq(resources.resourceType, type), eq(resources.id, id)))
+        .returning({ id: resources.id });
+      return r.length > 0;
+    },
+
+    async list(type: ResourceTypeName, q: ListQuery): Promise<{ total: number; rows: ResourceRow[] }> {
+      const where = and(eq(resources.resourceType, type), q.where);
+      const [totalRow] = await db.select({ n: countFn() }).from(resources).where(where);
+      const total = Number(totalRow?.n ?? 0);
+      if (q.count === 0 || total < q.startIndex) return { total, rows: [] };
+      const rows = await db
+        .select()
+        .from(resources)
+        .where(where)
+        .orderBy(asc(resources.created), asc(resources.id))
+        .limit(q.count)
+        .offset(q.startIndex - 1);
+      return { total, rows };
+    },
+
+    /** id → resourceType and display name, for member validation and `display`. */
+    async describe(ids: string[]): Promise<Map<string, { type: ResourceTypeName; display: string | null }>> {
+      const valid = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+      const out = new Map<string, { type: ResourceTypeName; display: string | null }>();
+      if (valid.length === 0) return out;
+      const rows = await db
+        .select({ id: resources.id, type: resources.resourceType, userName: resources.userName, displayName: resources.displayName })
+        .from(resources)
+        .where(inArray(resources.id, valid));
+      for (const r of rows) out.set(r.id, { type: r.type as ResourceTypeName, display: r.displayName ?? r.userName });
+      return out;
+    },
+  };
+}
+
+export interface MemberRef {
+  value: string;
+  display: string | null;
+  type: ResourceTypeName;
+}
+
+export function makeMemberRepo(db: Db) {
+  const member = { value: groupMembers.memberId, type: resources.resourceType, userName: resources.userName, displayName: resources.displayName };
+  return {
+    async forGroups(groupIds: string[]): Promise<Map<string, MemberRef[]>> {
+      const out = new Map<string, MemberRef[]>(groupIds.map((id) => [id, []]));
+      if (groupIds.length === 0) return out;
+      const rows = await db
+        .select({ groupId: groupMembers.groupId, ...member })
+        .from(groupMembers)
+        .innerJoin(resources, eq(resources.id, groupMembers.memberId))
+        .where(inArray(groupMembers.groupId, groupIds))
+        .orderBy(asc(groupMembers.seq));
+      for (const r of rows)
+        out.get(r.groupId)!.push({ value: r.value, type: r.type as ResourceTypeName, display: r.displayName ?? r.userName });
+      return out;
+    },
+
+    /** The User `groups` attribute (RFC 7643 §4.1.2, readOnly): direct memberships. */
+    async groupsOf(memberIds: string[]): Promise<Map<string, MemberRef[]>> {
+      const out = new Map<string, MemberRef[]>(memberIds.map((id) => [id, []]));
+      if (memberIds.length === 0) return out;
+      const rows = await db
+        .select({ memberId: groupMembers.memberId, value: resources.id, displayName: resources.displayName })
+        .from(groupMembers)
+        .innerJoin(resources, eq(resources.id, groupMembers.groupId))
+        .where(inArray(groupMembers.memberId, memberIds))
+        .orderBy(asc(groupMembers.seq));
+      for (const r of rows) out.get(r.memberId)!.push({ value: r.value, type: 'Group', display: r.displayName });
+      return out;
+    },
+
+    async add(groupId: string, memberIds: string[]): Promise<number> {
+      if (memberIds.length === 0) return 0;
+      const r = await db
+        .insert(groupMembers)
+        .values(memberIds.map((memberId) => ({ groupId, memberId })))
+        .onConflictDoNothing()
+        .returning({ m: groupMembers.memberId });
+      return r.length;
+    },
+
+    async remove(groupId: string, memberIds: string[]): Promise<number> {
+      if (memberIds.length === 0) return 0;
+      const r = await db
+        .delete(groupMembers)
+        .where(and(eq(groupMembers.groupId, groupId), inArray(groupMembers.memberId, memberIds)))
+        .returning({ m: groupMembers.memberId });
+      return r.length;
+    },
+
+    async clear(groupId: string): Promise<void> {
+      await db.delete(groupMembers).where(eq(groupMembers.groupId, groupId));
+    },
+  };
+}

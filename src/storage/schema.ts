@@ -1,0 +1,197 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * One row per SCIM resource (issue 2 §7): indexed columns for what clients filter on, a JSONB
+ * document for the rest. `version` is the row version counter behind meta.version / ETag.
+ */
+export const resources = pgTable(
+  'resources',
+  {
+    id: uuid('id').primaryKey(),
+    resourceType: text('resource_type').notNull(),
+    userName: text('user_name'),
+    externalId: text('external_id'),
+    displayName: text('display_name'),
+    active: boolean('active'),
+    /** Everything but id, meta, members and groups (those are columns or tables). */
+    doc: jsonb('doc').notNull(),
+    version: integer('version').notNull().default(1),
+    created: timestamp('created', { withTimezone: true, precision: 3 }).notNull(),
+    lastModified: timestamp('last_modified', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [
+    // RFC 7643 §4.1: userName is unique and caseExact=false, so uniqueness is case-insensitive.
+    uniqueIndex('resources_user_name_ci').on(sql`lower(${t.userName})`).where(sql`${t.resourceType} = 'User'`),
+    index('resources_type_external_id').on(t.resourceType, t.externalId),
+    index('resources_type_display_name_ci').on(t.resourceType, sql`lower(${t.displayName})`),
+    index('resources_type_created').on(t.resourceType, t.created, t.id),
+  ],
+);
+
+/**
+ * Group membership in its own table: adding or removing one member touches one row,
+ * never the group document or its other members (issue 2 §7, issue 3 §4).
+ */
+export const groupMembers = pgTable(
+  'group_members',
+  {
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => resources.id, { onDelete: 'cascade' }),
+    memberId: uuid('member_id')
+      .notNull()
+      .references(() => resources.id, { onDelete: 'cascade' }),
+    /** Position of insertion, so members list in a stable order. */
+    seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.memberId] }), index('group_members_member').on(t.memberId)],
+);
+
+/** Opaque bearer tokens, stored as SHA-256 hashes; the secret is shown once at creation. */
+export const apiTokens = pgTable('api_tokens', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  scopes: text('scopes').array().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+/** Worker processes record a heartbeat so /readyz on an API-only replica can tell a worker is alive. */
+export const workerHeartbeats = pgTable('worker_heartbeats', {
+  workerId: text('worker_id').primaryKey(),
+  seenAt: timestamp('seen_at', { withTimezone: true }).notNull(),
+});
+
+/** SET signing keys (issue 5 §5). The private JWK never leaves storage except to the signer. */
+export const signingKeys = pgTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  alg: text('alg').notNull(),
+  privateJwk: jsonb('private_jwk').notNull(),
+  publicJwk: jsonb('public_jwk').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  /** Set when a newer key takes over signing; the public key stays published while SETs need it. */
+  retiredAt: timestamp('retired_at', { withTimezone: true }),
+});
+
+/** Event feeds, managed as OpenID SSF 1.0 streams (SSF-4). */
+export const feeds = pgTable(
+  'feeds',
+  {
+    id: text('id').primaryKey(),
+    owner: text('owner').notNull(),
+    aud: text('aud').notNull(),
+    description: text('description'),
+    deliveryMethod: text('delivery_method').notNull(),
+    endpointUrl: text('endpoint_url'),
+    authorizationHeader: text('authorization_header'),
+    eventsRequested: text('events_requested').array().notNull(),
+    eventsDelivered: text('events_delivered').array().notNull(),
+    /** 'rfc9967' | 'draft-03' (conventions: per-stream event profile). */
+    profile: text('profile').notNull().default('rfc9967'),
+    status: text('status').notNull().default('enabled'),
+    statusReason: text('status_reason'),
+    /** Resource types this feed wants (empty = all). */
+    resourceTypes: text('resource_types').array().notNull().default(sql`'{}'::text[]`),
+    /** 'ALL' = every subject; 'NONE' = only subjects added through add-subject (SSF-3 default_subjects). */
+    defaultSubjects: text('default_subjects').notNull().default('ALL'),
+    kidMode: text('kid_mode').notNull().default('kid'),
+    /** Push: how many SETs may be in flight at once (1 = strict order). */
+    maxInFlight: integer('max_in_flight').notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('feeds_owner').on(t.owner)],
+);
+
+/** Subjects explicitly added to a feed (SSF-7; emits feed:add / feed:remove). */
+export const feedSubjects = pgTable(
+  'feed_subjects',
+  {
+    feedId: text('feed_id')
+      .notNull()
+      .references(() => feeds.id, { onDelete: 'cascade' }),
+    subjectUri: text('subject_uri').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.feedId, t.subjectUri] })],
+);
+
+/**
+ * The SET outbox: one row per (SET, feed), written in the transaction of the change it reports.
+ * `seq` is commit order for push and poll (Q-22). Bytes and jti never change (Q-16).
+ */
+export const events = pgTable(
+  'events',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    jti: text('jti').notNull().unique(),
+    feedId: text('feed_id')
+      .notNull()
+      .references(() => feeds.id, { onDelete: 'cascade' }),
+    txn: text('txn').notNull(),
+    eventUri: text('event_uri').notNull(),
+    subjectUri: text('subject_uri').notNull(),
+    jws: text('jws').notNull(),
+    /** pending → delivered (push 202) | acked (poll) | dead (rejected / setErrs / expired). */
+    state: text('state').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    errCode: text('err_code'),
+    errDescription: text('err_description'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+    doneAt: timestamp('done_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [index('events_feed_state_seq').on(t.feedId, t.state, t.seq), index('events_txn').on(t.txn)],
+);
+
+/** Asynchronous requests (RFC 9967 §2.5.1): one row per Set-Txn. */
+export const txns = pgTable(
+  'txns',
+  {
+    id: text('id').primaryKey(),
+    owner: text('owner').notNull(),
+    kind: text('kind').notNull(),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    request: jsonb('request'),
+    ifMatch: text('if_match'),
+    opCount: integer('op_count').notNull(),
+    status: text('status').notNull().default('pending'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+    lastModified: timestamp('last_modified', { withTimezone: true, precision: 3 }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('txns_owner_status').on(t.owner, t.status, t.createdAt)],
+);
+
+/** One result per (txn, operation index): the idempotency guard for retried jobs (issue 6 §3). */
+export const txnOps = pgTable(
+  'txn_ops',
+  {
+    txnId: text('txn_id')
+      .notNull()
+      .references(() => txns.id, { onDelete: 'cascade' }),
+    opIndex: integer('op_index').notNull(),
+    method: text('method').notNull(),
+    bulkId: text('bulk_id'),
+    status: text('status').notNull(),
+    location: text('location'),
+    version: text('version'),
+    response: jsonb('response'),
+    jti: text('jti'),
+    doneAt: timestamp('done_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.txnId, t.opIndex] })],
+);

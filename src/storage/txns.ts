@@ -1,0 +1,57 @@
+import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
+import type { Db } from './db.js';
+import { txnOps, txns } from './schema.js';
+
+export type TxnRow = typeof txns.$inferSelect;
+export type TxnOpRow = typeof txnOps.$inferSelect;
+
+export function makeTxnRepo(db: Db) {
+  return {
+    async insert(row: TxnRow): Promise<void> {
+      await db.insert(txns).values(row);
+    },
+    /** Owner-scoped read: another principal's txn is indistinguishable from a missing one. */
+    async get(id: string, owner?: string): Promise<TxnRow | undefined> {
+      const rows = await db
+        .select()
+        .from(txns)
+        .where(owner === undefined ? eq(txns.id, id) : and(eq(txns.id, id), eq(txns.owner, owner)));
+      return rows[0];
+    },
+    async list(owner: string, opts: { status?: string | undefined; limit: number }): Promise<TxnRow[]> {
+      const where = opts.status ? and(eq(txns.owner, owner), eq(txns.status, opts.status)) : eq(txns.owner, owner);
+      return db.select().from(txns).where(where).orderBy(desc(txns.createdAt)).limit(opts.limit);
+    },
+    async setStatus(id: string, status: string, at: Date): Promise<void> {
+      await db.update(txns).set({ status, lastModified: at }).where(eq(txns.id, id));
+    },
+    /**
+     * Record one operation's result. The (txn, index) primary key makes a retried job's second
+     * attempt a no-op: returns false when the result already existed (issue 6 §3).
+     */
+    async recordOp(row: TxnOpRow): Promise<boolean> {
+      const r = await db.insert(txnOps).values(row).onConflictDoNothing().returning({ i: txnOps.opIndex });
+      if (r.length > 0) await db.update(txns).set({ lastModified: row.doneAt }).where(eq(txns.id, row.txnId));
+      return r.length > 0;
+    },
+    async ops(txnId: string): Promise<TxnOpRow[]> {
+      return db.select().from(txnOps).where(eq(txnOps.txnId, txnId)).orderBy(asc(txnOps.opIndex));
+    },
+    async doneIndexes(txnId: string): Promise<Set<number>> {
+      const rows = await db.select({ i: txnOps.opIndex }).from(txnOps).where(eq(txnOps.txnId, txnId));
+      return new Set(rows.map((r) => r.i));
+    },
+    async opCounts(txnId: string): Promise<{ done: number; failed: number }> {
+      const r = await db.execute(
+        sql`select count(*)::int as done, count(*) filter (where ${txnOps.status}::int >= 400)::int as failed from ${txnOps} where ${txnOps.txnId} = ${txnId}`,
+      );
+      const row = r.rows[0] as { done: number; failed: number } | undefined;
+      return { done: row?.done ?? 0, failed: row?.failed ?? 0 };
+    },
+    /** Retention: expired transactions (and their op rows) are removed; afterwards they answer 404. */
+    async purgeExpired(now: Date): Promise<number> {
+      const r = await db.delete(txns).where(lt(txns.expiresAt, now)).returning({ id: txns.id });
+      return r.length;
+    },
+  };
+}

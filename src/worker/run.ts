@@ -1,0 +1,55 @@
+import { hostname } from 'node:os';
+import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
+import type pg from 'pg';
+import type { Deps } from '../deps.js';
+
+/** graphile-worker's own schema, migrated under the same advisory lock as ours (storage/migrate.ts). */
+export async function migrateWorkerSchema(pool: pg.Pool): Promise<void> {
+  await runMigrations({ pgPool: pool, logger: quietLogger });
+}
+
+const quietLogger = new Logger(() => (level, message) => {
+  if (level === 'error' || level === 'warning') process.stderr.write(`${JSON.stringify({ level, source: 'worker', msg: message })}\n`);
+});
+
+/** One task per file under tasks/; the list grows with async requests, push delivery and pruning. */
+export function makeTaskList(_d: Deps): TaskList {
+  return {};
+}
+
+export interface WorkerHandle {
+  readonly id: string;
+  stop(): Promise<void>;
+}
+
+const HEARTBEAT_MS = 5_000;
+
+/**
+ * Start a runner. No localQueue: it breaks per-queue ordering (stack-notes §4, graphile/worker#621).
+ * Signals are handled once, by the CLI (noHandleSignals).
+ */
+export async function startWorker(d: Deps, pool: pg.Pool): Promise<WorkerHandle> {
+  const id = `${hostname()}:${process.pid}:${d.ids.uuid().slice(0, 8)}`;
+  const runner: Runner = await run({
+    pgPool: pool,
+    taskList: makeTaskList(d),
+    concurrency: d.config.worker.concurrency,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    logger: quietLogger,
+  });
+  const beat = () => d.storage.heartbeats.beat(id, d.clock.now()).catch(() => {});
+  await beat();
+  const timer = setInterval(beat, HEARTBEAT_MS);
+  timer.unref();
+  return {
+    id,
+    async stop() {
+      clearInterval(timer);
+      await runner.stop();
+      await d.storage.heartbeats.forget(id).catch(() => {});
+    },
+  };
+}
+
+export const HEARTBEAT_FRESH_MS = 6 * HEARTBEAT_MS;

@@ -1,0 +1,56 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { createToken } from '../../src/auth/authenticate.js';
+import { SCOPES } from '../../src/auth/scopes.js';
+import { loadConfig, type Config } from '../../src/config/load.js';
+import type { Deps } from '../../src/deps.js';
+import { buildApp } from '../../src/http/app.js';
+import { makeDeps } from '../../src/main.js';
+import { makeDb, type Database } from '../../src/storage/db.js';
+import { createTestDatabase } from './db.js';
+
+export const BASE_URL = 'https://scim.example.test';
+
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly deps: Deps;
+  readonly config: Config;
+  readonly database: Database;
+  readonly dbUrl: string;
+  /** A token with every scope. */
+  readonly token: string;
+  tokenWith(scopes: string[]): Promise<string>;
+  /** JSON request through fastify inject, authenticated with `token` unless `auth: null`. */
+  req(method: string, url: string, body?: unknown, opts?: { auth?: string | null; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const { url: dbUrl, drop } = await createTestDatabase();
+  const config = loadConfig({ DATABASE_URL: dbUrl, BASE_URL, LOG_LEVEL: 'silent', ...env });
+  const database = makeDb(dbUrl, { max: 10 });
+  const deps = makeDeps(config, database);
+  const app = buildApp(deps, { logger: false });
+  await app.ready();
+  const { token } = await createToken(deps.storage, deps.clock, { name: 'test', scopes: SCOPES });
+  return {
+    app,
+    deps,
+    config,
+    database,
+    dbUrl,
+    token,
+    tokenWith: async (scopes) => (await createToken(deps.storage, deps.clock, { name: 'scoped', scopes })).token,
+    req(method, url, body, opts = {}) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      const auth = opts.auth === undefined ? token : opts.auth;
+      if (auth !== null) headers.authorization = `Bearer ${auth}`;
+      if (body !== undefined && typeof body !== 'string' && !headers['content-type']) headers['content-type'] = 'application/scim+json';
+      return app.inject({ method: method as 'GET', url, headers, payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    },
+    async close() {
+      await app.close();
+      await database.close();
+      await drop();
+    },
+  };
+}
