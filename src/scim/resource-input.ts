@@ -128,7 +128,7 @@ function checkRequired(schema: SchemaDef, doc: Record<string, unknown>): void {
 }
 
 /** RFC 7644 §3.5.1: a replace may not change an immutable attribute that already has a value. */
-function checkImmutable(schema: SchemaDef, doc: Record<string, unknown>, existing: Record<string, unknown>): void {
+export function checkImmutable(schema: SchemaDef, doc: Record<string, unknown>, existing: Record<string, unknown>): void {
   for (const a of schema.attributes) {
     if (a.mutability !== 'immutable') continue;
     const before = existing[a.name];

@@ -29,6 +29,7 @@ type FrameKind = 'root' | 'paren' | 'not' | 'valuePath';
 
 interface Frame {
   readonly kind: FrameKind;
+  /** Where the opening `(` or `[` is, for "expected ')' to close the '(' at position N". */
   readonly pos: number;
   readonly path?: AttrPath;
   readonly ors: FilterNode[];

@@ -102,3 +102,18 @@ describe('findAttribute (RFC 7644 §3.10 paths)', () => {
     expect(findAttribute('Group', 'userName')).toBeUndefined();
   });
 });
+
+describe('checkImmutable (RFC 7644 §3.5.1)', () => {
+  // No core User/Group attribute is immutable at the top level; the rule is exercised on a schema that has one.
+  const schema = { id: 'urn:test', name: 'T', description: '', attributes: [{ name: 'badge', type: 'string', multiValued: false, description: '', required: false, caseExact: true, mutability: 'immutable', returned: 'default', uniqueness: 'none' }] } as const;
+  it('allows setting an unset immutable attribute and keeping it', async () => {
+    const { checkImmutable } = await import('../../../src/scim/resource-input.js');
+    expect(() => checkImmutable(schema, { badge: 'A' }, {})).not.toThrow();
+    expect(() => checkImmutable(schema, { badge: 'A' }, { badge: 'A' })).not.toThrow();
+  });
+  it('refuses a change with 400 mutability', async () => {
+    const { checkImmutable } = await import('../../../src/scim/resource-input.js');
+    const e = err(() => checkImmutable(schema, { badge: 'B' }, { badge: 'A' }));
+    expect([e.status, e.scimType]).toEqual([400, 'mutability']);
+  });
+});
