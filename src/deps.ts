@@ -2,7 +2,10 @@ import type { Principal } from './auth/scopes.js';
 import type { Config } from './config/load.js';
 import type { Clock } from './core/clock.js';
 import type { Ids } from './core/ids.js';
+import type { PollDeps } from './delivery/poll.js';
+import type { StreamsCtx } from './feeds/streams.js';
 import type { ProvisioningCtx } from './provisioning/context.js';
+import type { EventNotifier } from './storage/notify.js';
 import type { Storage } from './storage/index.js';
 
 /** Everything the edges need, built once in main.ts (architecture B1). */
@@ -15,4 +18,9 @@ export interface Deps {
   /** True when a worker is running here or has sent a heartbeat recently (for /readyz). */
   readonly workerAlive: () => Promise<boolean>;
   readonly provisioning: ProvisioningCtx;
+  readonly streams: StreamsCtx;
+  readonly poll: PollDeps;
+  readonly notifier: EventNotifier;
+  /** Release what makeDeps opened (the LISTEN connection); the pool is the caller's. */
+  close(): Promise<void>;
 }

@@ -9,6 +9,11 @@ import { buildApp } from './http/app.js';
 import { makeDb, type Database } from './storage/db.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './storage/embedded.js';
 import { makeStorage } from './storage/index.js';
+import { makeEventNotifier } from './storage/notify.js';
+import { currentKeyLoader, ensureSigningKey } from './events/key-store.js';
+import { makeSetSigner } from './events/sign.js';
+import { EMITTED_EVENT_URIS } from './events/uris.js';
+import { makeChangePublisher } from './feeds/publish.js';
 import { migrateDatabase } from './storage/migrate.js';
 import { HEARTBEAT_FRESH_MS, migrateWorkerSchema, startWorker, type WorkerHandle } from './worker/run.js';
 
@@ -44,12 +49,20 @@ export async function migrateAll(database: Database): Promise<void> {
   await migrateDatabase(database.pool, () => migrateWorkerSchema(database.pool));
 }
 
+/** Work every process does once at start, after migrations. */
+export async function prepare(deps: Deps): Promise<void> {
+  await ensureSigningKey(deps.storage, deps.clock, () => deps.ids.uuid().slice(0, 8), deps.config.events.signingAlg);
+}
+
 /** The object graph (architecture B1: loadConfig → makeDb → makeDeps). */
 export function makeDeps(config: Config, database: Database, opts: { clock?: Clock; localWorker?: () => boolean } = {}): Deps {
   const clock = opts.clock ?? systemClock;
   const ids = makeIds();
   const storage = makeStorage(database.db);
   const jwt = config.jwt ? makeJwtVerifier(config.jwt) : undefined;
+  const notifier = makeEventNotifier(database.pool);
+  const sign = makeSetSigner(currentKeyLoader(storage, clock));
+  const publisher = { iss: config.baseUrl, ids, clock, sign };
   return {
     config,
     storage,
@@ -61,7 +74,18 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
       const last = await storage.heartbeats.latest();
       return last !== undefined && clock.now().getTime() - last.getTime() < HEARTBEAT_FRESH_MS;
     },
-    provisioning: { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat },
+    provisioning: { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat, onChange: makeChangePublisher(publisher) },
+    streams: { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow },
+    poll: {
+      storage,
+      clock,
+      notifier,
+      longPollMs: config.events.pollTimeoutMs,
+      maxLongPollMs: config.events.pollMaxTimeoutMs,
+      pageCap: config.events.pollPageCap,
+    },
+    notifier,
+    close: () => notifier.close(),
   };
 }
 
@@ -80,6 +104,7 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
     await migrateAll(dbh.database);
     let worker: WorkerHandle | undefined;
     const deps = makeDeps(config, dbh.database, { localWorker: () => worker !== undefined });
+    await prepare(deps);
     const initialToken = opts.api ? await ensureBootstrapToken(deps.storage, deps.clock, config.bootstrapToken) : undefined;
     if (opts.worker) worker = await startWorker(deps, dbh.database.pool);
     let app: FastifyInstance | undefined;
@@ -96,6 +121,7 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
       async stop() {
         await app?.close();
         await worker?.stop();
+        await deps.close();
         await dbh.close();
       },
     };

@@ -18,6 +18,14 @@ export interface Config {
   readonly worker: { readonly concurrency: number };
   readonly shutdownTimeoutMs: number;
   readonly compat: { readonly strict: boolean };
+  readonly events: {
+    readonly pushAllow: readonly string[];
+    readonly pollTimeoutMs: number;
+    readonly pollMaxTimeoutMs: number;
+    readonly pollPageCap: number;
+    readonly retentionDays: number;
+    readonly signingAlg: 'ES256' | 'RS256' | 'EdDSA';
+  };
 }
 
 function deepFreeze<T>(o: T): T {
@@ -69,6 +77,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     worker: { concurrency: e.SCIMCAST_WORKER_CONCURRENCY },
     shutdownTimeoutMs: e.SCIMCAST_SHUTDOWN_TIMEOUT_MS,
     compat: { strict: e.SCIMCAST_STRICT },
+    events: {
+      pushAllow: e.SCIMCAST_PUSH_ALLOW.split(',').map((h) => h.trim()).filter(Boolean),
+      pollTimeoutMs: e.SCIMCAST_POLL_TIMEOUT_MS,
+      pollMaxTimeoutMs: e.SCIMCAST_POLL_MAX_TIMEOUT_MS,
+      pollPageCap: e.SCIMCAST_POLL_PAGE_CAP,
+      retentionDays: e.SCIMCAST_EVENT_RETENTION_DAYS,
+      signingAlg: e.SCIMCAST_SIGNING_ALG,
+    },
   };
   return deepFreeze(config);
 }

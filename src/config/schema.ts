@@ -45,6 +45,17 @@ export const envSchema = z.object({
   SCIMCAST_WORKER_CONCURRENCY: int(4, 1),
   /** Graceful shutdown bound: in-flight requests get this long to finish. */
   SCIMCAST_SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
+  /** Push targets allowed over plain http or to private addresses (issue 7 §5), comma-separated hosts. */
+  SCIMCAST_PUSH_ALLOW: z.string().default(''),
+  /** RFC 8936 long poll: default wait and the most a client may ask for (timeoutSecs). */
+  SCIMCAST_POLL_TIMEOUT_MS: int(30_000, 0),
+  SCIMCAST_POLL_MAX_TIMEOUT_MS: int(300_000, 0),
+  /** Most SETs one poll response carries when maxEvents is absent. */
+  SCIMCAST_POLL_PAGE_CAP: int(1_000, 1),
+  /** Unacknowledged SETs older than this become dead with reason "expired" (POLL-13). */
+  SCIMCAST_EVENT_RETENTION_DAYS: int(7, 1),
+  /** SET signing algorithm for new keys (issue 5 §3). */
+  SCIMCAST_SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
   /** Entra ID / Okta coercions (issue 3); strict mode turns all of them off. */
   SCIMCAST_STRICT: bool(false),
 });

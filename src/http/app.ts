@@ -8,6 +8,8 @@ import { registerScimJson } from './plugins/scim-json.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
 import { resourceRoutes } from './routes/resources.js';
+import { ssfRoutes } from './routes/ssf.js';
+import { EMITTED_EVENT_URIS } from '../events/uris.js';
 
 export function capabilitiesOf(d: Deps): Capabilities {
   return {
@@ -17,7 +19,8 @@ export function capabilitiesOf(d: Deps): Capabilities {
     sort: false,
     etag: true,
     jwt: d.config.jwt !== undefined,
-    securityEvents: undefined,
+    // RFC 9967 §4: async requests are not honoured yet, so asyncRequest says "none" (SPC-2).
+    securityEvents: { asyncRequest: 'none', eventUris: EMITTED_EVENT_URIS },
   };
 }
 
@@ -43,9 +46,10 @@ export function buildApp(d: Deps, opts: { logger?: boolean } = {}): FastifyInsta
   app.register(
     async (scim) => {
       discoveryRoutes(scim, { baseUrl: d.config.baseUrl, capabilities: () => capabilitiesOf(d) });
-      resourceRoutes(scim, { ctx: () => d.provisioning, maxResults: d.config.limits.filterMaxResults });
+      resourceRoutes(scim, { ctx: () => ({ ...d.provisioning, txn: d.ids.txn() }), maxResults: d.config.limits.filterMaxResults });
     },
     { prefix: '/scim/v2' },
   );
+  ssfRoutes(app, { streams: () => d.streams, poll: () => d.poll });
   return app;
 }

@@ -12,7 +12,9 @@ export interface ProvisioningCtx {
   readonly baseUrl: string;
   readonly compat: { readonly strict: boolean };
   /** Called inside each operation's transaction for every change: the outbox hook (issue 5 §6). */
-  readonly onChange?: ((s: Storage, change: Change) => Promise<void>) | undefined;
+  readonly onChange?: ((s: Storage, change: Change, txn: string) => Promise<void>) | undefined;
+  /** The originating transaction id shared by the SETs of this request (EVT-10); one per request. */
+  readonly txn?: string | undefined;
 }
 
 export type ResourceTypeName = 'User' | 'Group';

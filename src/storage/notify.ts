@@ -39,8 +39,9 @@ export function makeEventNotifier(pool: pg.Pool): EventNotifier {
   const ensure = () => (connecting ??= connect().finally(() => (connecting = undefined)));
 
   return {
-    async wait(feedId, timeoutMs, signal) {
-      await ensure();
+    wait(feedId, timeoutMs, signal) {
+      // Register before anything async, so a NOTIFY that lands while the caller queries is not lost.
+      void ensure();
       return new Promise<boolean>((resolve) => {
         const done = (v: boolean) => {
           clearTimeout(timer);

@@ -4,7 +4,7 @@ import { SCOPES } from '../../src/auth/scopes.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import type { Deps } from '../../src/deps.js';
 import { buildApp } from '../../src/http/app.js';
-import { makeDeps } from '../../src/main.js';
+import { makeDeps, prepare } from '../../src/main.js';
 import { makeDb, type Database } from '../../src/storage/db.js';
 import { createTestDatabase } from './db.js';
 
@@ -29,6 +29,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const config = loadConfig({ DATABASE_URL: dbUrl, BASE_URL, LOG_LEVEL: 'silent', ...env });
   const database = makeDb(dbUrl, { max: 10 });
   const deps = makeDeps(config, database);
+  await prepare(deps);
   const app = buildApp(deps, { logger: false });
   await app.ready();
   const { token } = await createToken(deps.storage, deps.clock, { name: 'test', scopes: SCOPES });
@@ -49,6 +50,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
     async close() {
       await app.close();
+      await deps.close();
       await database.close();
       await drop();
     },

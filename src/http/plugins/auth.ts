@@ -7,8 +7,8 @@ declare module 'fastify' {
     principal: Principal | undefined;
   }
   interface FastifyContextConfig {
-    /** The scope a route needs; `public` routes need no token. */
-    scope?: Scope | 'public';
+    /** The scope a route needs; `public` routes need no token; `authenticated` takes any valid token. */
+    scope?: Scope | 'public' | 'authenticated';
   }
 }
 
@@ -29,7 +29,7 @@ export function registerAuth(app: FastifyInstance, authenticate: (token: string)
         headers: { 'www-authenticate': `${REALM}, error="invalid_token"` },
       });
     }
-    if (!principal.scopes.has(scope)) {
+    if (scope !== 'authenticated' && !principal.scopes.has(scope)) {
       throw new ScimError(403, undefined, `This token lacks the scope "${scope}"`, {
         headers: { 'www-authenticate': `${REALM}, error="insufficient_scope", scope="${scope}"` },
       });

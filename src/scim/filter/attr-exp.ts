@@ -1,6 +1,6 @@
 import { COMPARE_OPS, type CompareOp, type CompareValue, type CompareNode, type PresentNode } from './ast.js';
 import { parseAttrPath } from './attr-path.js';
-import { describeToken, type Token } from './lexer.js';
+import { clip, describeToken, type Token } from './lexer.js';
 import type { ParseContext } from './parser.js';
 import { checkNodes } from './limits.js';
 import { FilterSyntaxError } from './syntax-error.js';
@@ -64,7 +64,7 @@ function readValue(t: Token, op: CompareOp): CompareValue {
 /** `1e999` is valid JSON but not a finite number; `-0` becomes 0 so it prints back as written. */
 function readNumber(text: string, pos: number): number {
   const n = Number(text);
-  if (!Number.isFinite(n)) throw new FilterSyntaxError(pos, `number ${text} is out of range`);
+  if (!Number.isFinite(n)) throw new FilterSyntaxError(pos, `number ${clip(text)} is out of range`);
   return n === 0 ? 0 : n;
 }
 

@@ -2,6 +2,7 @@ import { ENTERPRISE_USER_URN } from '../schemas/enterprise-user.js';
 import { GROUP_URN } from '../schemas/group.js';
 import { USER_URN } from '../schemas/user.js';
 import type { AttrPath } from './ast.js';
+import { clip } from './lexer.js';
 import { FilterSyntaxError } from './syntax-error.js';
 
 /**
@@ -40,24 +41,36 @@ export function parseAttrPath(text: string, pos: number, opts: AttrPathOptions =
   const lower = text.toLowerCase();
   if (urns.some((u) => u.toLowerCase() === lower)) {
     if (opts.allowBareSchema) return { schema: text, attr: '' };
-    throw new FilterSyntaxError(pos, `expected an attribute name after the schema URI "${text}"`);
+    throw new FilterSyntaxError(pos, `expected an attribute name after the schema URI "${clip(text)}"`);
   }
   const known = urns.find((u) => lower.startsWith(`${u.toLowerCase()}:`));
   const cut = known === undefined ? text.lastIndexOf(':') : known.length;
   if (cut < 0) return parseNames(text, pos);
   const schema = text.slice(0, cut);
-  if (!SCHEMA_URI.test(schema)) throw new FilterSyntaxError(pos, `"${schema}" is not a valid schema URI`);
+  if (!SCHEMA_URI.test(schema)) throw new FilterSyntaxError(pos, `"${clip(schema)}" is not a valid schema URI`);
   if (cut === text.length - 1) {
-    throw new FilterSyntaxError(pos + cut + 1, `expected an attribute name after the schema URI "${schema}"`);
+    throw new FilterSyntaxError(pos + cut + 1, `expected an attribute name after the schema URI "${clip(schema)}"`);
   }
   return { schema, ...parseNames(text.slice(cut + 1), pos + cut + 1) };
+}
+
+/**
+ * The attrPath before `[`: a value filter selects values of a multi-valued attribute, and
+ * RFC 7643 §2.3.8 forbids complex sub-attributes, so `name.givenName[…]` can never match.
+ */
+export function parseValuePathAttr(text: string, pos: number, schemaUrns: readonly string[] | undefined): AttrPath {
+  const path = parseAttrPath(text, pos, { schemaUrns });
+  if (path.subAttr !== undefined) {
+    throw new FilterSyntaxError(pos, `a value filter '[…]' applies to a multi-valued attribute, not to the sub-attribute "${clip(text)}"`);
+  }
+  return path;
 }
 
 /** `ATTRNAME *1subAttr`: one name, or `name.subName`. */
 function parseNames(text: string, pos: number): { attr: string; subAttr?: string } {
   const parts = text.split('.');
   if (parts.length > 2) {
-    throw new FilterSyntaxError(pos, `"${text}" has more than one sub-attribute; expected "attribute" or "attribute.subAttribute"`);
+    throw new FilterSyntaxError(pos, `"${clip(text)}" has more than one sub-attribute; expected "attribute" or "attribute.subAttribute"`);
   }
   const [attr = '', subAttr] = parts;
   checkName(attr, pos);
@@ -69,7 +82,7 @@ function parseNames(text: string, pos: number): { attr: string; subAttr?: string
 export function checkName(name: string, pos: number): void {
   if (name === '') throw new FilterSyntaxError(pos, 'expected an attribute name');
   if (!ATTRNAME.test(name)) {
-    throw new FilterSyntaxError(pos, `"${name}" is not a valid attribute name (a letter, then letters, digits, "-" or "_")`);
+    throw new FilterSyntaxError(pos, `"${clip(name)}" is not a valid attribute name (a letter, then letters, digits, "-" or "_")`);
   }
 }
 

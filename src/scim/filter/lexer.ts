@@ -72,6 +72,6 @@ export function describeToken(t: Token): string {
 }
 
 /** Error details echo client text; a 4 KB token would make the detail as large as the filter. */
-function clip(s: string): string {
+export function clip(s: string): string {
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }

@@ -1,5 +1,5 @@
 import type { AttrPath, FilterNode } from './ast.js';
-import { parseAttrPath } from './attr-path.js';
+import { parseValuePathAttr } from './attr-path.js';
 import { isKeyword, isOperatorWord, parseAttrExp } from './attr-exp.js';
 import { describeToken, type Token } from './lexer.js';
 import { checkDepth, type ResolvedLimits } from './limits.js';
@@ -107,10 +107,7 @@ function openFrame(tokens: readonly Token[], i: number, frames: Frame[], ctx: Pa
   }
   if (next.type !== 'lbracket') return 0;
   checkValuePathAllowed(frames, next.pos);
-  const path = parseAttrPath(t.text, t.pos, { schemaUrns: ctx.schemaUrns });
-  if (path.subAttr !== undefined) {
-    throw new FilterSyntaxError(t.pos, `a value filter '[…]' applies to a multi-valued attribute, not to the sub-attribute "${t.text}"`);
-  }
+  const path = parseValuePathAttr(t.text, t.pos, ctx.schemaUrns);
   frames.push(newFrame('valuePath', next.pos, path));
   return 2;
 }
@@ -138,7 +135,10 @@ function closeFrame(frames: Frame[], t: Token): FilterNode {
 /** `emails[type eq "work"].value` is a PATCH path (§3.5.2), not a filter term. */
 function checkNoSubAttr(t: Token): void {
   if (t.type === 'word' && t.text.startsWith('.')) {
-    throw new FilterSyntaxError(t.pos, `a sub-attribute after ']' is only allowed in a PATCH path; use "attribute[filter]" or "attribute.subAttribute" in a filter`);
+    throw new FilterSyntaxError(
+      t.pos,
+      `a sub-attribute after ']' is only allowed in a PATCH path; use "attribute[filter]" or "attribute.subAttribute" in a filter`,
+    );
   }
 }
 

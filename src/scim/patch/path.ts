@@ -1,5 +1,5 @@
 import type { AttrPath, FilterNode } from '../filter/ast.js';
-import { checkName, formatAttrPath, parseAttrPath } from '../filter/attr-path.js';
+import { checkName, formatAttrPath, parseAttrPath, parseValuePathAttr } from '../filter/attr-path.js';
 import { describeToken, lex, type Token } from '../filter/lexer.js';
 import { checkLength, resolveLimits, type FilterLimits, type ResolvedLimits } from '../filter/limits.js';
 import { parseExpression } from '../filter/parser.js';
@@ -46,7 +46,7 @@ export function parsePatchPath(text: string, opts: PatchPathOptions = {}): Patch
     const second = tokens[1]!;
     if (second.type === 'lbracket') return parseValuePathTarget(tokens, first, opts.schemaUrns, limits);
     const path = parseAttrPath(first.text, first.pos, { schemaUrns: opts.schemaUrns, allowBareSchema: true });
-    expectEnd(second, `after "${first.text}"`);
+    expectEnd(second, `after ${describeToken(first)}`);
     return { path };
   });
 }
@@ -58,10 +58,7 @@ function parseValuePathTarget(
   schemaUrns: readonly string[] | undefined,
   limits: ResolvedLimits,
 ): PatchPath {
-  const path = parseAttrPath(first.text, first.pos, { schemaUrns });
-  if (path.subAttr !== undefined) {
-    throw new FilterSyntaxError(first.pos, `a value filter '[…]' applies to a multi-valued attribute, not to the sub-attribute "${first.text}"`);
-  }
+  const path = parseValuePathAttr(first.text, first.pos, schemaUrns);
   const open = tokens[1]!;
   const { node: filter, next } = parseExpression(tokens, 2, { limits, schemaUrns, terms: 0 }, { kind: 'valFilter', openPos: open.pos });
   const after = tokens[next]!;
@@ -71,7 +68,7 @@ function parseValuePathTarget(
   }
   const subAttr = after.text.slice(1);
   checkName(subAttr, after.pos + 1);
-  expectEnd(tokens[next + 1]!, `after "${after.text}"`);
+  expectEnd(tokens[next + 1]!, `after ${describeToken(after)}`);
   return { path, filter, subAttr };
 }
 

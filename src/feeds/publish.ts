@@ -1,0 +1,79 @@
+import type { Clock } from '../core/clock.js';
+import type { Ids } from '../core/ids.js';
+import { provPayload, scimSubId, setClaims, type SetClaims } from '../events/claims.js';
+import type { SetSigner } from '../events/sign.js';
+import type { EventProfile } from '../events/uris.js';
+import type { Change } from '../provisioning/outcome.js';
+import type { FeedRow, NewEvent, Storage } from '../storage/index.js';
+import { routeChange } from './targets.js';
+
+export interface PublisherDeps {
+  /** SET issuer: BASE_URL (spec-digest Q-23). */
+  readonly iss: string;
+  readonly ids: Ids;
+  readonly clock: Clock;
+  readonly sign: SetSigner;
+  /** Called once per push feed that got new SETs, inside the same transaction (issue 7). */
+  readonly onPushFeed?: ((s: Storage, feedId: string) => Promise<void>) | undefined;
+}
+
+const ENDPOINT = { User: '/Users', Group: '/Groups' } as const;
+
+export interface OneSet {
+  feed: FeedRow;
+  subjectUri: string;
+  canonicalUri: string;
+  build: (env: { jti: string; now: Date }) => SetClaims;
+}
+
+/** Sign and store SETs in the caller's transaction: a SET exists if and only if its change committed. */
+export async function storeSets(d: PublisherDeps, s: Storage, sets: OneSet[]): Promise<NewEvent[]> {
+  const now = d.clock.now();
+  const rows: NewEvent[] = [];
+  for (const one of sets) {
+    const jti = d.ids.jti(now);
+    const claims = one.build({ jti, now });
+    const jws = await d.sign(claims, { kidMode: one.feed.kidMode === 'issuer' ? 'issuer' : 'kid' });
+    rows.push({ jti, feedId: one.feed.id, txn: claims.txn, eventUri: one.canonicalUri, subjectUri: one.subjectUri, jws, createdAt: now });
+  }
+  await s.events.insert(rows);
+  if (d.onPushFeed) {
+    const pushFeeds = new Set(sets.filter((x) => x.feed.deliveryMethod === 'urn:ietf:rfc:8935').map((x) => x.feed.id));
+    for (const f of pushFeeds) await d.onPushFeed(s, f);
+  }
+  return rows;
+}
+
+/**
+ * The outbox hook (issue 5 §6): every matching feed gets one SET per event URI, built, signed
+ * and stored in the transaction of the change.
+ */
+export function makeChangePublisher(d: PublisherDeps) {
+  return async (s: Storage, change: Change, txn: string): Promise<void> => {
+    const feeds = await s.feeds.accepting();
+    if (feeds.length === 0) return;
+    const subjectUri = `${ENDPOINT[change.type]}/${change.id}`;
+    const subscribed = await s.feeds.feedsWithSubject(
+      feeds.filter((f) => f.defaultSubjects === 'NONE').map((f) => f.id),
+      subjectUri,
+    );
+    const routes = routeChange(feeds, change, subscribed);
+    const byId = new Map(feeds.map((f) => [f.id, f]));
+    const resource = change.after ?? change.before;
+    const subId = scimSubId(subjectUri, change.id, resource?.externalId);
+    const sets: OneSet[] = routes.flatMap(({ feedId, uris }) =>
+      uris.map((uri) => {
+        const feed = byId.get(feedId)!;
+        const data = change.kind === 'patch' ? change.patchOp : change.after;
+        const payload = provPayload(uri, { data, attributes: change.attributes, version: change.after?.meta.version as string | undefined });
+        return {
+          feed,
+          subjectUri,
+          canonicalUri: uri,
+          build: ({ jti, now }) => setClaims({ iss: d.iss, aud: feed.aud, jti, txn, now, profile: feed.profile as EventProfile }, subId, uri, payload),
+        };
+      }),
+    );
+    await storeSets(d, s, sets);
+  };
+}

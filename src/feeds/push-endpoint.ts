@@ -1,0 +1,22 @@
+import { badRequest } from '../core/errors.js';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/**
+ * Push targets (conventions, issue 7 §5): https, or plain http to loopback, or a host named in
+ * SCIMCAST_PUSH_ALLOW. Address-level checks (private ranges, DNS rebinding) happen at connect time.
+ */
+export function checkPushEndpoint(url: string, allow: readonly string[]): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw badRequest('invalidValue', `delivery.endpoint_url is not a URL: ${url}`);
+  }
+  if (u.username || u.password) throw badRequest('invalidValue', 'delivery.endpoint_url must not carry credentials; use authorization_header');
+  const host = u.hostname.toLowerCase();
+  if (allow.map((h) => h.toLowerCase()).includes(host)) return u;
+  if (u.protocol === 'https:') return u;
+  if (u.protocol === 'http:' && (LOOPBACK.has(host) || host.startsWith('127.'))) return u;
+  throw badRequest('invalidValue', `delivery.endpoint_url must be https (plain http only to loopback or hosts in SCIMCAST_PUSH_ALLOW): ${url}`);
+}

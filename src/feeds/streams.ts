@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import { badRequest, notFound, ScimError } from '../core/errors.js';
+import { scimSubId, setClaims } from '../events/claims.js';
+import { ALL_SCIM_EVENT_URIS, EVENT, normalizeEventUri, SSF_EVENT, type EventProfile } from '../events/uris.js';
+import type { FeedRow, Storage } from '../storage/index.js';
+import { storeSets, type PublisherDeps } from './publish.js';
+import { eventsDelivered, parseStreamInput, POLL, PUSH, type StreamInput } from './stream-config.js';
+import { checkPushEndpoint } from './push-endpoint.js';
+
+/** SSF stream management (SSF-4..SSF-8) over the feeds table; every call is owner-scoped. */
+export interface StreamsCtx extends PublisherDeps {
+  readonly storage: Storage;
+  readonly baseUrl: string;
+  /** What this server emits (SPC securityEvents.eventUris = SSF events_supported). */
+  readonly supported: readonly string[];
+  readonly pushAllow: readonly string[];
+}
+
+export const STATUSES = ['enabled', 'paused', 'disabled'] as const;
+export type StreamStatus = (typeof STATUSES)[number];
+
+export const streamUrl = (baseUrl: string, id: string) => `${baseUrl}/ssf/streams/${id}`;
+export const pollUrl = (baseUrl: string, id: string) => `${baseUrl}/ssf/streams/${id}/poll`;
+
+/** The SSF-4 configuration object, plus scimcast's extension members. */
+export function streamConfig(ctx: Pick<StreamsCtx, 'baseUrl' | 'supported'>, f: FeedRow) {
+  const delivery: Record<string, unknown> = { method: f.deliveryMethod };
+  if (f.deliveryMethod === POLL) delivery.endpoint_url = pollUrl(ctx.baseUrl, f.id);
+  else delivery.endpoint_url = f.endpointUrl;
+  // The push authorization_header is a receiver secret: it is never echoed back.
+  return {
+    stream_id: f.id,
+    iss: ctx.baseUrl,
+    aud: f.aud,
+    events_supported: [...ctx.supported],
+    events_requested: f.eventsRequested,
+    events_delivered: f.eventsDelivered,
+    delivery,
+    description: f.description ?? undefined,
+    profile: f.profile,
+    resource_types: f.resourceTypes,
+    default_subjects: f.defaultSubjects,
+    kid_mode: f.kidMode,
+    max_in_flight: f.maxInFlight,
+  };
+}
+
+async function load(ctx: StreamsCtx, owner: string, id: string | undefined): Promise<FeedRow> {
+  if (!id) throw badRequest('invalidValue', 'stream_id is required');
+  const f = await ctx.storage.feeds.get(id);
+  // Another owner's stream is indistinguishable from a missing one (issue 5: nobody else sees it).
+  if (!f || f.owner !== owner) throw notFound(`stream ${id} not found`);
+  return f;
+}
+
+function deliveryColumns(ctx: StreamsCtx, input: StreamInput, fallback?: FeedRow) {
+  const method = input.delivery?.method ?? fallback?.deliveryMethod ?? POLL; // SSF-5: no delivery means poll
+  if (method === PUSH) {
+    const url = input.delivery?.endpoint_url ?? fallback?.endpointUrl ?? undefined;
+    if (!url) throw badRequest('invalidValue', 'delivery.endpoint_url is required for push (urn:ietf:rfc:8935)');
+    checkPushEndpoint(url, ctx.pushAllow);
+    return { deliveryMethod: PUSH, endpointUrl: url, authorizationHeader: input.delivery?.authorization_header ?? (input.delivery ? null : fallback?.authorizationHeader ?? null) };
+  }
+  return { deliveryMethod: POLL, endpointUrl: null, authorizationHeader: null };
+}
+
+function requestedColumns(ctx: StreamsCtx, requested: readonly string[]) {
+  return { eventsRequested: [...requested], eventsDelivered: eventsDelivered(requested, ctx.supported, normalizeEventUri) };
+}
+
+export async function createStream(ctx: StreamsCtx, owner: string, body: unknown) {
+  const input = parseStreamInput(body);
+  const id = `f-${randomBytes(6).toString('hex')}`;
+  const now = ctx.clock.now();
+  const row: FeedRow = {
+    id,
+    owner,
+    aud: streamUrl(ctx.baseUrl, id),
+    description: input.description ?? null,
+    ...deliveryColumns(ctx, input),
+    ...requestedColumns(ctx, input.events_requested ?? []),
+    profile: input.profile ?? 'rfc9967',
+    status: 'enabled',
+    statusReason: null,
+    resourceTypes: input.resource_types ?? [],
+    defaultSubjects: input.default_subjects ?? 'ALL',
+    kidMode: input.kid_mode ?? 'kid',
+    maxInFlight: input.max_in_flight ?? 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await ctx.storage.feeds.insert(row);
+  return streamConfig(ctx, row);
+}
+
+export async function getStreams(ctx: StreamsCtx, owner: string, id: string | undefined) {
+  if (id) return streamConfig(ctx, await load(ctx, owner, id));
+  return (await ctx.storage.feeds.listByOwner(owner)).map((f) => streamConfig(ctx, f));
+}
+
+/** PATCH merges receiver-supplied members; PUT replaces them, absent ones reset (SSF-5). */
+export async function updateStream(ctx: StreamsCtx, owner: string, body: unknown, mode: 'patch' | 'put') {
+  const input = parseStreamInput(body);
+  const f = await load(ctx, owner, input.stream_id);
+  const patch: Partial<FeedRow> = { updatedAt: ctx.clock.now() };
+  if (mode === 'put' || input.delivery) Object.assign(patch, deliveryColumns(ctx, input, mode === 'patch' ? f : undefined));
+  if (mode === 'put' || input.events_requested) Object.assign(patch, requestedColumns(ctx, input.events_requested ?? []));
+  if (mode === 'put' || input.description !== undefined) patch.description = input.description ?? null;
+  if (mode === 'put' || input.profile) patch.profile = input.profile ?? 'rfc9967';
+  if (mode === 'put' || input.resource_types) patch.resourceTypes = input.resource_types ?? [];
+  if (mode === 'put' || input.default_subjects) patch.defaultSubjects = input.default_subjects ?? 'ALL';
+  if (mode === 'put' || input.kid_mode) patch.kidMode = input.kid_mode ?? 'kid';
+  if (mode === 'put' || input.max_in_flight) patch.maxInFlight = input.max_in_flight ?? 1;
+  const row = await ctx.storage.feeds.update(f.id, patch);
+  return streamConfig(ctx, row!);
+}
+
+export async function deleteStream(ctx: StreamsCtx, owner: string, id: string | undefined): Promise<void> {
+  const f = await load(ctx, owner, id);
+  await ctx.storage.feeds.delete(f.id);
+}
+
+export async function getStatus(ctx: StreamsCtx, owner: string, id: string | undefined) {
+  const f = await load(ctx, owner, id);
+  return { stream_id: f.id, status: f.status, ...(f.statusReason ? { reason: f.statusReason } : {}) };
+}
+
+/** SSF-6: a status change is recorded and announced with a stream-updated SET on the stream itself. */
+export async function setStatus(ctx: StreamsCtx, owner: string | undefined, body: unknown) {
+  const b = (body ?? {}) as { stream_id?: unknown; status?: unknown; reason?: unknown };
+  if (typeof b.stream_id !== 'string') throw badRequest('invalidValue', 'stream_id is required');
+  if (typeof b.status !== 'string' || !STATUSES.includes(b.status as StreamStatus)) throw badRequest('invalidValue', `status must be one of ${STATUSES.join(', ')}`);
+  if (b.reason !== undefined && typeof b.reason !== 'string') throw badRequest('invalidValue', 'reason must be a string');
+  const f = owner === undefined ? await ctx.storage.feeds.get(b.stream_id) : await load(ctx, owner, b.stream_id);
+  if (!f) throw notFound(`stream ${b.stream_id} not found`);
+  const reason = (b.reason as string | undefined) ?? null;
+  return ctx.storage.withTx(async (s) => {
+    const row = (await s.feeds.update(f.id, { status: b.status as string, statusReason: reason, updatedAt: ctx.clock.now() }))!;
+    if (f.status !== row.status) await announce(ctx, s, row, SSF_EVENT.streamUpdated, { status: row.status, ...(reason ? { reason } : {}) });
+    return { stream_id: row.id, status: row.status, ...(reason ? { reason } : {}) };
+  });
+}
+
+async function announce(ctx: StreamsCtx, s: Storage, feed: FeedRow, uri: string, payload: Record<string, unknown>) {
+  const txn = ctx.ids.txn();
+  await storeSets({ ...ctx }, s, [
+    {
+      feed,
+      subjectUri: `stream:${feed.id}`,
+      canonicalUri: uri,
+      build: ({ jti, now }) => setClaims({ iss: ctx.iss, aud: feed.aud, jti, txn, now, profile: feed.profile as EventProfile }, { format: 'opaque', id: feed.id }, uri, payload),
+    },
+  ]);
+}
+
+/** SSF-8: verification SET with the receiver's `state`, delivered through the stream. */
+export async function verifyStream(ctx: StreamsCtx, owner: string, body: unknown): Promise<void> {
+  const b = (body ?? {}) as { stream_id?: unknown; state?: unknown };
+  if (b.state !== undefined && typeof b.state !== 'string') throw badRequest('invalidValue', 'state must be a string');
+  const f = await load(ctx, owner, typeof b.stream_id === 'string' ? b.stream_id : undefined);
+  if (f.status === 'disabled') throw new ScimError(409, undefined, `stream ${f.id} is disabled`);
+  await ctx.storage.withTx((s) => announce(ctx, s, f, SSF_EVENT.verification, b.state === undefined ? {} : { state: b.state }));
+}
+
+/** An SSF subject naming a SCIM resource: `{format:'scim', uri:'/Users/<id>'}` (RFC 9967 §2.1). */
+function subjectUriOf(subject: unknown): string {
+  const s = subject as { format?: unknown; uri?: unknown } | undefined;
+  if (!s || s.format !== 'scim' || typeof s.uri !== 'string' || !/^\/(Users|Groups)\/[^/]+$/.test(s.uri)) {
+    throw badRequest('invalidValue', 'subject must be {"format":"scim","uri":"/Users/<id>"} or "/Groups/<id>"');
+  }
+  return s.uri;
+}
+
+/** SSF-7 add/remove subject; emits RFC 9967 feed:add / feed:remove (EVT-16, EVT-17) when membership changes. */
+export async function changeSubject(ctx: StreamsCtx, owner: string, body: unknown, op: 'add' | 'remove'): Promise<void> {
+  const b = (body ?? {}) as { stream_id?: unknown; subject?: unknown };
+  const f = await load(ctx, owner, typeof b.stream_id === 'string' ? b.stream_id : undefined);
+  const uri = subjectUriOf(b.subject);
+  await ctx.storage.withTx(async (s) => {
+    const changed = op === 'add' ? await s.feeds.addSubject(f.id, uri) : await s.feeds.removeSubject(f.id, uri);
+    const eventUri = op === 'add' ? EVENT.feedAdd : EVENT.feedRemove;
+    if (!changed || !f.eventsDelivered.includes(eventUri) || f.status === 'disabled') return;
+    const txn = ctx.ids.txn();
+    const id = uri.split('/')[2];
+    await storeSets(ctx, s, [
+      {
+        feed: f,
+        subjectUri: uri,
+        canonicalUri: eventUri,
+        build: ({ jti, now }) => setClaims({ iss: ctx.iss, aud: f.aud, jti, txn, now, profile: f.profile as EventProfile }, scimSubId(uri, id), eventUri, {}),
+      },
+    ]);
+  });
+}
+
+export { ALL_SCIM_EVENT_URIS };

@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { notFound } from '../../core/errors.js';
+import { parsePollRequest } from '../../delivery/poll-request.js';
+import { poll, type PollDeps } from '../../delivery/poll.js';
+import { jwksDocument } from '../../events/key-store.js';
+import { POLL, PUSH } from '../../feeds/stream-config.js';
+import {
+  changeSubject,
+  createStream,
+  deleteStream,
+  getStatus,
+  getStreams,
+  setStatus,
+  updateStream,
+  verifyStream,
+  type StreamsCtx,
+} from '../../feeds/streams.js';
+
+const ownerOf = (req: FastifyRequest) => req.principal!.id;
+const streamIdOf = (req: FastifyRequest) => (req.query as { stream_id?: string }).stream_id;
+
+/**
+ * OpenID SSF 1.0 stream management (SSF-3..SSF-8) and RFC 8936 poll. Streams belong to the
+ * principal that made them; other principals get 404 for them.
+ */
+export function ssfRoutes(app: FastifyInstance, opts: { streams: () => StreamsCtx; poll: () => PollDeps }) {
+  const admin = { config: { scope: 'feeds:admin' as const } };
+  const pub = { config: { scope: 'public' as const } };
+
+  app.get('/.well-known/ssf-configuration', pub, async () => {
+    const base = opts.streams().baseUrl;
+    return {
+      spec_version: '1_0',
+      issuer: base,
+      jwks_uri: `${base}/jwks.json`,
+      delivery_methods_supported: [PUSH, POLL],
+      configuration_endpoint: `${base}/ssf/streams`,
+      status_endpoint: `${base}/ssf/status`,
+      add_subject_endpoint: `${base}/ssf/subjects/add`,
+      remove_subject_endpoint: `${base}/ssf/subjects/remove`,
+      verification_endpoint: `${base}/ssf/verify`,
+      authorization_schemes: [{ spec_urn: 'urn:ietf:rfc:6750' }],
+      default_subjects: 'ALL',
+    };
+  });
+
+  app.get('/jwks.json', pub, async (_req, reply) => reply.type('application/jwk-set+json').send(await jwksDocument(opts.streams().storage)));
+
+  app.post('/ssf/streams', admin, async (req, reply) => reply.code(201).send(await createStream(opts.streams(), ownerOf(req), req.body)));
+  app.get('/ssf/streams', admin, async (req) => getStreams(opts.streams(), ownerOf(req), streamIdOf(req)));
+  app.get<{ Params: { id: string } }>('/ssf/streams/:id', admin, async (req) => getStreams(opts.streams(), ownerOf(req), req.params.id));
+  app.patch('/ssf/streams', admin, async (req) => updateStream(opts.streams(), ownerOf(req), req.body, 'patch'));
+  app.put('/ssf/streams', admin, async (req) => updateStream(opts.streams(), ownerOf(req), req.body, 'put'));
+  app.delete('/ssf/streams', admin, async (req, reply) => {
+    await deleteStream(opts.streams(), ownerOf(req), streamIdOf(req));
+    return reply.code(204).send();
+  });
+
+  app.get('/ssf/status', admin, async (req) => getStatus(opts.streams(), ownerOf(req), streamIdOf(req)));
+  app.post('/ssf/status', admin, async (req) => setStatus(opts.streams(), ownerOf(req), req.body));
+  app.post('/ssf/verify', admin, async (req, reply) => {
+    await verifyStream(opts.streams(), ownerOf(req), req.body);
+    return reply.code(204).send();
+  });
+  app.post('/ssf/subjects/add', admin, async (req, reply) => {
+    await changeSubject(opts.streams(), ownerOf(req), req.body, 'add');
+    return reply.code(200).send();
+  });
+  app.post('/ssf/subjects/remove', admin, async (req, reply) => {
+    await changeSubject(opts.streams(), ownerOf(req), req.body, 'remove');
+    return reply.code(204).send();
+  });
+
+  /** RFC 8936 poll endpoint of one stream: the owner's token, whatever its scopes. */
+  app.post<{ Params: { id: string } }>('/ssf/streams/:id/poll', { config: { scope: 'authenticated' } }, async (req, reply) => {
+    const d = opts.poll();
+    const feed = await d.storage.feeds.get(req.params.id);
+    if (!feed || feed.owner !== ownerOf(req) || feed.deliveryMethod !== POLL) throw notFound(`poll stream ${req.params.id} not found`);
+    const body = parsePollRequest(req.body);
+    const abort = new AbortController();
+    req.raw.once('close', () => abort.abort());
+    const res = await poll(d, feed, body, abort.signal);
+    return reply.type('application/json').send(res);
+  });
+}
