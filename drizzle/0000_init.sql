@@ -91,6 +91,7 @@ CREATE TABLE "txn_ops" (
 	"version" text,
 	"response" jsonb,
 	"jti" text,
+	"set_jws" text,
 	"done_at" timestamp (3) with time zone NOT NULL,
 	CONSTRAINT "txn_ops_txn_id_op_index_pk" PRIMARY KEY("txn_id","op_index")
 );

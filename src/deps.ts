@@ -2,6 +2,7 @@ import type { Principal } from './auth/scopes.js';
 import type { Config } from './config/load.js';
 import type { Clock } from './core/clock.js';
 import type { Ids } from './core/ids.js';
+import type { AsyncDeps } from './async/execute.js';
 import type { PollDeps } from './delivery/poll.js';
 import type { StreamsCtx } from './feeds/streams.js';
 import type { ProvisioningCtx } from './provisioning/context.js';
@@ -21,6 +22,7 @@ export interface Deps {
   readonly streams: StreamsCtx;
   readonly poll: PollDeps;
   readonly notifier: EventNotifier;
+  readonly async: AsyncDeps;
   /** Release what makeDeps opened (the LISTEN connection); the pool is the caller's. */
   close(): Promise<void>;
 }

@@ -63,6 +63,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
   const notifier = makeEventNotifier(database.pool);
   const sign = makeSetSigner(currentKeyLoader(storage, clock));
   const publisher = { iss: config.baseUrl, ids, clock, sign };
+  const provisioning = { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat, onChange: makeChangePublisher(publisher) };
   return {
     config,
     storage,
@@ -74,7 +75,8 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
       const last = await storage.heartbeats.latest();
       return last !== undefined && clock.now().getTime() - last.getTime() < HEARTBEAT_FRESH_MS;
     },
-    provisioning: { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat, onChange: makeChangePublisher(publisher) },
+    provisioning,
+    async: { storage, clock, ids, baseUrl: config.baseUrl, provisioning, publisher, retentionMs: config.events.asyncRetentionDays * 86_400_000 },
     streams: { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow },
     poll: {
       storage,

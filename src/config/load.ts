@@ -25,6 +25,7 @@ export interface Config {
     readonly pollPageCap: number;
     readonly retentionDays: number;
     readonly signingAlg: 'ES256' | 'RS256' | 'EdDSA';
+    readonly asyncRetentionDays: number;
   };
 }
 
@@ -84,6 +85,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollPageCap: e.SCIMCAST_POLL_PAGE_CAP,
       retentionDays: e.SCIMCAST_EVENT_RETENTION_DAYS,
       signingAlg: e.SCIMCAST_SIGNING_ALG,
+      asyncRetentionDays: e.SCIMCAST_ASYNC_RETENTION_DAYS,
     },
   };
   return deepFreeze(config);

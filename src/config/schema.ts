@@ -54,6 +54,8 @@ export const envSchema = z.object({
   SCIMCAST_POLL_PAGE_CAP: int(1_000, 1),
   /** Unacknowledged SETs older than this become dead with reason "expired" (POLL-13). */
   SCIMCAST_EVENT_RETENTION_DAYS: int(7, 1),
+  /** How long async transactions and their results stay retrievable; afterwards 404 (issue 6 §5). */
+  SCIMCAST_ASYNC_RETENTION_DAYS: int(7, 1),
   /** SET signing algorithm for new keys (issue 5 §3). */
   SCIMCAST_SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
   /** Entra ID / Okta coercions (issue 3); strict mode turns all of them off. */

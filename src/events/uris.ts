@@ -25,11 +25,8 @@ export type EventUri = (typeof EVENT)[keyof typeof EVENT];
 /** Everything scimcast emits: SPC securityEvents.eventUris and SSF events_supported (SPC-3). */
 export const ALL_SCIM_EVENT_URIS: readonly EventUri[] = Object.values(EVENT);
 
-/**
- * What scimcast emits today, so SPC securityEvents.eventUris and SSF events_supported list
- * exactly that (SPC-3): misc:asyncresp joins when asynchronous requests are honoured.
- */
-export const EMITTED_EVENT_URIS: readonly EventUri[] = ALL_SCIM_EVENT_URIS.filter((u) => u !== EVENT.asyncResp);
+/** What scimcast emits: SPC securityEvents.eventUris and SSF events_supported list exactly that (SPC-3). */
+export const EMITTED_EVENT_URIS: readonly EventUri[] = ALL_SCIM_EVENT_URIS;
 
 /** OpenID SSF 1.0 event types (SSF-6, SSF-8). */
 export const SSF_EVENT = {
@@ -61,4 +58,15 @@ export function eventUriFor(profile: EventProfile, canonical: string): string {
  */
 export function bulkOpTxn(profile: EventProfile, txn: string, index: number): string {
   return profile === 'draft-03' ? `${txn}-${index + 1}` : `${txn}:${index}`;
+}
+
+/** The originating transaction of a SET: a request's txn, plus the operation index inside a bulk. */
+export interface TxnRef {
+  base: string;
+  index?: number | undefined;
+}
+
+/** The `txn` claim a feed of this profile gets (EVT-10, BULK-12). */
+export function txnFor(profile: EventProfile, ref: TxnRef): string {
+  return ref.index === undefined ? ref.base : bulkOpTxn(profile, ref.base, ref.index);
 }

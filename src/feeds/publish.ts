@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { Ids } from '../core/ids.js';
 import { provPayload, scimSubId, setClaims, type SetClaims } from '../events/claims.js';
 import type { SetSigner } from '../events/sign.js';
-import type { EventProfile } from '../events/uris.js';
+import { txnFor, type EventProfile, type TxnRef } from '../events/uris.js';
 import type { Change } from '../provisioning/outcome.js';
 import type { FeedRow, NewEvent, Storage } from '../storage/index.js';
 import { routeChange } from './targets.js';
@@ -49,7 +49,7 @@ export async function storeSets(d: PublisherDeps, s: Storage, sets: OneSet[]): P
  * and stored in the transaction of the change.
  */
 export function makeChangePublisher(d: PublisherDeps) {
-  return async (s: Storage, change: Change, txn: string): Promise<void> => {
+  return async (s: Storage, change: Change, txn: TxnRef): Promise<void> => {
     const feeds = await s.feeds.accepting();
     if (feeds.length === 0) return;
     const subjectUri = `${ENDPOINT[change.type]}/${change.id}`;
@@ -70,7 +70,8 @@ export function makeChangePublisher(d: PublisherDeps) {
           feed,
           subjectUri,
           canonicalUri: uri,
-          build: ({ jti, now }) => setClaims({ iss: d.iss, aud: feed.aud, jti, txn, now, profile: feed.profile as EventProfile }, subId, uri, payload),
+          build: ({ jti, now }) =>
+            setClaims({ iss: d.iss, aud: feed.aud, jti, txn: txnFor(feed.profile as EventProfile, txn), now, profile: feed.profile as EventProfile }, subId, uri, payload),
         };
       }),
     );

@@ -9,6 +9,7 @@ import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
 import { resourceRoutes } from './routes/resources.js';
 import { ssfRoutes } from './routes/ssf.js';
+import { asyncRoutes } from './routes/async.js';
 import { EMITTED_EVENT_URIS } from '../events/uris.js';
 
 export function capabilitiesOf(d: Deps): Capabilities {
@@ -19,8 +20,8 @@ export function capabilitiesOf(d: Deps): Capabilities {
     sort: false,
     etag: true,
     jwt: d.config.jwt !== undefined,
-    // RFC 9967 §4: async requests are not honoured yet, so asyncRequest says "none" (SPC-2).
-    securityEvents: { asyncRequest: 'none', eventUris: EMITTED_EVENT_URIS },
+    // RFC 9967 §4 (SPC-2): the server goes async when the client asks (spec-digest Q-8).
+    securityEvents: { asyncRequest: 'request', eventUris: EMITTED_EVENT_URIS },
   };
 }
 
@@ -46,7 +47,8 @@ export function buildApp(d: Deps, opts: { logger?: boolean } = {}): FastifyInsta
   app.register(
     async (scim) => {
       discoveryRoutes(scim, { baseUrl: d.config.baseUrl, capabilities: () => capabilitiesOf(d) });
-      resourceRoutes(scim, { ctx: () => ({ ...d.provisioning, txn: d.ids.txn() }), maxResults: d.config.limits.filterMaxResults });
+      resourceRoutes(scim, { ctx: () => ({ ...d.provisioning, txn: { base: d.ids.txn() } }), maxResults: d.config.limits.filterMaxResults, async: () => d.async });
+      asyncRoutes(scim, { async: () => d.async });
     },
     { prefix: '/scim/v2' },
   );

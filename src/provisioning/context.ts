@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { Ids } from '../core/ids.js';
 import type { Storage } from '../storage/index.js';
 import type { Change } from './outcome.js';
+import type { TxnRef } from '../events/uris.js';
 
 /** What a provisioning use case needs; the same on the sync route and in the worker. */
 export interface ProvisioningCtx {
@@ -12,9 +13,9 @@ export interface ProvisioningCtx {
   readonly baseUrl: string;
   readonly compat: { readonly strict: boolean };
   /** Called inside each operation's transaction for every change: the outbox hook (issue 5 §6). */
-  readonly onChange?: ((s: Storage, change: Change, txn: string) => Promise<void>) | undefined;
-  /** The originating transaction id shared by the SETs of this request (EVT-10); one per request. */
-  readonly txn?: string | undefined;
+  readonly onChange?: ((s: Storage, change: Change, txn: TxnRef) => Promise<void>) | undefined;
+  /** The originating transaction shared by the SETs of this request (EVT-10); one per request. */
+  readonly txn?: TxnRef | undefined;
 }
 
 export type ResourceTypeName = 'User' | 'Group';

@@ -56,7 +56,7 @@ export async function createResource(ctx: ProvisioningCtx, type: ResourceTypeNam
     }
     const after = await represent(s, ctx.baseUrl, row);
     const change: Change = { kind: 'create', type, id, before: undefined, after, attributes: changedAttributes(undefined, after) };
-    await ctx.onChange?.(s, change, ctx.txn ?? ctx.ids.txn());
+    await ctx.onChange?.(s, change, ctx.txn ?? { base: ctx.ids.txn() });
     return outcome(ctx, 201, change);
   });
 }
@@ -84,7 +84,7 @@ export async function replaceResource(
     }
     const after = await represent(s, ctx.baseUrl, row);
     const change: Change = { kind: 'put', type, id, before, after, attributes: changedAttributes(before, after) };
-    await ctx.onChange?.(s, change, ctx.txn ?? ctx.ids.txn());
+    await ctx.onChange?.(s, change, ctx.txn ?? { base: ctx.ids.txn() });
     return outcome(ctx, 200, change);
   });
 }
@@ -102,7 +102,7 @@ export async function deleteResource(
     const before = await represent(s, ctx.baseUrl, current, { members: false });
     await s.resources.delete(type, id);
     const change: Change = { kind: 'delete', type, id, before, after: undefined, attributes: [] };
-    await ctx.onChange?.(s, change, ctx.txn ?? ctx.ids.txn());
+    await ctx.onChange?.(s, change, ctx.txn ?? { base: ctx.ids.txn() });
     return { status: 204, type, id, location: resourceLocation(ctx.baseUrl, type, id), version: etagOf(current.version), resource: undefined, change };
   });
 }

@@ -3,6 +3,7 @@ import type { Db } from './db.js';
 import { makeEventRepo } from './events.js';
 import { makeFeedRepo } from './feeds.js';
 import { makeHeartbeatRepo } from './heartbeats.js';
+import { makeJobRepo } from './jobs.js';
 import { makeKeyRepo } from './keys.js';
 import { makeMemberRepo, makeResourceRepo } from './resources.js';
 import { makeTokenRepo } from './tokens.js';
@@ -15,6 +16,7 @@ export type { SigningKeyRow } from './keys.js';
 export type { FeedRow } from './feeds.js';
 export type { EventRow, NewEvent } from './events.js';
 export type { TxnRow, TxnOpRow } from './txns.js';
+export type { EnqueueOptions } from './jobs.js';
 
 /**
  * Every SQL statement lives under storage/ (architecture B2). withTx hands `fn` the same API
@@ -29,6 +31,7 @@ export interface Storage {
   readonly feeds: ReturnType<typeof makeFeedRepo>;
   readonly events: ReturnType<typeof makeEventRepo>;
   readonly txns: ReturnType<typeof makeTxnRepo>;
+  readonly jobs: ReturnType<typeof makeJobRepo>;
   withTx<T>(fn: (s: Storage) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
 }
@@ -43,6 +46,7 @@ export function makeStorage(db: Db, inTx = false): Storage {
     feeds: makeFeedRepo(db),
     events: makeEventRepo(db),
     txns: makeTxnRepo(db),
+    jobs: makeJobRepo(db),
     // Inside a transaction, a nested withTx joins it: one operation is one unit of work.
     withTx: inTx ? (fn) => fn(self) : (fn) => db.transaction((tx) => fn(makeStorage(tx as unknown as Db, true))),
     async ping() {

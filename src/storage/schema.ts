@@ -190,7 +190,9 @@ export const txnOps = pgTable(
     location: text('location'),
     version: text('version'),
     response: jsonb('response'),
+    /** The asyncresp SET for this operation, retrievable from the status resource (ASYNC-10 form a). */
     jti: text('jti'),
+    setJws: text('set_jws'),
     doneAt: timestamp('done_at', { withTimezone: true, precision: 3 }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.txnId, t.opIndex] })],

@@ -22,6 +22,10 @@ export function makeTxnRepo(db: Db) {
       const where = opts.status ? and(eq(txns.owner, owner), eq(txns.status, opts.status)) : eq(txns.owner, owner);
       return db.select().from(txns).where(where).orderBy(desc(txns.createdAt)).limit(opts.limit);
     },
+    /** Serialise executors of one transaction (a retried job racing an inline wait=N run). */
+    async lock(id: string): Promise<void> {
+      await db.execute(sql`select 1 from ${txns} where ${txns.id} = ${id} for update`);
+    },
     async setStatus(id: string, status: string, at: Date): Promise<void> {
       await db.update(txns).set({ status, lastModified: at }).where(eq(txns.id, id));
     },

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
 import type pg from 'pg';
 import type { Deps } from '../deps.js';
+import { makeApplyAsyncRequest } from './tasks/apply-async-request.js';
 
 /** graphile-worker's own schema, migrated under the same advisory lock as ours (storage/migrate.ts). */
 export async function migrateWorkerSchema(pool: pg.Pool): Promise<void> {
@@ -12,9 +13,9 @@ const quietLogger = new Logger(() => (level, message) => {
   if (level === 'error' || level === 'warning') process.stderr.write(`${JSON.stringify({ level, source: 'worker', msg: message })}\n`);
 });
 
-/** One task per file under tasks/; the list grows with async requests, push delivery and pruning. */
-export function makeTaskList(_d: Deps): TaskList {
-  return {};
+/** One task per file under tasks/. */
+export function makeTaskList(d: Deps): TaskList {
+  return { apply_async_request: makeApplyAsyncRequest(d) };
 }
 
 export interface WorkerHandle {

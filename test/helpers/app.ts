@@ -7,6 +7,7 @@ import { buildApp } from '../../src/http/app.js';
 import { makeDeps, prepare } from '../../src/main.js';
 import { makeDb, type Database } from '../../src/storage/db.js';
 import { createTestDatabase } from './db.js';
+import { startWorker, type WorkerHandle } from '../../src/worker/run.js';
 
 export const BASE_URL = 'https://scim.example.test';
 
@@ -24,7 +25,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: { worker?: boolean } = {}): Promise<TestApp> {
   const { url: dbUrl, drop } = await createTestDatabase();
   const config = loadConfig({ DATABASE_URL: dbUrl, BASE_URL, LOG_LEVEL: 'silent', ...env });
   const database = makeDb(dbUrl, { max: 10 });
@@ -33,6 +34,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const app = buildApp(deps, { logger: false });
   await app.ready();
   const { token } = await createToken(deps.storage, deps.clock, { name: 'test', scopes: SCOPES });
+  // A real graphile-worker runner on the same database, as in production (no mocks).
+  const worker: WorkerHandle | undefined = opts.worker ? await startWorker(deps, database.pool) : undefined;
   return {
     app,
     deps,
@@ -50,6 +53,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
     async close() {
       await app.close();
+      await worker?.stop();
       await deps.close();
       await database.close();
       await drop();

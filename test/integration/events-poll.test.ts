@@ -203,8 +203,10 @@ describe('SETs for resource changes, fetched by RFC 8936 poll', () => {
 
   it('ServiceProviderConfig lists exactly the emitted events', async () => {
     const spc = (await t.req('GET', '/scim/v2/ServiceProviderConfig')).json();
-    expect(spc.securityEvents.asyncRequest).toBe('none');
+    expect(spc.securityEvents.asyncRequest).toBe('request');
+    expect(spc.securityEvents.eventUris).toHaveLength(12); // the RFC 9967 §7.4 initial registry (EVT-26)
     expect(spc.securityEvents.eventUris).toContain(`${EV}prov:create:full`);
-    expect(spc.securityEvents.eventUris).not.toContain(`${EV}misc:asyncresp`);
+    const cfg = (await t.req('POST', '/ssf/streams', {})).json();
+    expect(cfg.events_supported).toEqual(spc.securityEvents.eventUris);
   });
 });

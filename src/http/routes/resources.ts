@@ -6,6 +6,10 @@ import { listResources } from '../../provisioning/list.js';
 import { getResource } from '../../provisioning/read.js';
 import { createResource, deleteResource, replaceResource } from '../../provisioning/write.js';
 import { sendOutcome, sendResource } from '../respond.js';
+import { parsePrefer } from '../../async/prefer.js';
+import type { AsyncDeps } from '../../async/execute.js';
+import type { OperationRequest } from '../../async/operation.js';
+import { answerAsync } from './async.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
 
 interface IdParams {
@@ -28,7 +32,7 @@ const excludesMembers = (q: { excludedAttributes?: string }) =>
   (q.excludedAttributes ?? '').split(',').some((a) => a.trim().toLowerCase() === 'members');
 
 /** Users and Groups CRUD (RFC 7644 §3.3–3.6); one registration per resource type. */
-export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => ProvisioningCtx; maxResults: number }) {
+export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => ProvisioningCtx; maxResults: number; async: () => AsyncDeps }) {
   for (const type of ['User', 'Group'] as ResourceTypeName[]) {
     const base = ENDPOINTS[type];
     const read = { config: { scope: 'scim:read' as const } };
@@ -52,14 +56,28 @@ export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => Provisio
       return sendResource(reply, 200, resource);
     });
 
-    app.post(base, write, async (req, reply) => sendOutcome(reply, await createResource(opts.ctx(), type, req.body)));
+    /** Prefer: respond-async (RFC 9967 §2.5.1.1) hands the operation to the worker; otherwise nothing changes. */
+    const asyncPrefs = (req: { headers: Record<string, string | string[] | undefined> }) => parsePrefer(req.headers.prefer, req.headers['x-scim-request-mode']);
+    const ifMatchOf = (req: { headers: Record<string, string | string[] | undefined> }) => req.headers['if-match'] as string | undefined;
 
-    app.put<{ Params: IdParams }>(`${base}/:id`, write, async (req, reply) =>
-      sendOutcome(reply, await replaceResource(opts.ctx(), type, req.params.id, req.body, { ifMatch: req.headers['if-match'] })),
-    );
+    app.post(base, write, async (req, reply) => {
+      const prefs = asyncPrefs(req);
+      if (prefs.respondAsync) return answerAsync(opts.async(), req, reply, { method: 'POST', type, body: req.body } satisfies OperationRequest, prefs);
+      return sendOutcome(reply, await createResource(opts.ctx(), type, req.body));
+    });
 
-    app.delete<{ Params: IdParams }>(`${base}/:id`, write, async (req, reply) =>
-      sendOutcome(reply, await deleteResource(opts.ctx(), type, req.params.id, { ifMatch: req.headers['if-match'] })),
-    );
+    app.put<{ Params: IdParams }>(`${base}/:id`, write, async (req, reply) => {
+      const prefs = asyncPrefs(req);
+      const op: OperationRequest = { method: 'PUT', type, id: req.params.id, body: req.body, ifMatch: ifMatchOf(req) };
+      if (prefs.respondAsync) return answerAsync(opts.async(), req, reply, op, prefs);
+      return sendOutcome(reply, await replaceResource(opts.ctx(), type, req.params.id, req.body, { ifMatch: op.ifMatch }));
+    });
+
+    app.delete<{ Params: IdParams }>(`${base}/:id`, write, async (req, reply) => {
+      const prefs = asyncPrefs(req);
+      const op: OperationRequest = { method: 'DELETE', type, id: req.params.id, ifMatch: ifMatchOf(req) };
+      if (prefs.respondAsync) return answerAsync(opts.async(), req, reply, op, prefs);
+      return sendOutcome(reply, await deleteResource(opts.ctx(), type, req.params.id, { ifMatch: op.ifMatch }));
+    });
   }
 }

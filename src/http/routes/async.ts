@@ -1,0 +1,99 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { admit } from '../../async/accept.js';
+import { statusUrl } from '../../async/asyncresp.js';
+import { executeTxn, type AsyncDeps } from '../../async/execute.js';
+import type { OperationRequest } from '../../async/operation.js';
+import type { Preferences } from '../../async/prefer.js';
+import { statusDocument } from '../../async/status.js';
+import { badRequest, notFound, ScimError, type ScimType } from '../../core/errors.js';
+import { sendOutcome } from '../respond.js';
+import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
+
+/**
+ * RFC 9967 §2.5.1.1 / §3: 202 Accepted, empty body, Set-Txn, Preference-Applied, and a Location
+ * where the completion can be followed (ASYNC-5..ASYNC-10). Accept is not consulted (ASYNC-2).
+ */
+export function sendAccepted(reply: FastifyReply, baseUrl: string, txnId: string): FastifyReply {
+  return reply
+    .code(202)
+    .header('set-txn', txnId)
+    .header('preference-applied', 'respond-async')
+    .header('location', statusUrl(baseUrl, txnId))
+    .header('retry-after', '1')
+    .send();
+}
+
+const TIMEOUT = Symbol('timeout');
+
+/**
+ * Admit a single-resource operation. With `wait=N` (PREF-4, spec-digest Q-8) it also runs inline:
+ * finished within N seconds → the normal synchronous response without Preference-Applied;
+ * otherwise 202 while it completes (the queued job skips what is already done).
+ */
+export async function answerAsync(d: AsyncDeps, req: FastifyRequest, reply: FastifyReply, op: OperationRequest, prefs: Preferences) {
+  const now = d.clock.now();
+  const runInline = prefs.wait !== undefined && prefs.wait > 0;
+  const txnId = await admit(
+    { storage: d.storage, clock: d.clock, ids: d.ids, retentionMs: d.retentionMs },
+    {
+      owner: req.principal!.id,
+      kind: 'single',
+      method: op.method,
+      path: req.url.split('?')[0]!.replace(/^\/scim\/v2/i, ''),
+      request: op,
+      ifMatch: op.ifMatch,
+      opCount: 1,
+      runAt: runInline ? new Date(now.getTime() + prefs.wait! * 1000) : undefined,
+    },
+  );
+  if (runInline) {
+    const inline = executeTxn(d, txnId).catch((err: unknown) => {
+      req.log.warn({ err, txn: txnId }, 'inline async run failed; the queued job will retry');
+      return undefined;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const res = await Promise.race([inline, new Promise<typeof TIMEOUT>((r) => (timer = setTimeout(() => r(TIMEOUT), prefs.wait! * 1000)))]);
+    clearTimeout(timer);
+    if (res !== TIMEOUT && res) {
+      if (res.outcome) return sendOutcome(reply, res.outcome);
+      const e = res.response!;
+      throw new ScimError(Number(e.status), e.scimType as ScimType | undefined, e.detail);
+    }
+  }
+  return sendAccepted(reply, d.baseUrl, txnId);
+}
+
+const STATUSES = ['pending', 'running', 'completed', 'failed'];
+
+/** The status resource and its list (issue 6 §5); visible only to the requester. */
+export function asyncRoutes(app: FastifyInstance, opts: { async: () => AsyncDeps }) {
+  const auth = { config: { scope: 'authenticated' as const } };
+
+  app.get<{ Params: { id: string } }>('/AsyncRequests/:id', auth, async (req, reply) => {
+    const d = opts.async();
+    const txn = await d.storage.txns.get(req.params.id, req.principal!.id);
+    if (!txn || txn.expiresAt <= d.clock.now()) throw notFound(`async request ${req.params.id} not found`);
+    const ops = await d.storage.txns.ops(txn.id);
+    const finished = txn.status === 'completed' || txn.status === 'failed';
+    if (!finished) reply.header('retry-after', '1');
+    if (/application\/secevent\+jwt/i.test(req.headers.accept ?? '')) {
+      if (!finished) return reply.code(202).send();
+      if (txn.kind === 'single') return reply.type('application/secevent+jwt').send(ops[0]?.setJws ?? '');
+      return reply.type('application/json').send({ sets: Object.fromEntries(ops.map((o) => [o.jti, o.setJws])) });
+    }
+    return reply.type(SCIM_CONTENT_TYPE).send(statusDocument(txn, ops, { withOperations: true, location: statusUrl(d.baseUrl, txn.id) }));
+  });
+
+  app.get<{ Querystring: { status?: string; count?: string } }>('/AsyncRequests', auth, async (req, reply) => {
+    const d = opts.async();
+    const status = req.query.status;
+    if (status !== undefined && !STATUSES.includes(status)) throw badRequest('invalidValue', `status must be one of ${STATUSES.join(', ')}`);
+    const count = Math.min(Math.max(Number(req.query.count ?? 100) || 100, 1), 1000);
+    const now = d.clock.now();
+    const txns = (await d.storage.txns.list(req.principal!.id, { status, limit: count })).filter((t) => t.expiresAt > now);
+    const Resources = await Promise.all(
+      txns.map(async (t) => statusDocument(t, await d.storage.txns.ops(t.id), { withOperations: false, location: statusUrl(d.baseUrl, t.id) })),
+    );
+    return reply.type(SCIM_CONTENT_TYPE).send({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: Resources.length, startIndex: 1, itemsPerPage: Resources.length, Resources });
+  });
+}

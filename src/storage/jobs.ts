@@ -1,0 +1,30 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from './db.js';
+
+export interface EnqueueOptions {
+  runAt?: Date | undefined;
+  /** Named queue: jobs of one queue run one at a time, in order (per-feed push). */
+  queueName?: string | undefined;
+  /** At most one pending job per key (graphile-worker job_key, mode replace). */
+  jobKey?: string | undefined;
+  maxAttempts?: number | undefined;
+}
+
+/**
+ * graphile_worker.add_job on the bound connection: called inside withTx, the job commits or rolls
+ * back with the change that asked for it (architecture B3: transactional outbox).
+ */
+export function makeJobRepo(db: Db) {
+  return {
+    async enqueue(identifier: string, payload: unknown, o: EnqueueOptions = {}): Promise<void> {
+      await db.execute(sql`select graphile_worker.add_job(
+        ${identifier},
+        ${JSON.stringify(payload)}::json,
+        queue_name => ${o.queueName ?? null}::text,
+        run_at => ${o.runAt?.toISOString() ?? null}::timestamptz,
+        max_attempts => ${o.maxAttempts ?? null}::int,
+        job_key => ${o.jobKey ?? null}::text
+      )`);
+    },
+  };
+}
