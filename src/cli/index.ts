@@ -3,7 +3,9 @@ import { createToken } from '../auth/authenticate.js';
 import { SCOPES, isScope } from '../auth/scopes.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { AppError } from '../core/errors.js';
-import { makeDeps, migrateAll, openDatabase, startScimcast } from '../main.js';
+import { makeDeps, migrateAll, openDatabase, prepare, startScimcast } from '../main.js';
+import { rotateSigningKey } from '../events/key-store.js';
+import type { SigningAlg } from '../events/keys.js';
 import { makeDb } from '../storage/db.js';
 import { runningEmbedded } from '../storage/embedded.js';
 
@@ -16,6 +18,8 @@ Usage:
   scimcast migrate                    apply database migrations and exit
   scimcast token create --scopes a,b [--name NAME]   print a new bearer token
   scimcast token list | token revoke ID
+  scimcast keys rotate [--alg ES256|RS256|EdDSA]      new SET signing key; old public keys stay in the JWKS
+  scimcast keys list
 
 Options: --host H  --port P  --data-dir DIR  (override HOST, PORT, SCIMCAST_DATA_DIR)
 Scopes: ${SCOPES.join(', ')}`;
@@ -29,6 +33,7 @@ const { values, positionals } = parseArgs({
     'no-worker': { type: 'boolean', default: false },
     scopes: { type: 'string' },
     name: { type: 'string' },
+    alg: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -75,16 +80,24 @@ async function withDeps<T>(fn: (d: ReturnType<typeof makeDeps>) => Promise<T>): 
   const live = cfg.databaseUrl ? undefined : runningEmbedded(cfg.dataDir);
   if (live) {
     const database = makeDb(live.url, { max: 2 });
+    const deps = makeDeps(cfg, database);
     try {
-      return await fn(makeDeps(cfg, database));
+      return await fn(deps);
     } finally {
+      await deps.close();
       await database.close();
     }
   }
   const dbh = await openDatabase(cfg);
   try {
     await migrateAll(dbh.database);
-    return await fn(makeDeps(cfg, dbh.database));
+    const deps = makeDeps(cfg, dbh.database);
+    await prepare(deps);
+    try {
+      return await fn(deps);
+    } finally {
+      await deps.close();
+    }
   } finally {
     await dbh.close();
   }
@@ -113,6 +126,22 @@ async function token(sub: string | undefined): Promise<void> {
   throw new AppError('ERR_CONFIG_INVALID', USAGE);
 }
 
+async function keys(sub: string | undefined): Promise<void> {
+  if (sub === 'rotate') {
+    const alg = (values.alg ?? 'ES256') as SigningAlg;
+    if (!['ES256', 'RS256', 'EdDSA'].includes(alg)) throw new AppError('ERR_CONFIG_INVALID', '--alg must be ES256, RS256 or EdDSA');
+    const kid = await withDeps((d) => rotateSigningKey(d.storage, d.clock, () => d.ids.uuid().slice(0, 8), alg));
+    process.stdout.write(`${kid}\n`);
+    return;
+  }
+  if (sub === 'list') {
+    const rows = await withDeps((d) => d.storage.keys.all());
+    for (const k of rows) process.stdout.write(`${k.kid}\t${k.alg}\t${k.createdAt.toISOString()}\t${k.retiredAt ? `retired ${k.retiredAt.toISOString()}` : 'signing'}\n`);
+    return;
+  }
+  throw new AppError('ERR_CONFIG_INVALID', USAGE);
+}
+
 async function main(): Promise<void> {
   const [cmd = 'start', sub] = positionals;
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
@@ -128,6 +157,8 @@ async function main(): Promise<void> {
       return;
     case 'token':
       return token(sub);
+    case 'keys':
+      return keys(sub);
     default:
       process.stderr.write(`${USAGE}\n`);
       process.exitCode = 2;

@@ -67,6 +67,11 @@ export function makeEventRepo(db: Db) {
       for (const row of r.rows as { state: string; n: number }[]) out[row.state] = row.n;
       return out;
     },
+    /** Finished SETs (acked, delivered, dead) older than the retention are deleted for good. */
+    async purgeFinished(before: Date): Promise<number> {
+      const r = await db.execute(sql`delete from ${events} where ${events.state} <> 'pending' and ${events.doneAt} < ${before.toISOString()}::timestamptz`);
+      return r.rowCount ?? 0;
+    },
     /** Retention (POLL-13): unacknowledged SETs older than the bound become dead with a reason. */
     async expire(before: Date, at: Date): Promise<number> {
       const r = await db

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, isNotNull, isNull, lt } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { signingKeys } from './schema.js';
 
@@ -25,8 +25,10 @@ export function makeKeyRepo(db: Db) {
       await db.insert(signingKeys).values(row).onConflictDoNothing();
       return true;
     },
-    async remove(kid: string): Promise<void> {
-      await db.delete(signingKeys).where(and(eq(signingKeys.kid, kid)));
+    /** Retired keys no stored SET can need any more (every SET they signed is older than `before`). */
+    async removeRetiredBefore(before: Date): Promise<number> {
+      const r = await db.delete(signingKeys).where(and(isNotNull(signingKeys.retiredAt), lt(signingKeys.retiredAt, before))).returning({ kid: signingKeys.kid });
+      return r.length;
     },
   };
 }

@@ -3,6 +3,7 @@ import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile
 import type pg from 'pg';
 import type { Deps } from '../deps.js';
 import { makeApplyAsyncRequest } from './tasks/apply-async-request.js';
+import { makePrune } from './tasks/prune.js';
 
 /** graphile-worker's own schema, migrated under the same advisory lock as ours (storage/migrate.ts). */
 export async function migrateWorkerSchema(pool: pg.Pool): Promise<void> {
@@ -15,7 +16,7 @@ const quietLogger = new Logger(() => (level, message) => {
 
 /** One task per file under tasks/. */
 export function makeTaskList(d: Deps): TaskList {
-  return { apply_async_request: makeApplyAsyncRequest(d) };
+  return { apply_async_request: makeApplyAsyncRequest(d), prune: makePrune(d) };
 }
 
 export interface WorkerHandle {
@@ -38,6 +39,8 @@ export async function startWorker(d: Deps, pool: pg.Pool): Promise<WorkerHandle>
     noHandleSignals: true,
     pollInterval: 1000,
     logger: quietLogger,
+    // Retention runs hourly on whichever worker takes it (graphile-worker crontab, one per cluster).
+    crontab: '0 * * * * prune',
   });
   const beat = () => d.storage.heartbeats.beat(id, d.clock.now()).catch(() => {});
   await beat();

@@ -41,6 +41,17 @@ async function start(port: number, env: Record<string, string> = {}) {
   throw new Error(`scimcast did not start:\n${out}`);
 }
 
+async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ['bin/scimcast.js', ...args, '--data-dir', dataDir], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: '', BASE_URL: '', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  return { code: await exited(child), out };
+}
+
 const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
 
 describe('scimcast start on embedded PostgreSQL', () => {
@@ -68,11 +79,22 @@ describe('scimcast start on embedded PostgreSQL', () => {
     expect(() => readFileSync(join(dataDir, 'pgdata', 'postmaster.pid'))).toThrow();
   });
 
-  it('a second start reuses the data and prints no new token', async () => {
+  it('a second start reuses the data and prints no new token; admin commands work while it runs', async () => {
     const s = await start(await freePort());
     expect(s.output()).not.toContain('Initial admin token');
     const list = await fetch(`${s.base}/scim/v2/Users?filter=${encodeURIComponent('userName eq "persisted"')}`, { headers: { authorization: `Bearer ${token}` } });
     expect(((await list.json()) as { totalResults: number }).totalResults).toBe(1);
+    // token create reaches the running server's embedded PostgreSQL through runtime.json.
+    const created = await cli(['token', 'create', '--scopes', 'scim:read']);
+    expect(created.code).toBe(0);
+    const readToken = created.out.trim();
+    expect((await fetch(`${s.base}/scim/v2/Users`, { headers: { authorization: `Bearer ${readToken}` } })).status).toBe(200);
+    expect((await fetch(`${s.base}/scim/v2/Users`, { method: 'POST', headers: { authorization: `Bearer ${readToken}`, 'content-type': 'application/scim+json' }, body: '{}' })).status).toBe(403);
+    // keys rotate: a new signer, the old public key stays in the JWKS.
+    expect((await cli(['keys', 'rotate'])).code).toBe(0);
+    const jwks = (await (await fetch(`${s.base}/jwks.json`)).json()) as { keys: unknown[] };
+    expect(jwks.keys).toHaveLength(2);
+    expect((await cli(['token', 'create', '--scopes', 'nonsense'])).code).toBe(1);
     s.child.kill('SIGKILL');
     await exited(s.child);
   });
