@@ -10,12 +10,13 @@ import { healthRoutes } from './routes/health.js';
 import { resourceRoutes } from './routes/resources.js';
 import { ssfRoutes } from './routes/ssf.js';
 import { asyncRoutes } from './routes/async.js';
+import { bulkRoutes } from './routes/bulk.js';
 import { EMITTED_EVENT_URIS } from '../events/uris.js';
 
 export function capabilitiesOf(d: Deps): Capabilities {
   return {
     patch: false,
-    bulk: undefined,
+    bulk: { maxOperations: d.config.bulk.maxOperations, maxPayloadSize: d.config.bulk.maxPayloadSize },
     filter: { maxResults: d.config.limits.filterMaxResults },
     sort: false,
     etag: true,
@@ -49,6 +50,13 @@ export function buildApp(d: Deps, opts: { logger?: boolean } = {}): FastifyInsta
       discoveryRoutes(scim, { baseUrl: d.config.baseUrl, capabilities: () => capabilitiesOf(d) });
       resourceRoutes(scim, { ctx: () => ({ ...d.provisioning, txn: { base: d.ids.txn() } }), maxResults: d.config.limits.filterMaxResults, async: () => d.async });
       asyncRoutes(scim, { async: () => d.async });
+      bulkRoutes(scim, {
+        ctx: () => d.provisioning,
+        async: () => d.async,
+        maxOperations: d.config.bulk.maxOperations,
+        maxPayloadSize: d.config.bulk.maxPayloadSize,
+        txn: () => d.ids.txn(),
+      });
     },
     { prefix: '/scim/v2' },
   );

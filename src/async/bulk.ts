@@ -1,0 +1,76 @@
+import { runCycleInTx } from '../bulk/cycle.js';
+import { executeBulk, type BulkExecutor } from '../bulk/run.js';
+import { ScimError } from '../core/errors.js';
+import { parseBulkRequest } from '../scim/messages/bulk.js';
+import type { ScimErrorBody } from '../core/errors.js';
+import type { TxnOpRow, TxnRow } from '../storage/index.js';
+import { recordResult } from './asyncresp.js';
+import type { AsyncDeps } from './execute.js';
+import { runStep } from './step.js';
+import { errorResult, successResult, type OperationResult } from './operation.js';
+
+/** A recorded result, as the engine needs it to resume (ids of created resources, error counts). */
+function fromRow(o: TxnOpRow): OperationResult {
+  return {
+    method: o.method,
+    bulkId: o.bulkId ?? undefined,
+    location: o.location ?? undefined,
+    version: o.version ?? undefined,
+    status: o.status,
+    response: (o.response as ScimErrorBody | null) ?? undefined,
+    resourceId: o.location ? o.location.slice(o.location.lastIndexOf('/') + 1) : undefined,
+  };
+}
+
+async function recorded(d: AsyncDeps, txnId: string, index: number): Promise<OperationResult> {
+  const row = (await d.storage.txns.ops(txnId)).find((o) => o.opIndex === index);
+  if (!row) throw new Error(`operation ${index} of ${txnId} has no result`);
+  return fromRow(row);
+}
+
+/** The worker's bulk executor: every result is recorded with its asyncresp SETs, exactly once. */
+function asyncExecutor(d: AsyncDeps, txn: TxnRow): BulkExecutor {
+  const publish = { ...d.publisher, baseUrl: d.baseUrl };
+  return {
+    async run(index, op) {
+      return (await runStep(d, txn, index, op)) ?? recorded(d, txn.id, index);
+    },
+    async runCycle(members) {
+      try {
+        return await d.storage.withTx(async (s) => {
+          await s.txns.lock(txn.id);
+          const outcomes = await runCycleInTx({ ...d.provisioning, storage: s, txn: { base: txn.id } }, members);
+          const results = members.map((m, k) => successResult(m.create, outcomes[k]!));
+          for (const [k, m] of members.entries()) await recordResult(publish, s, txn, m.index, m.create.type, results[k]!);
+          return results;
+        });
+      } catch (e) {
+        if (!(e instanceof ScimError)) throw e;
+        const results = members.map((m) => errorResult(d.baseUrl, m.create, e));
+        await d.storage.withTx(async (s) => {
+          await s.txns.lock(txn.id);
+          for (const [k, m] of members.entries()) await recordResult(publish, s, txn, m.index, m.create.type, results[k]!);
+        });
+        return results;
+      }
+    },
+    async fail(index, op, e) {
+      const result = errorResult(d.baseUrl, { ...op }, e);
+      await d.storage.withTx(async (s) => {
+        await s.txns.lock(txn.id);
+        await recordResult(publish, s, txn, index, op.type, result);
+      });
+      return result;
+    },
+  };
+}
+
+/**
+ * Run (or resume) an async bulk transaction: the same engine as POST /Bulk; operations skipped
+ * after failOnErrors still get a result and an asyncresp (issue 6 §4, spec-digest Q-15).
+ */
+export async function runBulkTxn(d: AsyncDeps, txn: TxnRow): Promise<void> {
+  const req = parseBulkRequest(txn.request, { maxOperations: Number.MAX_SAFE_INTEGER });
+  const prior = new Map((await d.storage.txns.ops(txn.id)).map((o) => [o.opIndex, fromRow(o)]));
+  await executeBulk(req, asyncExecutor(d, txn), { prior, skipped: 'fail' });
+}

@@ -1,0 +1,135 @@
+import { badRequest, notFound, ScimError } from '../core/errors.js';
+import type { OperationRequest, OperationResult } from '../async/operation.js';
+import type { BulkOperation, BulkRequest } from '../scim/messages/bulk.js';
+import { failOnErrorsReached, planBulk } from './plan.js';
+import { resolveRefs } from './references.js';
+
+/**
+ * How operations are carried out: synchronously for POST /Bulk, or by the worker, which records
+ * each result with its asyncresp SETs (issue 6 §3: the same engine on both paths).
+ */
+export interface BulkExecutor {
+  run(index: number, op: OperationRequest): Promise<OperationResult>;
+  /** Create each POST with its cyclic references stripped, then PUT its full data; one transaction. */
+  runCycle(members: CycleMember[]): Promise<OperationResult[]>;
+  fail(index: number, op: Pick<OperationRequest, 'method' | 'bulkId' | 'type' | 'id'>, e: ScimError): Promise<OperationResult>;
+}
+
+export interface CycleMember {
+  index: number;
+  create: OperationRequest;
+  /** The full data with every reference resolved, once the cycle's own ids exist. */
+  fillBody: (newIds: ReadonlyMap<string, string>) => unknown;
+}
+
+const ENDPOINT = /^\/(Users|Groups)(?:\/([^/]+))?\/?$/i;
+
+function target(op: BulkOperation, path: string): { type: 'User' | 'Group'; id?: string } {
+  const m = ENDPOINT.exec(path);
+  if (!m) throw notFound(`Operations[${op.index}]: no endpoint ${path}`);
+  const type = m[1]!.toLowerCase() === 'users' ? 'User' : 'Group';
+  if (op.method === 'POST' && m[2]) throw badRequest('invalidPath', `Operations[${op.index}]: POST goes to the resource type endpoint, not ${path}`);
+  if (op.method !== 'POST' && !m[2]) throw badRequest('invalidPath', `Operations[${op.index}]: ${op.method} needs a resource path such as /Users/<id>`);
+  return m[2] ? { type, id: m[2] } : { type };
+}
+
+/** Shape for a failure that happens before the operation could be mapped. */
+function bare(op: BulkOperation): Pick<OperationRequest, 'method' | 'bulkId' | 'type' | 'id'> {
+  const m = ENDPOINT.exec(op.path);
+  return { method: op.method, bulkId: op.bulkId, type: m && m[1]!.toLowerCase() === 'groups' ? 'Group' : 'User', id: m?.[2] };
+}
+
+export interface BulkRun {
+  /** Results by original operation index (BULK-14). */
+  results: Map<number, OperationResult>;
+}
+
+/**
+ * Drive a BulkRequest through the executor in dependency order (RFC 7644 §3.7). `prior` holds
+ * results recorded by an earlier, interrupted run (async retries skip them). After failOnErrors
+ * errors, the rest are omitted (`skipped: 'omit'`, RFC 7644 §3.7.3) or each recorded as a 424
+ * failure (`'fail'`, async: one asyncresp per requested operation, spec-digest Q-15).
+ */
+export async function executeBulk(
+  req: BulkRequest,
+  ex: BulkExecutor,
+  opts: { prior?: ReadonlyMap<number, OperationResult>; skipped: 'omit' | 'fail' },
+): Promise<BulkRun> {
+  const ops = req.operations;
+  const results = new Map<number, OperationResult>(opts.prior ?? []);
+  const ids = new Map<string, string>();
+  const failedBulkIds = new Map<string, number>();
+  const definedBy = new Map<string, number>();
+  for (const op of ops) if (op.method === 'POST' && op.bulkId && !op.invalid) definedBy.set(op.bulkId, op.index);
+  let errors = 0;
+  const note = (op: BulkOperation, r: OperationResult) => {
+    results.set(op.index, r);
+    if (Number(r.status) >= 400) {
+      errors++;
+      if (op.bulkId) failedBulkIds.set(op.bulkId, op.index);
+    } else if (op.method === 'POST' && op.bulkId && r.resourceId) ids.set(op.bulkId, r.resourceId);
+  };
+  for (const [i, r] of results) note(ops[i]!, r);
+
+  /** Map an operation to a provisioning request with every reference resolved, or throw why not. */
+  const prepare = (op: BulkOperation, data: unknown): OperationRequest => {
+    if (op.invalid) throw op.invalid;
+    const path = resolveRefs(op.path, ids);
+    const body = resolveRefs(data, ids);
+    for (const ref of [...path.missing, ...body.missing]) {
+      const failed = failedBulkIds.get(ref);
+      if (failed !== undefined) throw new ScimError(424, undefined, `bulkId '${ref}' refers to Operations[${failed}], which failed`);
+      if (!definedBy.has(ref)) throw badRequest('invalidValue', `bulkId '${ref}' is not defined by any POST operation in this request`);
+      throw new ScimError(409, undefined, `bulkId '${ref}' could not be resolved`);
+    }
+    return { method: op.method, ...target(op, path.value), body: body.value, ifMatch: op.version, bulkId: op.bulkId };
+  };
+
+  const steps = planBulk(ops);
+  for (const [n, step] of steps.entries()) {
+    if (failOnErrorsReached(errors, req.failOnErrors)) {
+      if (opts.skipped === 'fail') {
+        for (const rest of steps.slice(n)) {
+          const indexes = rest.kind === 'cycle' ? rest.members.map((m) => m.index) : [rest.index];
+          for (const i of indexes) {
+            if (results.has(i)) continue;
+            results.set(i, await ex.fail(i, bare(ops[i]!), new ScimError(424, undefined, `not processed: failOnErrors limit of ${req.failOnErrors} reached`)));
+          }
+        }
+      }
+      break;
+    }
+    if (step.kind === 'fail') {
+      if (!results.has(step.index)) note(ops[step.index]!, await ex.fail(step.index, bare(ops[step.index]!), step.error));
+      continue;
+    }
+    if (step.kind === 'op') {
+      const op = ops[step.index]!;
+      if (results.has(op.index)) continue;
+      let request: OperationRequest;
+      try {
+        request = prepare(op, op.data);
+      } catch (e) {
+        if (!(e instanceof ScimError)) throw e;
+        note(op, await ex.fail(op.index, bare(op), e));
+        continue;
+      }
+      note(op, await ex.run(op.index, request));
+      continue;
+    }
+    const members = step.members.filter((m) => !results.has(m.index));
+    if (members.length === 0) continue;
+    const created = await ex.runCycle(
+      members.map((m) => {
+        const op = ops[m.index]!;
+        return {
+          index: m.index,
+          create: prepare(op, m.stripped),
+          fillBody: (newIds: ReadonlyMap<string, string>) => resolveRefs(op.data, new Map([...ids, ...newIds])).value,
+        };
+      }),
+    );
+    members.forEach((m, k) => note(ops[m.index]!, created[k]!));
+  }
+  return { results };
+}

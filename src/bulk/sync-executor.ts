@@ -1,0 +1,34 @@
+import { ScimError } from '../core/errors.js';
+import { errorResult, runOperation, successResult, type PatchRunner } from '../async/operation.js';
+import type { ProvisioningCtx } from '../provisioning/context.js';
+import { runCycleInTx } from './cycle.js';
+import type { BulkExecutor } from './run.js';
+
+/**
+ * POST /Bulk without respond-async: each operation commits on its own with its SETs
+ * (issue 4 §5); operations are not atomic together. Each op's events carry `<txn>:<index>`.
+ */
+export function makeSyncExecutor(ctx: ProvisioningCtx, txn: string, patch: PatchRunner | undefined): BulkExecutor {
+  return {
+    async run(index, op) {
+      try {
+        return successResult(op, await runOperation({ ...ctx, txn: { base: txn, index } }, op, patch));
+      } catch (e) {
+        if (!(e instanceof ScimError)) throw e;
+        return errorResult(ctx.baseUrl, op, e);
+      }
+    },
+    async runCycle(members) {
+      try {
+        const outcomes = await ctx.storage.withTx((s) => runCycleInTx({ ...ctx, storage: s, txn: { base: txn } }, members));
+        return members.map((m, k) => successResult(m.create, outcomes[k]!));
+      } catch (e) {
+        if (!(e instanceof ScimError)) throw e;
+        return members.map((m) => errorResult(ctx.baseUrl, m.create, e));
+      }
+    },
+    async fail(_index, op, e) {
+      return errorResult(ctx.baseUrl, { ...op, type: op.type }, e);
+    },
+  };
+}

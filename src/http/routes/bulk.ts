@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import type { AsyncDeps } from '../../async/execute.js';
+import { admit } from '../../async/accept.js';
+import type { OperationResult } from '../../async/operation.js';
+import { parsePrefer } from '../../async/prefer.js';
+import { executeBulk } from '../../bulk/run.js';
+import { makeSyncExecutor } from '../../bulk/sync-executor.js';
+import type { ProvisioningCtx } from '../../provisioning/context.js';
+import { bulkResponse, parseBulkRequest, type BulkResponseOperation } from '../../scim/messages/bulk.js';
+import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
+import { sendAccepted } from './async.js';
+
+/** A BulkResponse operation (BULK-4): method, bulkId, location, version, status, response. */
+function toResponseOp(r: OperationResult): BulkResponseOperation {
+  const out: BulkResponseOperation = { method: r.method, status: r.status };
+  if (r.bulkId !== undefined) out.bulkId = r.bulkId;
+  if (r.location) out.location = r.location;
+  if (r.version) out.version = r.version;
+  if (r.response) out.response = r.response;
+  return out;
+}
+
+/**
+ * POST /Bulk (RFC 7644 §3.7). Limits are checked before any work (BULK-10): the body limit while
+ * reading (413 without buffering it all), maxOperations on parse. With Prefer: respond-async the
+ * request is admitted and answered 202 (RFC 9967 §2.5.1.2); otherwise it runs now and answers 200.
+ */
+export function bulkRoutes(
+  app: FastifyInstance,
+  opts: { ctx: () => ProvisioningCtx; async: () => AsyncDeps; maxOperations: number; maxPayloadSize: number; txn: () => string },
+) {
+  app.post('/Bulk', { config: { scope: 'scim:bulk' }, bodyLimit: opts.maxPayloadSize }, async (req, reply) => {
+    const bulk = parseBulkRequest(req.body, { maxOperations: opts.maxOperations });
+    const prefs = parsePrefer(req.headers.prefer, req.headers['x-scim-request-mode']);
+    if (prefs.respondAsync) {
+      const d = opts.async();
+      const txnId = await admit(
+        { storage: d.storage, clock: d.clock, ids: d.ids, retentionMs: d.retentionMs },
+        { owner: req.principal!.id, kind: 'bulk', method: 'POST', path: '/Bulk', request: req.body, opCount: bulk.operations.length },
+      );
+      return sendAccepted(reply, d.baseUrl, txnId);
+    }
+    const run = await executeBulk(bulk, makeSyncExecutor(opts.ctx(), opts.txn(), undefined), { skipped: 'omit' });
+    const ops = [...run.results.entries()].sort(([a], [b]) => a - b).map(([, r]) => toResponseOp(r));
+    return reply.code(200).type(SCIM_CONTENT_TYPE).send(bulkResponse(ops));
+  });
+}
