@@ -4,6 +4,7 @@ import type { Clock } from './core/clock.js';
 import type { Ids } from './core/ids.js';
 import type { AsyncDeps } from './async/execute.js';
 import type { PollDeps } from './delivery/poll.js';
+import type { PushDeps } from './delivery/deliver.js';
 import type { StreamsCtx } from './feeds/streams.js';
 import type { ProvisioningCtx } from './provisioning/context.js';
 import type { EventNotifier } from './storage/notify.js';
@@ -23,6 +24,7 @@ export interface Deps {
   readonly poll: PollDeps;
   readonly notifier: EventNotifier;
   readonly async: AsyncDeps;
+  readonly push: PushDeps;
   /** Release what makeDeps opened (the LISTEN connection); the pool is the caller's. */
   close(): Promise<void>;
 }

@@ -14,6 +14,10 @@ import { currentKeyLoader, ensureSigningKey } from './events/key-store.js';
 import { makeSetSigner } from './events/sign.js';
 import { EMITTED_EVENT_URIS } from './events/uris.js';
 import { makeChangePublisher } from './feeds/publish.js';
+import { setStatus } from './feeds/streams.js';
+import { DELIVER_TASK } from './delivery/deliver.js';
+import { makePushClient } from './delivery/push.js';
+import type { Storage } from './storage/index.js';
 import { migrateDatabase } from './storage/migrate.js';
 import { HEARTBEAT_FRESH_MS, migrateWorkerSchema, startWorker, type WorkerHandle } from './worker/run.js';
 
@@ -62,7 +66,11 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
   const jwt = config.jwt ? makeJwtVerifier(config.jwt) : undefined;
   const notifier = makeEventNotifier(database.pool);
   const sign = makeSetSigner(currentKeyLoader(storage, clock));
-  const publisher = { iss: config.baseUrl, ids, clock, sign };
+  const enqueuePush = (s: Storage, feedId: string, runAt?: Date) =>
+    s.jobs.enqueue(DELIVER_TASK, { feedId }, { jobKey: `push:${feedId}`, queueName: `push:${feedId}`, runAt, jobKeyMode: runAt ? 'replace' : 'preserve_run_at' });
+  const publisher = { iss: config.baseUrl, ids, clock, sign, onPushFeed: (s: Storage, feedId: string) => enqueuePush(s, feedId) };
+  const streams = { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow };
+  const pushClient = makePushClient({ timeoutMs: config.events.pushTimeoutMs, allow: config.events.pushAllow });
   const provisioning = { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat, onChange: makeChangePublisher(publisher) };
   return {
     config,
@@ -77,7 +85,18 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
     },
     provisioning,
     async: { storage, clock, ids, baseUrl: config.baseUrl, provisioning, publisher, retentionMs: config.events.asyncRetentionDays * 86_400_000 },
-    streams: { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow },
+    streams,
+    push: {
+      storage,
+      clock,
+      client: pushClient,
+      setStreamStatus: async (feedId, status, reason) => void (await setStatus(streams, undefined, { stream_id: feedId, status, reason })),
+      schedule: (feedId, runAt) => enqueuePush(storage, feedId, runAt),
+      batch: 100,
+      misbehavingLimit: config.events.pushMisbehavingLimit,
+      backoff: { baseMs: config.events.pushBackoffBaseMs, capMs: config.events.pushBackoffCapMs },
+      random: Math.random,
+    },
     poll: {
       storage,
       clock,
@@ -87,7 +106,10 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
       pageCap: config.events.pollPageCap,
     },
     notifier,
-    close: () => notifier.close(),
+    async close() {
+      await notifier.close();
+      await pushClient.close();
+    },
   };
 }
 

@@ -26,6 +26,10 @@ export interface Config {
     readonly retentionDays: number;
     readonly signingAlg: 'ES256' | 'RS256' | 'EdDSA';
     readonly asyncRetentionDays: number;
+    readonly pushTimeoutMs: number;
+    readonly pushBackoffBaseMs: number;
+    readonly pushBackoffCapMs: number;
+    readonly pushMisbehavingLimit: number;
   };
 }
 
@@ -86,6 +90,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retentionDays: e.SCIMCAST_EVENT_RETENTION_DAYS,
       signingAlg: e.SCIMCAST_SIGNING_ALG,
       asyncRetentionDays: e.SCIMCAST_ASYNC_RETENTION_DAYS,
+      pushTimeoutMs: e.SCIMCAST_PUSH_TIMEOUT_MS,
+      pushBackoffBaseMs: e.SCIMCAST_PUSH_BACKOFF_BASE_MS,
+      pushBackoffCapMs: e.SCIMCAST_PUSH_BACKOFF_CAP_MS,
+      pushMisbehavingLimit: e.SCIMCAST_PUSH_MISBEHAVING_LIMIT,
     },
   };
   return deepFreeze(config);

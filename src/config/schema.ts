@@ -47,6 +47,11 @@ export const envSchema = z.object({
   SCIMCAST_SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
   /** Push targets allowed over plain http or to private addresses (issue 7 §5), comma-separated hosts. */
   SCIMCAST_PUSH_ALLOW: z.string().default(''),
+  /** RFC 8935 push: per-request timeout, backoff bounds, and non-RFC answers tolerated before disabling. */
+  SCIMCAST_PUSH_TIMEOUT_MS: int(10_000, 100),
+  SCIMCAST_PUSH_BACKOFF_BASE_MS: int(1_000, 1),
+  SCIMCAST_PUSH_BACKOFF_CAP_MS: int(300_000, 1),
+  SCIMCAST_PUSH_MISBEHAVING_LIMIT: int(3, 1),
   /** RFC 8936 long poll: default wait and the most a client may ask for (timeoutSecs). */
   SCIMCAST_POLL_TIMEOUT_MS: int(30_000, 0),
   SCIMCAST_POLL_MAX_TIMEOUT_MS: int(300_000, 0),

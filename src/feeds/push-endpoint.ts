@@ -1,4 +1,5 @@
 import { badRequest } from '../core/errors.js';
+import { forbiddenLiteral } from '../delivery/safe-lookup.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
@@ -16,6 +17,7 @@ export function checkPushEndpoint(url: string, allow: readonly string[]): URL {
   if (u.username || u.password) throw badRequest('invalidValue', 'delivery.endpoint_url must not carry credentials; use authorization_header');
   const host = u.hostname.toLowerCase();
   if (allow.map((h) => h.toLowerCase()).includes(host)) return u;
+  if (forbiddenLiteral(host, allow)) throw badRequest('invalidValue', `delivery.endpoint_url points at a private or link-local address (${host}); allow-list it in SCIMCAST_PUSH_ALLOW if intended`);
   if (u.protocol === 'https:') return u;
   if (u.protocol === 'http:' && (LOOPBACK.has(host) || host.startsWith('127.'))) return u;
   throw badRequest('invalidValue', `delivery.endpoint_url must be https (plain http only to loopback or hosts in SCIMCAST_PUSH_ALLOW): ${url}`);

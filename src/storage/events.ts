@@ -48,6 +48,15 @@ export function makeEventRepo(db: Db) {
         .returning({ jti: events.jti });
       return r.length > 0;
     },
+    /** A failed attempt on a pending SET: count it and keep the last error (operator view). */
+    async noteAttempt(seq: number, error: string): Promise<number> {
+      const r = await db
+        .update(events)
+        .set({ attempts: sql`${events.attempts} + 1`, errDescription: error })
+        .where(eq(events.seq, seq))
+        .returning({ attempts: events.attempts });
+      return r[0]?.attempts ?? 0;
+    },
     async markDelivered(seq: number, at: Date): Promise<void> {
       await db.update(events).set({ state: 'delivered', doneAt: at, attempts: sql`${events.attempts} + 1` }).where(eq(events.seq, seq));
     },

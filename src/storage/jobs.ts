@@ -8,6 +8,8 @@ export interface EnqueueOptions {
   /** At most one pending job per key (graphile-worker job_key, mode replace). */
   jobKey?: string | undefined;
   maxAttempts?: number | undefined;
+  /** 'replace' (default) updates a waiting job; 'preserve_run_at' keeps its scheduled time (a backoff). */
+  jobKeyMode?: 'replace' | 'preserve_run_at' | 'unsafe_dedupe' | undefined;
 }
 
 /**
@@ -23,7 +25,8 @@ export function makeJobRepo(db: Db) {
         queue_name => ${o.queueName ?? null}::text,
         run_at => ${o.runAt?.toISOString() ?? null}::timestamptz,
         max_attempts => ${o.maxAttempts ?? null}::int,
-        job_key => ${o.jobKey ?? null}::text
+        job_key => ${o.jobKey ?? null}::text,
+        job_key_mode => ${o.jobKeyMode ?? null}::text
       )`);
     },
   };

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { Deps } from '../deps.js';
 import { makeApplyAsyncRequest } from './tasks/apply-async-request.js';
 import { makePrune } from './tasks/prune.js';
+import { makeDeliverPush } from './tasks/deliver-push.js';
 
 /** graphile-worker's own schema, migrated under the same advisory lock as ours (storage/migrate.ts). */
 export async function migrateWorkerSchema(pool: pg.Pool): Promise<void> {
@@ -16,7 +17,7 @@ const quietLogger = new Logger(() => (level, message) => {
 
 /** One task per file under tasks/. */
 export function makeTaskList(d: Deps): TaskList {
-  return { apply_async_request: makeApplyAsyncRequest(d), prune: makePrune(d) };
+  return { apply_async_request: makeApplyAsyncRequest(d), deliver_push: makeDeliverPush(d), prune: makePrune(d) };
 }
 
 export interface WorkerHandle {

@@ -1,0 +1,66 @@
+/**
+ * What a push attempt's outcome means for the SET and the stream (RFC 8935 §2.2–2.4, PUSH-5,
+ * PUSH-9..PUSH-11; receiver behaviours in spec-digest §4.2). Pure: the caller acts on it.
+ */
+export type PushOutcome =
+  | { kind: 'delivered' }
+  /** The receiver refused this SET for good: dead letter, go on with the next. */
+  | { kind: 'rejected'; err: string; description: string }
+  /** Every following SET would fail too: pause the stream (it keeps its SETs). */
+  | { kind: 'pause'; reason: string }
+  /** Not RFC 8935 (any other 2xx, 3xx, 400 without a body): retried a few times, then disabled. */
+  | { kind: 'misbehaving'; reason: string }
+  /** Transient: retry later, at `retryAfterMs` when the receiver said so. */
+  | { kind: 'retry'; reason: string; retryAfterMs?: number };
+
+export interface PushResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  bodyText: string;
+}
+
+const PAUSE_ERRS = new Set(['invalid_key', 'authentication_failed']);
+
+/** Retry-After as delta-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+export function retryAfterMs(value: string | string[] | undefined, now: Date): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
+}
+
+function setError(bodyText: string): { err: string; description: string } | undefined {
+  try {
+    const b = JSON.parse(bodyText) as { err?: unknown; description?: unknown };
+    if (typeof b.err === 'string') return { err: b.err, description: typeof b.description === 'string' ? b.description : '' };
+  } catch {
+    /* not JSON */
+  }
+  return undefined;
+}
+
+export function classifyPushResponse(r: PushResponse, now: Date): PushOutcome {
+  const s = r.status;
+  if (s === 202) return { kind: 'delivered' };
+  if (s >= 200 && s < 400) return { kind: 'misbehaving', reason: `receiver answered ${s}; RFC 8935 §2.2 requires 202 Accepted` };
+  if (s === 400) {
+    const e = setError(r.bodyText);
+    if (!e) return { kind: 'misbehaving', reason: 'receiver answered 400 without an RFC 8935 {err, description} body' };
+    if (PAUSE_ERRS.has(e.err)) return { kind: 'pause', reason: `receiver reported ${e.err}: ${e.description}` };
+    return { kind: 'rejected', ...e };
+  }
+  if (s === 401 || s === 403) return { kind: 'pause', reason: `receiver answered ${s}: check the stream's authorization_header` };
+  if (s === 429 || s === 503) {
+    const after = retryAfterMs(r.headers['retry-after'], now);
+    return after === undefined ? { kind: 'retry', reason: `receiver answered ${s}` } : { kind: 'retry', reason: `receiver answered ${s}`, retryAfterMs: after };
+  }
+  if (s >= 500) return { kind: 'retry', reason: `receiver answered ${s}` };
+  // Other 4xx (404, 405, 413, 415 …): the request itself is wrong for this receiver; every SET would fail.
+  return { kind: 'pause', reason: `receiver answered ${s}` };
+}
+
+/** A transport failure (refused, reset, timeout, DNS): transient. */
+export function classifyNetworkError(code: string | undefined, message: string): PushOutcome {
+  return { kind: 'retry', reason: `network error${code ? ` ${code}` : ''}: ${message}` };
+}

@@ -1,0 +1,51 @@
+import { Agent, request } from 'undici';
+import { classifyNetworkError, classifyPushResponse, type PushOutcome } from './classify.js';
+import { forbiddenLiteral, makeSafeLookup } from './safe-lookup.js';
+
+/**
+ * RFC 8935 push of one stored SET (PUSH-2): exactly `Content-Type: application/secevent+jwt`
+ * (no parameters: i2goSignals refuses them), `Accept: application/json`, the stream's
+ * authorization_header, the compact JWS as the body. Keep-alive pools per origin, timeouts,
+ * no redirects followed, response bodies read up to a cap.
+ */
+export interface PushClientOptions {
+  timeoutMs: number;
+  allow: readonly string[];
+  maxResponseBytes?: number;
+}
+
+export interface PushClient {
+  push(target: { url: string; authorization?: string | null | undefined }, jws: string, now: () => Date): Promise<PushOutcome>;
+  close(): Promise<void>;
+}
+
+export function makePushClient(o: PushClientOptions): PushClient {
+  const agent = new Agent({
+    keepAliveTimeout: 30_000,
+    connections: 8,
+    connect: { lookup: makeSafeLookup(o.allow) as never, timeout: o.timeoutMs },
+    headersTimeout: o.timeoutMs,
+    bodyTimeout: o.timeoutMs,
+  });
+  const cap = o.maxResponseBytes ?? 64 * 1024;
+  return {
+    async push(target, jws, now) {
+      const headers: Record<string, string> = { 'content-type': 'application/secevent+jwt', accept: 'application/json' };
+      if (target.authorization) headers.authorization = target.authorization;
+      const host = new URL(target.url).hostname;
+      if (forbiddenLiteral(host, o.allow)) return classifyNetworkError('ERR_PUSH_FORBIDDEN_ADDRESS', `push target ${host} is a forbidden address`);
+      try {
+        const res = await request(target.url, { method: 'POST', headers, body: jws, dispatcher: agent });
+        let bodyText = '';
+        for await (const chunk of res.body) {
+          if (bodyText.length < cap) bodyText += (chunk as Buffer).toString('utf8');
+        }
+        return classifyPushResponse({ status: res.statusCode, headers: res.headers, bodyText: bodyText.slice(0, cap) }, now());
+      } catch (e) {
+        const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+        return classifyNetworkError(err.code ?? err.cause?.code, err.cause?.message ?? err.message ?? String(e));
+      }
+    },
+    close: () => agent.close(),
+  };
+}
