@@ -113,7 +113,8 @@ CREATE TABLE "txns" (
 --> statement-breakpoint
 CREATE TABLE "worker_heartbeats" (
 	"worker_id" text PRIMARY KEY NOT NULL,
-	"seen_at" timestamp with time zone NOT NULL
+	"seen_at" timestamp with time zone NOT NULL,
+	"graphile_worker_ids" text[] DEFAULT '{}'::text[] NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "events" ADD CONSTRAINT "events_feed_id_feeds_id_fk" FOREIGN KEY ("feed_id") REFERENCES "public"."feeds"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

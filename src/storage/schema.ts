@@ -74,6 +74,8 @@ export const apiTokens = pgTable('api_tokens', {
 export const workerHeartbeats = pgTable('worker_heartbeats', {
   workerId: text('worker_id').primaryKey(),
   seenAt: timestamp('seen_at', { withTimezone: true }).notNull(),
+  /** graphile-worker's own worker ids in this process: their locks are released if the beat stops. */
+  graphileWorkerIds: text('graphile_worker_ids').array().notNull().default(sql`'{}'::text[]`),
 });
 
 /** SET signing keys (issue 5 §5). The private JWK never leaves storage except to the signer. */

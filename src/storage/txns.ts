@@ -41,6 +41,10 @@ export function makeTxnRepo(db: Db) {
     async ops(txnId: string): Promise<TxnOpRow[]> {
       return db.select().from(txnOps).where(eq(txnOps.txnId, txnId)).orderBy(asc(txnOps.opIndex));
     },
+    async hasOp(txnId: string, index: number): Promise<boolean> {
+      const rows = await db.select({ i: txnOps.opIndex }).from(txnOps).where(and(eq(txnOps.txnId, txnId), eq(txnOps.opIndex, index)));
+      return rows.length > 0;
+    },
     async doneIndexes(txnId: string): Promise<Set<number>> {
       const rows = await db.select({ i: txnOps.opIndex }).from(txnOps).where(eq(txnOps.txnId, txnId));
       return new Set(rows.map((r) => r.i));

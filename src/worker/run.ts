@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
 import type pg from 'pg';
@@ -33,7 +34,11 @@ const HEARTBEAT_MS = 5_000;
  */
 export async function startWorker(d: Deps, pool: pg.Pool): Promise<WorkerHandle> {
   const id = `${hostname()}:${process.pid}:${d.ids.uuid().slice(0, 8)}`;
+  const graphileIds: string[] = [];
+  const events = new EventEmitter() as NonNullable<Parameters<typeof run>[0]['events']>;
+  events.on('worker:create', ({ worker }) => graphileIds.push(worker.workerId));
   const runner: Runner = await run({
+    events,
     pgPool: pool,
     taskList: makeTaskList(d),
     concurrency: d.config.worker.concurrency,
@@ -43,7 +48,15 @@ export async function startWorker(d: Deps, pool: pg.Pool): Promise<WorkerHandle>
     // Retention runs hourly on whichever worker takes it (graphile-worker crontab, one per cluster).
     crontab: '0 * * * * prune',
   });
-  const beat = () => d.storage.heartbeats.beat(id, d.clock.now()).catch(() => {});
+  const beat = async () => {
+    try {
+      await d.storage.heartbeats.beat(id, d.clock.now(), graphileIds);
+      // Any live worker releases the jobs of dead ones (SIGKILL, OOM, lost host).
+      await d.storage.heartbeats.releaseDeadWorkers(d.clock.now(), HEARTBEAT_FRESH_MS);
+    } catch {
+      /* the database is away; /readyz shows it, the next beat retries */
+    }
+  };
   await beat();
   const timer = setInterval(beat, HEARTBEAT_MS);
   timer.unref();
