@@ -15,7 +15,10 @@ export type ScimType =
   | 'noTarget'
   | 'invalidValue'
   | 'invalidVers'
-  | 'sensitive';
+  | 'sensitive'
+  /** RFC 9865 §2.1 (cursor paging). */
+  | 'invalidCursor'
+  | 'expiredCursor';
 
 export class ScimError extends Error {
   readonly status: number;

@@ -1,37 +1,76 @@
 import { badRequest } from '../core/errors.js';
-import { eqCondition, type SimpleEq } from '../storage/index.js';
+import { parseFilter } from '../scim/filter/index.js';
+import type { CursorPage, IndexPage } from '../storage/index.js';
 import type { ProvisioningCtx, ResourceTypeName } from './context.js';
-import type { ScimResource } from './representation.js';
 import { relatedOf } from './read.js';
-import { toScimResource } from './representation.js';
+import { toScimResource, type ScimResource } from './representation.js';
 
 export const LIST_RESPONSE_URN = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
+/** Query parameters of GET /{type} and the members of a SearchRequest (RFC 7644 §3.4.2, §3.4.3). */
 export interface ListParams {
   filter?: string | undefined;
+  sortBy?: string | undefined;
+  sortOrder?: string | undefined;
   startIndex?: number | undefined;
   count?: number | undefined;
-  /** Skip loading members (excludedAttributes=members). */
+  /** RFC 9865: present, even empty, selects cursor pagination; '' asks for the first page. */
+  cursor?: string | undefined;
+  /** Skip loading Group members (not requested, or excluded). */
   members?: boolean;
 }
 
-const SIMPLE_EQ = /^\s*(id|userName|externalId|displayName)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i;
-
-/** `attr eq "value"` on the indexed attributes (issue 2 §6). */
-export function parseSimpleEq(filter: string): SimpleEq {
-  const m = SIMPLE_EQ.exec(filter);
-  if (!m) throw badRequest('invalidFilter', `Unsupported filter "${filter}": use <id|userName|externalId|displayName> eq "<value>"`);
-  const attr = (['id', 'userName', 'externalId', 'displayName'] as const).find((a) => a.toLowerCase() === m[1]!.toLowerCase())!;
-  return { attr, value: JSON.parse(`"${m[2]}"`) as string };
+export interface ListResponse {
+  schemas: [typeof LIST_RESPONSE_URN];
+  totalResults: number;
+  itemsPerPage: number;
+  /** Index pagination only; a cursor page has no index. */
+  startIndex?: number;
+  nextCursor?: string;
+  previousCursor?: string;
+  Resources: ScimResource[];
 }
 
-/** GET /{type} (RFC 7644 §3.4.2): 1-based startIndex; count capped at filter.maxResults; count=0 gives only totalResults. */
-export async function listResources(ctx: ProvisioningCtx, type: ResourceTypeName, p: ListParams, maxResults: number) {
-  const startIndex = Math.max(1, p.startIndex ?? 1);
-  const count = Math.min(Math.max(0, p.count ?? maxResults), maxResults);
-  const where = p.filter ? eqCondition(parseSimpleEq(p.filter)) : undefined;
-  const { total, rows } = await ctx.storage.resources.list(type, { where, startIndex, count });
-  const related = await relatedOf(ctx.storage, rows, { members: p.members ?? true });
-  const Resources: ScimResource[] = rows.map((r) => toScimResource(ctx.baseUrl, r, related(r)));
-  return { schemas: [LIST_RESPONSE_URN], totalResults: total, startIndex, itemsPerPage: Resources.length, Resources };
+/** RFC 7644 §3.4.2.3: "ascending" (the default) or "descending". */
+function isDescending(sortOrder: string | undefined): boolean {
+  if (sortOrder === undefined || sortOrder === '') return false;
+  const v = sortOrder.toLowerCase();
+  if (v !== 'ascending' && v !== 'descending') throw badRequest('invalidValue', `sortOrder must be "ascending" or "descending", not "${sortOrder}"`);
+  return v === 'descending';
+}
+
+/** Negative counts are 0; more than maxResults is capped (RFC 7644 §3.4.2.4: a provider MAY return fewer). */
+const clampCount = (count: number | undefined, maxResults: number) => Math.min(Math.max(0, count ?? maxResults), maxResults);
+
+/**
+ * RFC 9865 §2.3: `cursor` selects cursor pagination, `startIndex` (or neither: the default,
+ * kept for existing clients per RFC 9865 §2.4) index pagination. Both at once is ambiguous.
+ */
+function pageOf(p: ListParams, count: number): IndexPage | CursorPage {
+  if (p.cursor === undefined) return { method: 'index', startIndex: Math.max(1, p.startIndex ?? 1), count };
+  if (p.startIndex !== undefined) throw badRequest('invalidValue', 'Use either startIndex (index pagination) or cursor (cursor pagination), not both');
+  return { method: 'cursor', cursor: p.cursor, count };
+}
+
+function responseOf(page: IndexPage | CursorPage, total: number, Resources: ScimResource[], cursors: { nextCursor?: string; previousCursor?: string }): ListResponse {
+  const out: ListResponse = { schemas: [LIST_RESPONSE_URN], totalResults: total, itemsPerPage: Resources.length, Resources };
+  if (page.method === 'index') out.startIndex = page.startIndex;
+  if (cursors.nextCursor !== undefined) out.nextCursor = cursors.nextCursor;
+  if (cursors.previousCursor !== undefined) out.previousCursor = cursors.previousCursor;
+  return out;
+}
+
+/**
+ * GET /{type}, POST /{type}/.search and POST /.search (RFC 7644 §3.4.2, §3.4.3): the filter
+ * is parsed here and compiled to SQL by storage; count is capped at filter.maxResults and
+ * count=0 gives only totalResults.
+ */
+export async function listResources(ctx: ProvisioningCtx, types: readonly ResourceTypeName[], p: ListParams, maxResults: number): Promise<ListResponse> {
+  const filter = p.filter ? parseFilter(p.filter) : undefined;
+  const page = pageOf(p, clampCount(p.count, maxResults));
+  const sortBy = p.sortBy === '' ? undefined : p.sortBy;
+  const result = await ctx.storage.resources.list({ types, filter, sortBy, descending: isDescending(p.sortOrder), page });
+  const related = await relatedOf(ctx.storage, result.rows, { members: p.members ?? true });
+  const Resources = result.rows.map((r) => toScimResource(ctx.baseUrl, r, related(r)));
+  return responseOf(page, result.total, Resources, result);
 }

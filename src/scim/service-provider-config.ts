@@ -15,6 +15,16 @@ export interface Capabilities {
 
 export const SPC_URN = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 
+/**
+ * RFC 9865 §4 `pagination`: both methods; index stays the default so existing clients see no
+ * change (RFC 9865 §2.4). A page holds at most filter.maxResults, which is also the default.
+ * Cursors are stateless keyset positions that never expire, so any cursorTimeout is a promise
+ * kept; a day is advertised as a round figure clients can plan with.
+ */
+function paginationOf(maxResults: number) {
+  return { cursor: true, index: true, defaultPaginationMethod: 'index', defaultPageSize: maxResults, maxPageSize: maxResults, cursorTimeout: 86400 };
+}
+
 export function serviceProviderConfig(baseUrl: string, c: Capabilities) {
   const authenticationSchemes: Record<string, unknown>[] = [
     {
@@ -40,6 +50,7 @@ export function serviceProviderConfig(baseUrl: string, c: Capabilities) {
     filter: { supported: true, maxResults: c.filter.maxResults },
     changePassword: { supported: false },
     sort: { supported: c.sort },
+    pagination: paginationOf(c.filter.maxResults),
     etag: { supported: c.etag },
     authenticationSchemes,
     meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/scim/v2/ServiceProviderConfig` },

@@ -9,8 +9,7 @@ import { makeMemberRepo, makeResourceRepo } from './resources.js';
 import { makeTokenRepo } from './tokens.js';
 import { makeTxnRepo } from './txns.js';
 
-export type { ResourceRow, ResourceTypeName, MemberRef, SimpleEq, ListQuery } from './resources.js';
-export { eqCondition } from './resources.js';
+export type { ResourceRow, ResourceTypeName, MemberRef, ListQuery, ListResult, IndexPage, CursorPage } from './resources.js';
 export type { TokenRow } from './tokens.js';
 export type { SigningKeyRow } from './keys.js';
 export type { FeedRow } from './feeds.js';

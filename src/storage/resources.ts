@@ -1,22 +1,12 @@
-import { and, asc, count as countFn, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { conflict } from '../core/errors.js';
 import type { Db } from './db.js';
+import { runList, type ListQuery, type ListResult } from './list-query.js';
 import { groupMembers, resources } from './schema.js';
 
 export type ResourceRow = typeof resources.$inferSelect;
 export type ResourceTypeName = 'User' | 'Group';
-
-/** Simple equality filters (issue 2); the full grammar compiles to SQL in filter-sql.ts. */
-export interface SimpleEq {
-  attr: 'id' | 'userName' | 'externalId' | 'displayName';
-  value: string;
-}
-
-export interface ListQuery {
-  where?: SQL | undefined;
-  startIndex: number;
-  count: number;
-}
+export type { CursorPage, IndexPage, ListQuery, ListResult } from './list-query.js';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -28,20 +18,6 @@ function isUniqueViolation(e: unknown): boolean {
 /** Each user-visible uniqueness rule has one message (RFC 7644 §3.3: 409 uniqueness). */
 function uniquenessError(row: Pick<ResourceRow, 'userName'>) {
   return conflict('uniqueness', `userName '${row.userName}' is already in use`);
-}
-
-export function eqCondition(f: SimpleEq): SQL {
-  switch (f.attr) {
-    case 'id':
-      // A value that is not a UUID matches nothing rather than raising a cast error.
-      return sql`${resources.id}::text = ${f.value.toLowerCase()}`;
-    case 'userName':
-      return sql`lower(${resources.userName}) = lower(${f.value})`;
-    case 'externalId':
-      return eq(resources.externalId, f.value);
-    case 'displayName':
-      return sql`lower(${resources.displayName}) = lower(${f.value})`;
-  }
 }
 
 export function makeResourceRepo(db: Db) {
@@ -105,19 +81,9 @@ export function makeResourceRepo(db: Db) {
       return r.length > 0;
     },
 
-    async list(type: ResourceTypeName, q: ListQuery): Promise<{ total: number; rows: ResourceRow[] }> {
-      const where = and(eq(resources.resourceType, type), q.where);
-      const [totalRow] = await db.select({ n: countFn() }).from(resources).where(where);
-      const total = Number(totalRow?.n ?? 0);
-      if (q.count === 0 || total < q.startIndex) return { total, rows: [] };
-      const rows = await db
-        .select()
-        .from(resources)
-        .where(where)
-        .orderBy(asc(resources.created), asc(resources.id))
-        .limit(q.count)
-        .offset(q.startIndex - 1);
-      return { total, rows };
+    /** Filtered, sorted, paged list (RFC 7644 §3.4.2, RFC 9865); the filter runs in SQL (list-query.ts). */
+    async list(q: ListQuery): Promise<ListResult> {
+      return runList(db, q);
     },
 
     /** id → resourceType and display name, for member validation and `display`. */

@@ -1,0 +1,30 @@
+import { projectAttributes } from '../scim/resource-output.js';
+import type { ResourceTypeName } from '../provisioning/context.js';
+
+/** `attributes` / `excludedAttributes` (RFC 7644 §3.9): comma-separated attribute paths. */
+export interface Selection {
+  readonly attributes?: readonly string[] | undefined;
+  readonly excludedAttributes?: readonly string[] | undefined;
+}
+
+const list = (v: unknown): string[] | undefined => {
+  if (typeof v !== 'string' || v.trim() === '') return undefined;
+  return v.split(',').map((a) => a.trim()).filter((a) => a !== '');
+};
+
+export function selectionOf(query: { attributes?: unknown; excludedAttributes?: unknown }): Selection {
+  return { attributes: list(query.attributes), excludedAttributes: list(query.excludedAttributes) };
+}
+
+export const hasSelection = (sel: Selection) => sel.attributes !== undefined || sel.excludedAttributes !== undefined;
+
+/** Whether a Group's members must be read at all: not when excluded or not asked for (issue 3 §3). */
+export function wantsMembers(sel: Selection): boolean {
+  const named = (l: readonly string[] | undefined) => (l ?? []).some((a) => /^(urn:ietf:params:scim:schemas:core:2\.0:Group:)?members(\.|$)/i.test(a));
+  if (sel.attributes !== undefined) return named(sel.attributes);
+  return !named(sel.excludedAttributes);
+}
+
+export function project<T extends Record<string, unknown>>(type: ResourceTypeName, resource: T, sel: Selection): T {
+  return hasSelection(sel) ? (projectAttributes(type, resource, sel) as T) : resource;
+}
