@@ -118,6 +118,8 @@ export interface Running {
   readonly address: string | undefined;
   readonly deps: Deps;
   readonly initialToken: string | undefined;
+  /** The database in use (embedded or DATABASE_URL), for tools such as bench/. */
+  readonly databaseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -142,6 +144,7 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
       address,
       deps,
       initialToken,
+      databaseUrl: dbh.url,
       async stop() {
         await app?.close();
         await worker?.stop();

@@ -4,7 +4,7 @@ import type { PublisherDeps } from '../feeds/publish.js';
 import type { ProvisioningCtx } from '../provisioning/context.js';
 import type { Storage, TxnRow } from '../storage/index.js';
 import { runBulkTxn } from './bulk.js';
-import type { OperationRequest, OperationResult, PatchRunner } from './operation.js';
+import type { OperationRequest, OperationResult } from './operation.js';
 import { runStep } from './step.js';
 
 export interface AsyncDeps {
@@ -14,7 +14,6 @@ export interface AsyncDeps {
   readonly baseUrl: string;
   readonly provisioning: ProvisioningCtx;
   readonly publisher: PublisherDeps;
-  readonly patch?: PatchRunner | undefined;
   readonly retentionMs: number;
 }
 

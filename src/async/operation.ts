@@ -1,6 +1,7 @@
 import { ScimError, toScimErrorBody, type ScimErrorBody } from '../core/errors.js';
 import { resourceLocation, type ProvisioningCtx, type ResourceTypeName } from '../provisioning/context.js';
 import type { Outcome } from '../provisioning/outcome.js';
+import { patchResource } from '../provisioning/patch.js';
 import { createResource, deleteResource, replaceResource } from '../provisioning/write.js';
 
 /** One requested SCIM operation, as stored with its transaction and replayed by the worker. */
@@ -26,10 +27,8 @@ export interface OperationResult {
   outcome?: Outcome | undefined;
 }
 
-export type PatchRunner = (ctx: ProvisioningCtx, type: ResourceTypeName, id: string, body: unknown, opts: { ifMatch?: string | undefined }) => Promise<Outcome>;
-
 /** The same provisioning code path the synchronous routes use (issue 6 §3). */
-export async function runOperation(ctx: ProvisioningCtx, op: OperationRequest, patch: PatchRunner | undefined): Promise<Outcome> {
+export async function runOperation(ctx: ProvisioningCtx, op: OperationRequest): Promise<Outcome> {
   switch (op.method) {
     case 'POST':
       return createResource(ctx, op.type, op.body);
@@ -38,8 +37,7 @@ export async function runOperation(ctx: ProvisioningCtx, op: OperationRequest, p
     case 'DELETE':
       return deleteResource(ctx, op.type, op.id!, { ifMatch: op.ifMatch });
     case 'PATCH':
-      if (!patch) throw new ScimError(501, undefined, 'PATCH is not supported yet');
-      return patch(ctx, op.type, op.id!, op.body, { ifMatch: op.ifMatch });
+      return patchResource(ctx, op.type, op.id!, op.body, { ifMatch: op.ifMatch });
   }
 }
 

@@ -16,7 +16,7 @@ export async function runStep(d: AsyncDeps, txn: TxnRow, index: number, op: Oper
     return await d.storage.withTx(async (s) => {
       await s.txns.lock(txn.id);
       if (await s.txns.hasOp(txn.id, index)) return undefined;
-      const outcome = await runOperation({ ...d.provisioning, storage: s, txn: ref }, op, d.patch);
+      const outcome = await runOperation({ ...d.provisioning, storage: s, txn: ref }, op);
       const result = successResult(op, outcome);
       await recordResult(publish, s, txn, index, op.type, result);
       return result;

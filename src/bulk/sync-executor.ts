@@ -1,5 +1,5 @@
 import { ScimError } from '../core/errors.js';
-import { errorResult, runOperation, successResult, type PatchRunner } from '../async/operation.js';
+import { errorResult, runOperation, successResult } from '../async/operation.js';
 import type { ProvisioningCtx } from '../provisioning/context.js';
 import { runCycleInTx } from './cycle.js';
 import type { BulkExecutor } from './run.js';
@@ -8,11 +8,11 @@ import type { BulkExecutor } from './run.js';
  * POST /Bulk without respond-async: each operation commits on its own with its SETs
  * (issue 4 §5); operations are not atomic together. Each op's events carry `<txn>:<index>`.
  */
-export function makeSyncExecutor(ctx: ProvisioningCtx, txn: string, patch: PatchRunner | undefined): BulkExecutor {
+export function makeSyncExecutor(ctx: ProvisioningCtx, txn: string): BulkExecutor {
   return {
     async run(index, op) {
       try {
-        return successResult(op, await runOperation({ ...ctx, txn: { base: txn, index } }, op, patch));
+        return successResult(op, await runOperation({ ...ctx, txn: { base: txn, index } }, op));
       } catch (e) {
         if (!(e instanceof ScimError)) throw e;
         return errorResult(ctx.baseUrl, op, e);

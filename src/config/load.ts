@@ -1,6 +1,7 @@
 
 import { AppError } from '../core/errors.js';
-import { envSchema } from './schema.js';
+import type { ClientCompat } from '../scim/compat.js';
+import { envSchema, type Env } from './schema.js';
 
 export interface Config {
   readonly host: string;
@@ -17,7 +18,7 @@ export interface Config {
     | undefined;
   readonly worker: { readonly concurrency: number };
   readonly shutdownTimeoutMs: number;
-  readonly compat: { readonly strict: boolean };
+  readonly compat: ClientCompat;
   readonly events: {
     readonly pushAllow: readonly string[];
     readonly pollTimeoutMs: number;
@@ -81,7 +82,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : undefined,
     worker: { concurrency: e.SCIMCAST_WORKER_CONCURRENCY },
     shutdownTimeoutMs: e.SCIMCAST_SHUTDOWN_TIMEOUT_MS,
-    compat: { strict: e.SCIMCAST_STRICT },
+    compat: compatOf(e),
     events: {
       pushAllow: e.SCIMCAST_PUSH_ALLOW.split(',').map((h) => h.trim()).filter(Boolean),
       pollTimeoutMs: e.SCIMCAST_POLL_TIMEOUT_MS,
@@ -106,3 +107,17 @@ function pick(env: Record<string, string | undefined>): Record<string, string | 
   return out;
 }
 
+
+/** Issue 3 §6: every coercion is its own switch; an unset switch follows SCIMCAST_STRICT. */
+function compatOf(e: Env): ClientCompat {
+  const on = (v: boolean | undefined) => v ?? !e.SCIMCAST_STRICT;
+  return {
+    strict: e.SCIMCAST_STRICT,
+    stringBooleans: on(e.SCIMCAST_COMPAT_STRING_BOOLEANS),
+    opCase: on(e.SCIMCAST_COMPAT_OP_CASE),
+    memberValueRemove: on(e.SCIMCAST_COMPAT_MEMBER_VALUE_REMOVE),
+    managerString: on(e.SCIMCAST_COMPAT_MANAGER_STRING),
+    dottedKeys: on(e.SCIMCAST_COMPAT_DOTTED_KEYS),
+    absentMultiValueFilter: on(e.SCIMCAST_COMPAT_ABSENT_FILTER_TARGET),
+  };
+}

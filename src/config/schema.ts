@@ -10,6 +10,10 @@ const bool = (def: boolean) =>
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalBool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v === 'true' || v === '1' || v === 'yes'));
 const optionalString = z
   .string()
   .optional()
@@ -63,8 +67,15 @@ export const envSchema = z.object({
   SCIMCAST_ASYNC_RETENTION_DAYS: int(7, 1),
   /** SET signing algorithm for new keys (issue 5 §3). */
   SCIMCAST_SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
-  /** Entra ID / Okta coercions (issue 3); strict mode turns all of them off. */
+  /** Entra ID / Okta coercions (issue 3 §6); strict mode turns all of them off. */
   SCIMCAST_STRICT: bool(false),
+  /** Each coercion on its own; unset follows SCIMCAST_STRICT (on when lenient, off when strict). */
+  SCIMCAST_COMPAT_STRING_BOOLEANS: optionalBool,
+  SCIMCAST_COMPAT_OP_CASE: optionalBool,
+  SCIMCAST_COMPAT_MEMBER_VALUE_REMOVE: optionalBool,
+  SCIMCAST_COMPAT_MANAGER_STRING: optionalBool,
+  SCIMCAST_COMPAT_DOTTED_KEYS: optionalBool,
+  SCIMCAST_COMPAT_ABSENT_FILTER_TARGET: optionalBool,
 });
 
 export type Env = z.infer<typeof envSchema>;

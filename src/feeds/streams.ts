@@ -183,13 +183,15 @@ export async function changeSubject(ctx: StreamsCtx, owner: string, body: unknow
     const eventUri = op === 'add' ? EVENT.feedAdd : EVENT.feedRemove;
     if (!changed || !f.eventsDelivered.includes(eventUri) || f.status === 'disabled') return;
     const txn = ctx.ids.txn();
-    const id = uri.split('/')[2];
+    const [, endpoint, id] = uri.split('/');
+    // RFC 9967 §2.1 (Figures 2, 3): sub_id carries the externalId when the subject has one.
+    const row = id ? await s.resources.get(endpoint === 'Groups' ? 'Group' : 'User', id) : undefined;
     await storeSets(ctx, s, [
       {
         feed: f,
         subjectUri: uri,
         canonicalUri: eventUri,
-        build: ({ jti, now }) => setClaims({ iss: ctx.iss, aud: f.aud, jti, txn, now, profile: f.profile as EventProfile }, scimSubId(uri, id), eventUri, {}),
+        build: ({ jti, now }) => setClaims({ iss: ctx.iss, aud: f.aud, jti, txn, now, profile: f.profile as EventProfile }, scimSubId(uri, id, row?.externalId ?? undefined), eventUri, {}),
       },
     ]);
   });

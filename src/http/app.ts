@@ -8,6 +8,7 @@ import { registerScimJson } from './plugins/scim-json.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
 import { resourceRoutes } from './routes/resources.js';
+import { searchRoutes } from './routes/search.js';
 import { ssfRoutes } from './routes/ssf.js';
 import { asyncRoutes } from './routes/async.js';
 import { bulkRoutes } from './routes/bulk.js';
@@ -15,10 +16,10 @@ import { EMITTED_EVENT_URIS } from '../events/uris.js';
 
 export function capabilitiesOf(d: Deps): Capabilities {
   return {
-    patch: false,
+    patch: true,
     bulk: { maxOperations: d.config.bulk.maxOperations, maxPayloadSize: d.config.bulk.maxPayloadSize },
     filter: { maxResults: d.config.limits.filterMaxResults },
-    sort: false,
+    sort: true,
     etag: true,
     jwt: d.config.jwt !== undefined,
     // RFC 9967 §4 (SPC-2): the server goes async when the client asks (spec-digest Q-8).
@@ -49,6 +50,7 @@ export function buildApp(d: Deps, opts: { logger?: boolean } = {}): FastifyInsta
     async (scim) => {
       discoveryRoutes(scim, { baseUrl: d.config.baseUrl, capabilities: () => capabilitiesOf(d) });
       resourceRoutes(scim, { ctx: () => ({ ...d.provisioning, txn: { base: d.ids.txn() } }), maxResults: d.config.limits.filterMaxResults, async: () => d.async });
+      searchRoutes(scim, { ctx: () => d.provisioning, maxResults: d.config.limits.filterMaxResults });
       asyncRoutes(scim, { async: () => d.async });
       bulkRoutes(scim, {
         ctx: () => d.provisioning,

@@ -2,15 +2,22 @@ import type { FastifyReply } from 'fastify';
 import type { Outcome } from '../provisioning/outcome.js';
 import type { ScimResource } from '../provisioning/representation.js';
 import { SCIM_CONTENT_TYPE } from './plugins/scim-json.js';
+import { project, type Selection } from './selection.js';
+import type { ResourceTypeName } from '../provisioning/context.js';
 
 /** A single-resource response: ETag equals meta.version (ETAG-1); 201 carries Location (RFC 7644 §3.3). */
-export function sendResource(reply: FastifyReply, status: number, resource: ScimResource): FastifyReply {
+export function sendResource(reply: FastifyReply, status: number, resource: ScimResource, sel: Selection = {}): FastifyReply {
   reply.header('etag', resource.meta.version as string);
   if (status === 201) reply.header('location', resource.meta.location as string);
-  return reply.code(status).type(SCIM_CONTENT_TYPE).send(resource);
+  const type = resource.meta.resourceType as ResourceTypeName;
+  return reply.code(status).type(SCIM_CONTENT_TYPE).send(project(type, resource, sel));
 }
 
-export function sendOutcome(reply: FastifyReply, o: Outcome): FastifyReply {
-  if (o.status === 204 || !o.resource) return reply.code(o.status).send();
-  return sendResource(reply, o.status, o.resource);
+/** Write responses honour attributes/excludedAttributes too (RFC 7644 §3.9). A PATCH answered 204 still carries the ETag. */
+export function sendOutcome(reply: FastifyReply, o: Outcome, sel: Selection = {}): FastifyReply {
+  if (o.status === 204 || !o.resource) {
+    if (o.change?.kind !== 'delete' && o.status === 204 && o.version) reply.header('etag', o.version);
+    return reply.code(o.status).send();
+  }
+  return sendResource(reply, o.status, o.resource, sel);
 }

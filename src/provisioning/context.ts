@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import type { ClientCompat } from '../scim/compat.js';
 import type { Ids } from '../core/ids.js';
 import type { Storage } from '../storage/index.js';
 import type { Change } from './outcome.js';
@@ -11,7 +12,7 @@ export interface ProvisioningCtx {
   readonly ids: Ids;
   /** BASE_URL; SCIM resources live under `${baseUrl}/scim/v2`. */
   readonly baseUrl: string;
-  readonly compat: { readonly strict: boolean };
+  readonly compat: ClientCompat;
   /** Called inside each operation's transaction for every change: the outbox hook (issue 5 §6). */
   readonly onChange?: ((s: Storage, change: Change, txn: TxnRef) => Promise<void>) | undefined;
   /** The originating transaction shared by the SETs of this request (EVT-10); one per request. */

@@ -1,13 +1,14 @@
 import type { ResourceRow } from '../storage/index.js';
 import { parseResourceInput } from '../scim/resource-input.js';
 import { resourceLocation, type ProvisioningCtx, type ResourceTypeName } from './context.js';
-import { checkIfMatch, etagOf } from './etag.js';
+import { checkIfMatch } from './etag.js';
 import { checkMembersExist, memberIdsOf } from './members.js';
 import type { Change, Outcome } from './outcome.js';
 import { protectPassword } from './password.js';
 import { loadRow, represent } from './read.js';
 
-function indexed(type: ResourceTypeName, doc: Record<string, unknown>) {
+/** The columns kept beside the document for indexed filters and uniqueness (issue 2 §7). */
+export function indexedColumns(type: ResourceTypeName, doc: Record<string, unknown>) {
   return {
     userName: type === 'User' ? (doc.userName as string) : null,
     externalId: typeof doc.externalId === 'string' ? doc.externalId : null,
@@ -23,9 +24,23 @@ function splitMembers(type: ResourceTypeName, doc: Record<string, unknown>) {
   return { doc: rest, memberIds: memberIdsOf(members) };
 }
 
-function changedAttributes(before: Record<string, unknown> | undefined, after: Record<string, unknown>): string[] {
-  const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after)]);
-  return [...keys].filter((k) => !['meta', 'id', 'schemas'].includes(k) && JSON.stringify(before?.[k]) !== JSON.stringify(after[k]));
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  return v;
+}
+
+/**
+ * The `attributes` of a :notice event: those "created or modified in the request" (RFC 9967 §2.4,
+ * Figure 5), compared on the stored documents so that `password` (never returned) counts, in the
+ * request's order. A create also names `id`, which it assigned. Group membership is compared apart.
+ */
+function noticeAttributes(before: Record<string, unknown> | undefined, after: Record<string, unknown>, membersChanged: boolean): string[] {
+  const keys = [...new Set([...Object.keys(after), ...Object.keys(before ?? {})])];
+  const changed = keys.filter((k) => k !== 'schemas' && !sameJson(before?.[k], after[k]));
+  const out = before === undefined ? ['id', ...changed] : changed;
+  return membersChanged ? [...out, 'members'] : out;
 }
 
 function outcome(ctx: ProvisioningCtx, status: number, change: Change): Outcome {
@@ -43,19 +58,19 @@ function outcome(ctx: ProvisioningCtx, status: number, change: Change): Outcome 
 
 /** POST /{type} (RFC 7644 §3.3). */
 export async function createResource(ctx: ProvisioningCtx, type: ResourceTypeName, body: unknown): Promise<Outcome> {
-  const { doc: input } = parseResourceInput(type, body, { mode: 'create', coerceStringBooleans: !ctx.compat.strict });
+  const { doc: input } = parseResourceInput(type, body, { mode: 'create', coerceStringBooleans: ctx.compat.stringBooleans });
   const { doc, memberIds } = splitMembers(type, input);
   const id = ctx.ids.uuid();
   const now = ctx.clock.now();
   return ctx.storage.withTx(async (s) => {
-    const row: ResourceRow = { id, resourceType: type, ...indexed(type, doc), doc, version: 1, created: now, lastModified: now };
+    const row: ResourceRow = { id, resourceType: type, ...indexedColumns(type, doc), doc, version: 1, created: now, lastModified: now };
     await s.resources.insert(row);
     if (memberIds) {
       await checkMembersExist(s, id, memberIds);
       await s.members.add(id, memberIds);
     }
     const after = await represent(s, ctx.baseUrl, row);
-    const change: Change = { kind: 'create', type, id, before: undefined, after, attributes: changedAttributes(undefined, after) };
+    const change: Change = { kind: 'create', type, id, before: undefined, after, attributes: noticeAttributes(undefined, doc, (memberIds?.length ?? 0) > 0) };
     await ctx.onChange?.(s, change, ctx.txn ?? { base: ctx.ids.txn() });
     return outcome(ctx, 201, change);
   });
@@ -73,9 +88,9 @@ export async function replaceResource(
     const current = await loadRow(s, type, id, true);
     checkIfMatch(opts.ifMatch, current.version);
     const before = await represent(s, ctx.baseUrl, current);
-    const { doc: input } = parseResourceInput(type, body, { mode: 'replace', existing: before, coerceStringBooleans: !ctx.compat.strict });
+    const { doc: input } = parseResourceInput(type, body, { mode: 'replace', existing: before, coerceStringBooleans: ctx.compat.stringBooleans });
     const { doc, memberIds } = splitMembers(type, input);
-    const row: ResourceRow = { ...current, ...indexed(type, doc), doc, version: current.version + 1, lastModified: ctx.clock.now() };
+    const row: ResourceRow = { ...current, ...indexedColumns(type, doc), doc, version: current.version + 1, lastModified: ctx.clock.now() };
     await s.resources.update(row);
     if (memberIds) {
       await checkMembersExist(s, id, memberIds);
@@ -83,7 +98,9 @@ export async function replaceResource(
       await s.members.add(id, memberIds);
     }
     const after = await represent(s, ctx.baseUrl, row);
-    const change: Change = { kind: 'put', type, id, before, after, attributes: changedAttributes(before, after) };
+    const beforeMembers = ((before.members as { value: string }[] | undefined) ?? []).map((m) => m.value);
+    const membersChanged = memberIds !== undefined && !sameJson([...beforeMembers].sort(), [...memberIds].sort());
+    const change: Change = { kind: 'put', type, id, before, after, attributes: noticeAttributes(current.doc as Record<string, unknown>, doc, membersChanged) };
     await ctx.onChange?.(s, change, ctx.txn ?? { base: ctx.ids.txn() });
     return outcome(ctx, 200, change);
   });
@@ -103,6 +120,6 @@ export async function deleteResource(
     await s.resources.delete(type, id);
     const change: Change = { kind: 'delete', type, id, before, after: undefined, attributes: [] };
     await ctx.onChange?.(s, change, ctx.txn ?? { base: ctx.ids.txn() });
-    return { status: 204, type, id, location: resourceLocation(ctx.baseUrl, type, id), version: etagOf(current.version), resource: undefined, change };
+    return { status: 204, type, id, location: resourceLocation(ctx.baseUrl, type, id), version: undefined, resource: undefined, change };
   });
 }

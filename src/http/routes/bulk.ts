@@ -40,7 +40,7 @@ export function bulkRoutes(
       );
       return sendAccepted(reply, d.baseUrl, txnId);
     }
-    const run = await executeBulk(bulk, makeSyncExecutor(opts.ctx(), opts.txn(), undefined), { skipped: 'omit' });
+    const run = await executeBulk(bulk, makeSyncExecutor(opts.ctx(), opts.txn()), { skipped: 'omit' });
     const ops = [...run.results.entries()].sort(([a], [b]) => a - b).map(([, r]) => toResponseOp(r));
     return reply.code(200).type(SCIM_CONTENT_TYPE).send(bulkResponse(ops));
   });

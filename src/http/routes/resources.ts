@@ -2,24 +2,36 @@ import type { FastifyInstance } from 'fastify';
 import { badRequest } from '../../core/errors.js';
 import { ENDPOINTS, type ProvisioningCtx, type ResourceTypeName } from '../../provisioning/context.js';
 import { matchesIfNoneMatch } from '../../provisioning/etag.js';
-import { listResources } from '../../provisioning/list.js';
+import { sendList } from './search.js';
 import { getResource } from '../../provisioning/read.js';
 import { createResource, deleteResource, replaceResource } from '../../provisioning/write.js';
+import { patchResource } from '../../provisioning/patch.js';
+import { hasSelection, selectionOf, wantsMembers } from '../selection.js';
 import { sendOutcome, sendResource } from '../respond.js';
 import { parsePrefer } from '../../async/prefer.js';
 import type { AsyncDeps } from '../../async/execute.js';
 import type { OperationRequest } from '../../async/operation.js';
 import { answerAsync } from './async.js';
-import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
 
 interface IdParams {
   id: string;
 }
+/** Query parameters of GET /{type} (RFC 7644 §3.4.2, RFC 9865 `cursor`); the single-resource routes read attributes/excludedAttributes. */
 interface ListQuery {
   filter?: string;
+  sortBy?: string;
+  sortOrder?: string;
   startIndex?: string;
   count?: string;
+  cursor?: string;
+  attributes?: string;
   excludedAttributes?: string;
+}
+
+/** `?filter=a&filter=b` arrives as an array: one value per query parameter. */
+function single(name: string, v: string | string[] | undefined): string | undefined {
+  if (Array.isArray(v)) throw badRequest('invalidValue', `${name} must be given once`);
+  return v;
 }
 
 function intParam(name: string, v: string | undefined): number | undefined {
@@ -27,9 +39,6 @@ function intParam(name: string, v: string | undefined): number | undefined {
   if (!/^-?\d+$/.test(v)) throw badRequest('invalidValue', `${name} must be an integer`);
   return Number(v);
 }
-
-const excludesMembers = (q: { excludedAttributes?: string }) =>
-  (q.excludedAttributes ?? '').split(',').some((a) => a.trim().toLowerCase() === 'members');
 
 /** Users and Groups CRUD (RFC 7644 §3.3–3.6); one registration per resource type. */
 export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => ProvisioningCtx; maxResults: number; async: () => AsyncDeps }) {
@@ -40,20 +49,23 @@ export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => Provisio
 
     app.get<{ Querystring: ListQuery }>(base, read, async (req, reply) => {
       const q = req.query;
-      const body = await listResources(
-        opts.ctx(),
-        type,
-        { filter: q.filter, startIndex: intParam('startIndex', q.startIndex), count: intParam('count', q.count), members: !excludesMembers(q) },
-        opts.maxResults,
-      );
-      return reply.type(SCIM_CONTENT_TYPE).send(body);
+      const params = {
+        filter: single('filter', q.filter),
+        sortBy: single('sortBy', q.sortBy),
+        sortOrder: single('sortOrder', q.sortOrder),
+        startIndex: intParam('startIndex', single('startIndex', q.startIndex)),
+        count: intParam('count', single('count', q.count)),
+        cursor: single('cursor', q.cursor),
+      };
+      return sendList(reply, opts.ctx(), [type], params, selectionOf(q), opts.maxResults);
     });
 
     app.get<{ Params: IdParams; Querystring: ListQuery }>(`${base}/:id`, read, async (req, reply) => {
       const ctx = opts.ctx();
-      const { resource, version } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: !excludesMembers(req.query) });
+      const sel = selectionOf(req.query);
+      const { resource, version } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: wantsMembers(sel) });
       if (matchesIfNoneMatch(req.headers['if-none-match'], version)) return reply.code(304).header('etag', resource.meta.version).send();
-      return sendResource(reply, 200, resource);
+      return sendResource(reply, 200, resource, sel);
     });
 
     /** Prefer: respond-async (RFC 9967 §2.5.1.1) hands the operation to the worker; otherwise nothing changes. */
@@ -63,14 +75,29 @@ export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => Provisio
     app.post(base, write, async (req, reply) => {
       const prefs = asyncPrefs(req);
       if (prefs.respondAsync) return answerAsync(opts.async(), req, reply, { method: 'POST', type, body: req.body } satisfies OperationRequest, prefs);
-      return sendOutcome(reply, await createResource(opts.ctx(), type, req.body));
+      return sendOutcome(reply, await createResource(opts.ctx(), type, req.body), selectionOf(req.query as ListQuery));
     });
 
-    app.put<{ Params: IdParams }>(`${base}/:id`, write, async (req, reply) => {
+    app.put<{ Params: IdParams; Querystring: ListQuery }>(`${base}/:id`, write, async (req, reply) => {
       const prefs = asyncPrefs(req);
       const op: OperationRequest = { method: 'PUT', type, id: req.params.id, body: req.body, ifMatch: ifMatchOf(req) };
       if (prefs.respondAsync) return answerAsync(opts.async(), req, reply, op, prefs);
-      return sendOutcome(reply, await replaceResource(opts.ctx(), type, req.params.id, req.body, { ifMatch: op.ifMatch }));
+      return sendOutcome(reply, await replaceResource(opts.ctx(), type, req.params.id, req.body, { ifMatch: op.ifMatch }), selectionOf(req.query));
+    });
+
+    app.patch<{ Params: IdParams; Querystring: ListQuery }>(`${base}/:id`, write, async (req, reply) => {
+      const prefs = asyncPrefs(req);
+      const op: OperationRequest = { method: 'PATCH', type, id: req.params.id, body: req.body, ifMatch: ifMatchOf(req) };
+      if (prefs.respondAsync) return answerAsync(opts.async(), req, reply, op, prefs);
+      const ctx = opts.ctx();
+      const outcome = await patchResource(ctx, type, req.params.id, req.body, { ifMatch: op.ifMatch });
+      const sel = selectionOf(req.query);
+      // A Group PATCH answers 204 (no member list serialised) unless the client asks for attributes.
+      if (outcome.status === 204 && hasSelection(sel)) {
+        const { resource } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: wantsMembers(sel) });
+        return sendResource(reply, 200, resource, sel);
+      }
+      return sendOutcome(reply, outcome, sel);
     });
 
     app.delete<{ Params: IdParams }>(`${base}/:id`, write, async (req, reply) => {

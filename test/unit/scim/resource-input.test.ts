@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScimError } from '../../../src/core/errors.js';
+import { errorOf } from '../../helpers/errors.js';
 import { parseResourceInput } from '../../../src/scim/resource-input.js';
 import { findAttribute } from '../../../src/scim/schemas/index.js';
 
@@ -7,15 +7,7 @@ const U = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const E = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const G = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
-function err(fn: () => unknown): ScimError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ScimError) return e;
-    throw e;
-  }
-  throw new Error('expected a ScimError');
-}
+const err = errorOf;
 
 describe('parseResourceInput: rejects (RFC 7643 §2, RFC 7644 §3.12)', () => {
   const cases: [string, unknown, number, string, RegExp][] = [

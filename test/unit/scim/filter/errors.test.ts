@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ScimError } from '../../../../src/core/errors.js';
 import { parseFilter, type FilterLimits } from '../../../../src/scim/filter/index.js';
+import { errorOf } from '../../../helpers/errors.js';
 
-function errorOf(fn: () => unknown): ScimError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ScimError) return e;
-    throw e;
-  }
-  throw new Error('expected a ScimError');
-}
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 

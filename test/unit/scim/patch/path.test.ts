@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ScimError } from '../../../../src/core/errors.js';
 import { parsePatchPath, stringifyPatchPath, type PatchPath } from '../../../../src/scim/patch/path.js';
 import { and, at, cmp, CORE_USER, ENTERPRISE, pr } from '../filter/fixtures.js';
+import { errorOf } from '../../../helpers/errors.js';
 
-function errorOf(fn: () => unknown): ScimError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ScimError) return e;
-    throw e;
-  }
-  throw new Error('expected a ScimError');
-}
 
 const MEMBER = '2819c223-7f76-453a-919d-413861904646';
 

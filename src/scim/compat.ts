@@ -1,0 +1,31 @@
+/**
+ * What real IdPs send that RFC 7644 does not allow (issue 3 §6). Each coercion is switchable on its
+ * own (SCIMCAST_COMPAT_*); SCIMCAST_STRICT turns every unset one off. Recorded request shapes are
+ * replayed in test/integration/compat.test.ts.
+ */
+export interface ClientCompat {
+  /** SCIMCAST_STRICT as configured (informational; the switches below are what code reads). */
+  readonly strict: boolean;
+  /** Entra ID: `"True"` / `"False"` for boolean attributes. */
+  readonly stringBooleans: boolean;
+  /** Entra ID: `"Add"`, `"Replace"`, `"Remove"` as PATCH `op`. */
+  readonly opCase: boolean;
+  /** Entra ID: `remove` on `members` with a `value` array removes exactly those members. */
+  readonly memberValueRemove: boolean;
+  /** Entra ID: the enterprise `manager` path with a bare string value (the manager's id). */
+  readonly managerString: boolean;
+  /** Entra ID / Okta: keys such as `name.givenName` or `urn:…:User:department` in a path-less value. */
+  readonly dottedKeys: boolean;
+  /** Entra ID: add/replace on `emails[type eq "work"].value` when no such value exists yet creates it. */
+  readonly absentMultiValueFilter: boolean;
+}
+
+export const LENIENT: ClientCompat = Object.freeze({
+  strict: false,
+  stringBooleans: true,
+  opCase: true,
+  memberValueRemove: true,
+  managerString: true,
+  dottedKeys: true,
+  absentMultiValueFilter: true,
+});
