@@ -2,10 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { makeAuthenticator, ensureBootstrapToken } from './auth/authenticate.js';
 import { makeJwtVerifier } from './auth/jwt.js';
 import type { Config } from './config/load.js';
+import { makeAppMetrics } from './core/app-metrics.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { makeIds } from './core/ids.js';
 import type { Deps } from './deps.js';
 import { buildApp } from './http/app.js';
+import { startMetricsListener, type MetricsListener } from './http/metrics-listener.js';
+import { scrapeMetrics } from './http/routes/metrics.js';
 import { makeDb, type Database } from './storage/db.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './storage/embedded.js';
 import { makeStorage } from './storage/index.js';
@@ -13,7 +16,7 @@ import { makeEventNotifier } from './storage/notify.js';
 import { currentKeyLoader, ensureSigningKey } from './events/key-store.js';
 import { makeSetSigner } from './events/sign.js';
 import { EMITTED_EVENT_URIS } from './events/uris.js';
-import { makeChangePublisher } from './feeds/publish.js';
+import { makeChangePublisher, makeChangesPublisher } from './feeds/publish.js';
 import { setStatus } from './feeds/streams.js';
 import { DELIVER_TASK } from './delivery/deliver.js';
 import { makePushClient } from './delivery/push.js';
@@ -66,12 +69,13 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
   const jwt = config.jwt ? makeJwtVerifier(config.jwt) : undefined;
   const notifier = makeEventNotifier(database.pool);
   const sign = makeSetSigner(currentKeyLoader(storage, clock));
+  const metrics = makeAppMetrics();
   const enqueuePush = (s: Storage, feedId: string, runAt?: Date) =>
     s.jobs.enqueue(DELIVER_TASK, { feedId }, { jobKey: `push:${feedId}`, queueName: `push:${feedId}`, runAt, jobKeyMode: runAt ? 'replace' : 'preserve_run_at' });
-  const publisher = { iss: config.baseUrl, ids, clock, sign, onPushFeed: (s: Storage, feedId: string) => enqueuePush(s, feedId) };
+  const publisher = { iss: config.baseUrl, ids, clock, sign, metrics, onPushFeed: (s: Storage, feedId: string) => enqueuePush(s, feedId) };
   const streams = { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow };
   const pushClient = makePushClient({ timeoutMs: config.events.pushTimeoutMs, allow: config.events.pushAllow });
-  const provisioning = { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat, onChange: makeChangePublisher(publisher) };
+  const provisioning = { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat, onChange: makeChangePublisher(publisher), onChanges: makeChangesPublisher(publisher) };
   return {
     config,
     storage,
@@ -96,6 +100,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
       misbehavingLimit: config.events.pushMisbehavingLimit,
       backoff: { baseMs: config.events.pushBackoffBaseMs, capMs: config.events.pushBackoffCapMs },
       random: Math.random,
+      metrics,
     },
     poll: {
       storage,
@@ -104,7 +109,9 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
       longPollMs: config.events.pollTimeoutMs,
       maxLongPollMs: config.events.pollMaxTimeoutMs,
       pageCap: config.events.pollPageCap,
+      metrics,
     },
+    metrics,
     notifier,
     async close() {
       await notifier.close();
@@ -118,6 +125,8 @@ export interface Running {
   readonly address: string | undefined;
   readonly deps: Deps;
   readonly initialToken: string | undefined;
+  /** The token-less metrics listener's address when SCIMCAST_METRICS_PORT is set. */
+  readonly metricsAddress: string | undefined;
   /** The database in use (embedded or DATABASE_URL), for tools such as bench/. */
   readonly databaseUrl: string;
   stop(): Promise<void>;
@@ -135,17 +144,38 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
     if (opts.worker) worker = await startWorker(deps, dbh.database.pool);
     let app: FastifyInstance | undefined;
     let address: string | undefined;
-    if (opts.api) {
-      app = buildApp(deps, { logger: opts.logger ?? true });
-      address = await app.listen({ host: config.host, port: config.port });
+    let metricsListener: MetricsListener | undefined;
+    try {
+      if (opts.api) {
+        app = buildApp(deps, { logger: opts.logger ?? true });
+        address = await app.listen({ host: config.host, port: config.port });
+      }
+      // Also in worker-only processes: their push counters exist nowhere else.
+      if (config.metrics.port !== undefined) {
+        metricsListener = await startMetricsListener({
+          host: config.metrics.host,
+          port: config.metrics.port,
+          scrape: () => scrapeMetrics(deps),
+          onError: (e) => opts.log?.(`metrics scrape failed: ${String(e)}`),
+        });
+        opts.log?.(`metrics on ${metricsListener.address}/metrics`);
+      }
+    } catch (e) {
+      // A taken port must not leave the worker and the LISTEN connection running.
+      await app?.close().catch(() => {});
+      await worker?.stop().catch(() => {});
+      await deps.close().catch(() => {});
+      throw e;
     }
     return {
       app,
       address,
+      metricsAddress: metricsListener?.address,
       deps,
       initialToken,
       databaseUrl: dbh.url,
       async stop() {
+        await metricsListener?.close();
         await app?.close();
         await worker?.stop();
         await deps.close();

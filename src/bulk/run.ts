@@ -2,7 +2,7 @@ import { badRequest, notFound, ScimError } from '../core/errors.js';
 import type { OperationRequest, OperationResult } from '../async/operation.js';
 import type { BulkOperation, BulkRequest } from '../scim/messages/bulk.js';
 import { failOnErrorsReached, planBulk } from './plan.js';
-import { resolveRefs } from './references.js';
+import { findRefs, resolveRefs } from './references.js';
 
 /**
  * How operations are carried out: synchronously for POST /Bulk, or by the worker, which records
@@ -13,7 +13,15 @@ export interface BulkExecutor {
   /** Create each POST with its cyclic references stripped, then PUT its full data; one transaction. */
   runCycle(members: CycleMember[]): Promise<OperationResult[]>;
   fail(index: number, op: Pick<OperationRequest, 'method' | 'bulkId' | 'type' | 'id'>, e: ScimError): Promise<OperationResult>;
+  /**
+   * Optional: many independent creations at once (issue 4 §6), all or nothing. `undefined` means
+   * the batch failed and nothing was written; the engine then runs each operation on its own.
+   */
+  runMany?(items: { index: number; op: OperationRequest }[]): Promise<OperationResult[] | undefined>;
 }
+
+/** Creations per batch: big enough to amortise commits, small enough to bound memory and retries. */
+const BATCH = 2000;
 
 export interface CycleMember {
   index: number;
@@ -85,8 +93,30 @@ export async function executeBulk(
     return { method: op.method, ...target(op, path.value), body: body.value, ifMatch: op.version, bulkId: op.bulkId };
   };
 
+  /**
+   * The POSTs from steps[n] on that can go in one batch: consecutive, not done yet, and with every
+   * reference already resolved (so none depends on another in the batch).
+   */
+  const batchFrom = (n: number): { index: number; op: OperationRequest }[] => {
+    const out: { index: number; op: OperationRequest }[] = [];
+    for (let k = n; k < steps.length && out.length < BATCH; k++) {
+      const step = steps[k]!;
+      if (step.kind !== 'op') break;
+      const op = ops[step.index]!;
+      if (op.method !== 'POST' || op.invalid || results.has(op.index)) break;
+      if ([...findRefs(op.path, op.data)].some((ref) => !ids.has(ref))) break;
+      try {
+        out.push({ index: op.index, op: prepare(op, op.data) });
+      } catch {
+        break;
+      }
+    }
+    return out;
+  };
+
   const steps = planBulk(ops);
-  for (const [n, step] of steps.entries()) {
+  for (let n = 0; n < steps.length; n++) {
+    const step = steps[n]!;
     if (failOnErrorsReached(errors, req.failOnErrors)) {
       if (opts.skipped === 'fail') {
         for (const rest of steps.slice(n)) {
@@ -106,6 +136,15 @@ export async function executeBulk(
     if (step.kind === 'op') {
       const op = ops[step.index]!;
       if (results.has(op.index)) continue;
+      const batch = ex.runMany ? batchFrom(n) : [];
+      if (batch.length > 1) {
+        const done = await ex.runMany!(batch);
+        if (done) {
+          batch.forEach((b, k) => note(ops[b.index]!, done[k]!));
+          n += batch.length - 1;
+          continue;
+        }
+      }
       let request: OperationRequest;
       try {
         request = prepare(op, op.data);

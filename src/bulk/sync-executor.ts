@@ -1,6 +1,7 @@
 import { ScimError } from '../core/errors.js';
 import { errorResult, runOperation, successResult } from '../async/operation.js';
 import type { ProvisioningCtx } from '../provisioning/context.js';
+import { createMany } from '../provisioning/create-many.js';
 import { runCycleInTx } from './cycle.js';
 import type { BulkExecutor } from './run.js';
 
@@ -25,6 +26,15 @@ export function makeSyncExecutor(ctx: ProvisioningCtx, txn: string): BulkExecuto
       } catch (e) {
         if (!(e instanceof ScimError)) throw e;
         return members.map((m) => errorResult(ctx.baseUrl, m.create, e));
+      }
+    },
+    async runMany(items) {
+      try {
+        const outcomes = await createMany(ctx, items.map(({ index, op }) => ({ type: op.type, body: op.body, txn: { base: txn, index } })));
+        return items.map(({ op }, k) => successResult(op, outcomes[k]!));
+      } catch (e) {
+        if (!(e instanceof ScimError)) throw e;
+        return undefined; // nothing was written; the engine retries each operation alone
       }
     },
     async fail(_index, op, e) {

@@ -1,3 +1,4 @@
+import type { AppMetrics } from '../core/app-metrics.js';
 import type { Clock } from '../core/clock.js';
 import type { Ids } from '../core/ids.js';
 import { provPayload, scimSubId, setClaims, type SetClaims } from '../events/claims.js';
@@ -15,6 +16,8 @@ export interface PublisherDeps {
   readonly sign: SetSigner;
   /** Called once per push feed that got new SETs, inside the same transaction (issue 7). */
   readonly onPushFeed?: ((s: Storage, feedId: string) => Promise<void>) | undefined;
+  /** Counts stored SETs per stream (issue 7 §6); optional so tests and tools can leave it out. */
+  readonly metrics?: Pick<AppMetrics, 'setsCreated'> | undefined;
 }
 
 const ENDPOINT = { User: '/Users', Group: '/Groups' } as const;
@@ -37,6 +40,7 @@ export async function storeSets(d: PublisherDeps, s: Storage, sets: OneSet[]): P
     rows.push({ jti, feedId: one.feed.id, txn: claims.txn, eventUri: one.canonicalUri, subjectUri: one.subjectUri, jws, createdAt: now });
   }
   await s.events.insert(rows);
+  for (const r of rows) d.metrics?.setsCreated.inc({ stream: r.feedId });
   if (d.onPushFeed) {
     const pushFeeds = new Set(sets.filter((x) => x.feed.deliveryMethod === 'urn:ietf:rfc:8935').map((x) => x.feed.id));
     for (const f of pushFeeds) await d.onPushFeed(s, f);
@@ -49,32 +53,43 @@ export async function storeSets(d: PublisherDeps, s: Storage, sets: OneSet[]): P
  * and stored in the transaction of the change.
  */
 export function makeChangePublisher(d: PublisherDeps) {
-  return async (s: Storage, change: Change, txn: TxnRef): Promise<void> => {
+  const many = makeChangesPublisher(d);
+  return (s: Storage, change: Change, txn: TxnRef): Promise<void> => many(s, [{ change, txn }]);
+}
+
+/** Many changes of one transaction (bulk batches): feeds are read once, SETs stored in one insert. */
+export function makeChangesPublisher(d: PublisherDeps) {
+  return async (s: Storage, items: readonly { change: Change; txn: TxnRef }[]): Promise<void> => {
+    if (items.length === 0) return;
     const feeds = await s.feeds.accepting();
     if (feeds.length === 0) return;
-    const subjectUri = `${ENDPOINT[change.type]}/${change.id}`;
-    const subscribed = await s.feeds.feedsWithSubject(
-      feeds.filter((f) => f.defaultSubjects === 'NONE').map((f) => f.id),
-      subjectUri,
-    );
-    const routes = routeChange(feeds, change, subscribed);
     const byId = new Map(feeds.map((f) => [f.id, f]));
-    const resource = change.after ?? change.before;
-    const subId = scimSubId(subjectUri, change.id, resource?.externalId);
-    const sets: OneSet[] = routes.flatMap(({ feedId, uris }) =>
-      uris.map((uri) => {
-        const feed = byId.get(feedId)!;
-        const data = change.kind === 'patch' ? change.patchOp : change.after;
-        const payload = provPayload(uri, { data, attributes: change.attributes, version: change.after?.meta.version as string | undefined });
-        return {
-          feed,
-          subjectUri,
-          canonicalUri: uri,
-          build: ({ jti, now }) =>
-            setClaims({ iss: d.iss, aud: feed.aud, jti, txn: txnFor(feed.profile as EventProfile, txn), now, profile: feed.profile as EventProfile }, subId, uri, payload),
-        };
-      }),
-    );
+    const subjectOnly = feeds.filter((f) => f.defaultSubjects === 'NONE').map((f) => f.id);
+    const sets: OneSet[] = [];
+    for (const { change, txn } of items) {
+      const subjectUri = `${ENDPOINT[change.type]}/${change.id}`;
+      const subscribed = subjectOnly.length > 0 ? await s.feeds.feedsWithSubject(subjectOnly, subjectUri) : new Set<string>();
+      sets.push(...setsFor(d, byId, routeChange(feeds, change, subscribed), change, txn, subjectUri));
+    }
     await storeSets(d, s, sets);
   };
+}
+
+function setsFor(d: PublisherDeps, byId: ReadonlyMap<string, FeedRow>, routes: { feedId: string; uris: string[] }[], change: Change, txn: TxnRef, subjectUri: string): OneSet[] {
+  const resource = change.after ?? change.before;
+  const subId = scimSubId(subjectUri, change.id, resource?.externalId);
+  return routes.flatMap(({ feedId, uris }) =>
+    uris.map((uri) => {
+      const feed = byId.get(feedId)!;
+      const data = change.kind === 'patch' ? change.patchOp : change.after;
+      const payload = provPayload(uri, { data, attributes: change.attributes, version: change.after?.meta.version as string | undefined });
+      return {
+        feed,
+        subjectUri,
+        canonicalUri: uri,
+        build: ({ jti, now }: { jti: string; now: Date }) =>
+          setClaims({ iss: d.iss, aud: feed.aud, jti, txn: txnFor(feed.profile as EventProfile, txn), now, profile: feed.profile as EventProfile }, subId, uri, payload),
+      };
+    }),
+  );
 }

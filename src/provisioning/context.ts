@@ -15,6 +15,8 @@ export interface ProvisioningCtx {
   readonly compat: ClientCompat;
   /** Called inside each operation's transaction for every change: the outbox hook (issue 5 §6). */
   readonly onChange?: ((s: Storage, change: Change, txn: TxnRef) => Promise<void>) | undefined;
+  /** The same for many changes in one transaction (bulk batches): feeds are read once. */
+  readonly onChanges?: ((s: Storage, items: readonly { change: Change; txn: TxnRef }[]) => Promise<void>) | undefined;
   /** The originating transaction shared by the SETs of this request (EVT-10); one per request. */
   readonly txn?: TxnRef | undefined;
 }

@@ -18,7 +18,7 @@ export function indexedColumns(type: ResourceTypeName, doc: Record<string, unkno
 }
 
 /** Split the Group `members` out of the document: membership lives in its own table. */
-function splitMembers(type: ResourceTypeName, doc: Record<string, unknown>) {
+export function storedDoc(type: ResourceTypeName, doc: Record<string, unknown>) {
   if (type !== 'Group') return { doc: protectPassword(doc), memberIds: undefined };
   const { members, ...rest } = doc;
   return { doc: rest, memberIds: memberIdsOf(members) };
@@ -36,7 +36,7 @@ function canonical(v: unknown): unknown {
  * Figure 5), compared on the stored documents so that `password` (never returned) counts, in the
  * request's order. A create also names `id`, which it assigned. Group membership is compared apart.
  */
-function noticeAttributes(before: Record<string, unknown> | undefined, after: Record<string, unknown>, membersChanged: boolean): string[] {
+export function noticeAttributes(before: Record<string, unknown> | undefined, after: Record<string, unknown>, membersChanged: boolean): string[] {
   const keys = [...new Set([...Object.keys(after), ...Object.keys(before ?? {})])];
   const changed = keys.filter((k) => k !== 'schemas' && !sameJson(before?.[k], after[k]));
   const out = before === undefined ? ['id', ...changed] : changed;
@@ -59,7 +59,7 @@ function outcome(ctx: ProvisioningCtx, status: number, change: Change): Outcome 
 /** POST /{type} (RFC 7644 §3.3). */
 export async function createResource(ctx: ProvisioningCtx, type: ResourceTypeName, body: unknown): Promise<Outcome> {
   const { doc: input } = parseResourceInput(type, body, { mode: 'create', coerceStringBooleans: ctx.compat.stringBooleans });
-  const { doc, memberIds } = splitMembers(type, input);
+  const { doc, memberIds } = storedDoc(type, input);
   const id = ctx.ids.uuid();
   const now = ctx.clock.now();
   return ctx.storage.withTx(async (s) => {
@@ -89,7 +89,7 @@ export async function replaceResource(
     checkIfMatch(opts.ifMatch, current.version);
     const before = await represent(s, ctx.baseUrl, current);
     const { doc: input } = parseResourceInput(type, body, { mode: 'replace', existing: before, coerceStringBooleans: ctx.compat.stringBooleans });
-    const { doc, memberIds } = splitMembers(type, input);
+    const { doc, memberIds } = storedDoc(type, input);
     const row: ResourceRow = { ...current, ...indexedColumns(type, doc), doc, version: current.version + 1, lastModified: ctx.clock.now() };
     await s.resources.update(row);
     if (memberIds) {

@@ -31,6 +31,24 @@ export function makeResourceRepo(db: Db) {
       }
     },
 
+    /** Many rows in multi-row statements (bulk, issue 4 §6); a uniqueness clash fails them all. */
+    async insertMany(rows: ResourceRow[]): Promise<void> {
+      if (rows.length === 0) return;
+      // One JSON parameter per statement: drizzle's per-value checks dominated 10,000-row inserts.
+      const json = JSON.stringify(
+        rows.map((r) => ({ id: r.id, rt: r.resourceType, un: r.userName, ei: r.externalId, dn: r.displayName, a: r.active, d: r.doc, v: r.version, c: r.created.toISOString(), m: r.lastModified.toISOString() })),
+      );
+      try {
+        await db.execute(sql`
+          insert into ${resources} (id, resource_type, user_name, external_id, display_name, active, doc, version, created, last_modified)
+          select id, rt, un, ei, dn, a, d, v, c, m from jsonb_to_recordset(${json}::jsonb)
+            as x(id uuid, rt text, un text, ei text, dn text, a boolean, d jsonb, v int, c timestamptz, m timestamptz)`);
+      } catch (e) {
+        if (isUniqueViolation(e)) throw conflict('uniqueness', 'a userName in this batch is already in use');
+        throw e;
+      }
+    },
+
     async get(type: ResourceTypeName, id: string, opts: { forUpdate?: boolean } = {}): Promise<ResourceRow | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const q = db
@@ -91,10 +109,11 @@ export function makeResourceRepo(db: Db) {
       const valid = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
       const out = new Map<string, { type: ResourceTypeName; display: string | null }>();
       if (valid.length === 0) return out;
+      // One array parameter (a PostgreSQL array literal of validated uuids), however many ids.
       const rows = await db
         .select({ id: resources.id, type: resources.resourceType, userName: resources.userName, displayName: resources.displayName })
         .from(resources)
-        .where(inArray(resources.id, valid));
+        .where(sql`${resources.id} = any(${`{${valid.join(',')}}`}::uuid[])`);
       for (const r of rows) out.set(r.id, { type: r.type as ResourceTypeName, display: r.displayName ?? r.userName });
       return out;
     },
@@ -146,6 +165,14 @@ export function makeMemberRepo(db: Db) {
         .onConflictDoNothing()
         .returning({ m: groupMembers.memberId });
       return r.length;
+    },
+
+    async addMany(pairs: { groupId: string; memberId: string }[]): Promise<void> {
+      if (pairs.length === 0) return;
+      const json = JSON.stringify(pairs.map((p) => ({ g: p.groupId, m: p.memberId })));
+      await db.execute(sql`
+        insert into ${groupMembers} (group_id, member_id)
+        select g, m from jsonb_to_recordset(${json}::jsonb) as x(g uuid, m uuid) on conflict do nothing`);
     },
 
     async remove(groupId: string, memberIds: string[]): Promise<number> {

@@ -1,0 +1,54 @@
+import { badRequest } from '../core/errors.js';
+import type { TxnRef } from '../events/uris.js';
+import { parseResourceInput } from '../scim/resource-input.js';
+import type { MemberRef, ResourceRow } from '../storage/index.js';
+import { resourceLocation, type ProvisioningCtx, type ResourceTypeName } from './context.js';
+import type { Change, Outcome } from './outcome.js';
+import { toScimResource } from './representation.js';
+import { noticeAttributes, storedDoc, indexedColumns } from './write.js';
+
+export interface NewResource {
+  readonly type: ResourceTypeName;
+  readonly body: unknown;
+  /** The originating transaction of this operation's SETs (bulk: `<txn>:<index>`). */
+  readonly txn: TxnRef;
+}
+
+/**
+ * Many creations in one transaction with multi-row statements (issue 4 §6): the rows, their group
+ * memberships and their SETs. The result is exactly what `createResource` would give for each, in
+ * order. All or nothing: any error (validation, uniqueness, a missing member) fails the whole
+ * batch, and the caller runs the operations one by one to report each error where it belongs.
+ * Members must already exist (the bulk planner batches only operations whose references are
+ * resolved), so each new group's member list is known without reading it back.
+ */
+export async function createMany(ctx: ProvisioningCtx, items: readonly NewResource[]): Promise<Outcome[]> {
+  const now = ctx.clock.now();
+  const prepared = items.map((it) => {
+    const { doc: input } = parseResourceInput(it.type, it.body, { mode: 'create', coerceStringBooleans: ctx.compat.stringBooleans });
+    const { doc, memberIds } = storedDoc(it.type, input);
+    const row: ResourceRow = { id: ctx.ids.uuid(), resourceType: it.type, ...indexedColumns(it.type, doc), doc, version: 1, created: now, lastModified: now };
+    return { it, row, doc, memberIds: memberIds ?? [] };
+  });
+  return ctx.storage.withTx(async (s) => {
+    const allMembers = [...new Set(prepared.flatMap((p) => p.memberIds))];
+    const found = await s.resources.describe(allMembers);
+    const missing = allMembers.filter((id) => !found.has(id));
+    if (missing.length > 0) throw badRequest('invalidValue', `members refer to resources that do not exist: ${missing.slice(0, 5).join(', ')}`);
+    await s.resources.insertMany(prepared.map((p) => p.row));
+    await s.members.addMany(prepared.flatMap((p) => p.memberIds.map((memberId) => ({ groupId: p.row.id, memberId }))));
+    const outcomes: Outcome[] = [];
+    const changes: { change: Change; txn: TxnRef }[] = [];
+    for (const p of prepared) {
+      // A new user is in no group yet; a new group's members are exactly the ones just inserted.
+      const related: MemberRef[] = p.memberIds.map((id) => ({ value: id, ...found.get(id)! }));
+      const after = toScimResource(ctx.baseUrl, p.row, related);
+      const change: Change = { kind: 'create', type: p.it.type, id: p.row.id, before: undefined, after, attributes: noticeAttributes(undefined, p.doc, p.memberIds.length > 0) };
+      changes.push({ change, txn: p.it.txn });
+      outcomes.push({ status: 201, type: p.it.type, id: p.row.id, location: resourceLocation(ctx.baseUrl, p.it.type, p.row.id), version: after.meta.version as string, resource: after, change });
+    }
+    if (ctx.onChanges) await ctx.onChanges(s, changes);
+    else for (const c of changes) await ctx.onChange?.(s, c.change, c.txn);
+    return outcomes;
+  });
+}
