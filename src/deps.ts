@@ -1,5 +1,6 @@
 import type { Principal } from './auth/scopes.js';
 import type { Config } from './config/load.js';
+import type { AppMetrics } from './core/app-metrics.js';
 import type { Clock } from './core/clock.js';
 import type { Ids } from './core/ids.js';
 import type { AsyncDeps } from './async/execute.js';
@@ -25,6 +26,8 @@ export interface Deps {
   readonly notifier: EventNotifier;
   readonly async: AsyncDeps;
   readonly push: PushDeps;
+  /** This process's counters (issue 7 §6); the same object the publisher, push and poll count into. */
+  readonly metrics: AppMetrics;
   /** Release what makeDeps opened (the LISTEN connection); the pool is the caller's. */
   close(): Promise<void>;
 }

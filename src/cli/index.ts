@@ -8,6 +8,7 @@ import { rotateSigningKey } from '../events/key-store.js';
 import type { SigningAlg } from '../events/keys.js';
 import { makeDb } from '../storage/db.js';
 import { runningEmbedded } from '../storage/embedded.js';
+import { STREAMS_USAGE, streamsCommand } from './streams.js';
 
 const USAGE = `scimcast — SCIM 2.0 with asynchronous requests and Security Event Tokens
 
@@ -20,6 +21,7 @@ Usage:
   scimcast token list | token revoke ID
   scimcast keys rotate [--alg ES256|RS256|EdDSA]      new SET signing key; old public keys stay in the JWKS
   scimcast keys list
+${STREAMS_USAGE}
 
 Options: --host H  --port P  --data-dir DIR  (override HOST, PORT, SCIMCAST_DATA_DIR)
 Scopes: ${SCOPES.join(', ')}`;
@@ -34,6 +36,12 @@ const { values, positionals } = parseArgs({
     scopes: { type: 'string' },
     name: { type: 'string' },
     alg: { type: 'string' },
+    jti: { type: 'string' },
+    'from-jti': { type: 'string' },
+    'to-jti': { type: 'string' },
+    since: { type: 'string' },
+    all: { type: 'boolean', default: false },
+    limit: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -159,6 +167,12 @@ async function main(): Promise<void> {
       return token(sub);
     case 'keys':
       return keys(sub);
+    case 'streams': {
+      const args = { sub, id: positionals[2], jti: values.jti, fromJti: values['from-jti'], toJti: values['to-jti'], since: values.since, all: values.all, limit: values.limit };
+      const out = await withDeps((d) => streamsCommand(d, args));
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      return;
+    }
     default:
       process.stderr.write(`${USAGE}\n`);
       process.exitCode = 2;

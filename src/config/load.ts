@@ -19,6 +19,8 @@ export interface Config {
   readonly worker: { readonly concurrency: number };
   readonly shutdownTimeoutMs: number;
   readonly compat: ClientCompat;
+  /** Token-less /metrics listener; `port` unset means none (the main port still serves /metrics). */
+  readonly metrics: { readonly port: number | undefined; readonly host: string };
   readonly events: {
     readonly pushAllow: readonly string[];
     readonly pollTimeoutMs: number;
@@ -83,6 +85,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     worker: { concurrency: e.SCIMCAST_WORKER_CONCURRENCY },
     shutdownTimeoutMs: e.SCIMCAST_SHUTDOWN_TIMEOUT_MS,
     compat: compatOf(e),
+    metrics: { port: e.SCIMCAST_METRICS_PORT, host: e.SCIMCAST_METRICS_HOST },
     events: {
       pushAllow: e.SCIMCAST_PUSH_ALLOW.split(',').map((h) => h.trim()).filter(Boolean),
       pollTimeoutMs: e.SCIMCAST_POLL_TIMEOUT_MS,

@@ -67,6 +67,13 @@ export const envSchema = z.object({
   SCIMCAST_ASYNC_RETENTION_DAYS: int(7, 1),
   /** SET signing algorithm for new keys (issue 5 §3). */
   SCIMCAST_SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
+  /**
+   * A second listener serving /metrics without a token (issue 7 §6), also in worker-only
+   * processes; unset means /metrics only on the main port with a metrics:read token.
+   */
+  SCIMCAST_METRICS_PORT: optionalString.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(0).max(65535).optional()),
+  /** Loopback by default: the token-less listener should not be reachable from outside. */
+  SCIMCAST_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Entra ID / Okta coercions (issue 3 §6); strict mode turns all of them off. */
   SCIMCAST_STRICT: bool(false),
   /** Each coercion on its own; unset follows SCIMCAST_STRICT (on when lenient, off when strict). */

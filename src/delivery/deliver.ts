@@ -1,5 +1,7 @@
+import type { AppMetrics } from '../core/app-metrics.js';
 import type { Clock } from '../core/clock.js';
-import type { Storage } from '../storage/index.js';
+import type { EventRow, Storage } from '../storage/index.js';
+import type { PushOutcome } from './classify.js';
 import { nextDelayMs } from './backoff.js';
 import type { PushClient } from './push.js';
 
@@ -18,50 +20,61 @@ export interface PushDeps {
   readonly misbehavingLimit: number;
   readonly backoff: { baseMs: number; capMs: number };
   readonly random: () => number;
+  /** Push attempts by outcome, commit-to-202 latency, rejections (issue 7 §6). */
+  readonly metrics?: Pick<AppMetrics, 'pushAnswered'> | undefined;
 }
 
 /**
- * Push a feed's pending SETs in commit order, one in flight (issue 7 §3), until the queue is empty
- * or an outcome says stop. Retries are scheduled, not slept: the job returns, and the next one
- * starts at the backoff time; the head SET's attempt count drives the delay.
+ * Push a feed's pending SETs in commit order until the queue is empty or an outcome says stop.
+ * One SET is in flight by default (issue 7 §3); a stream's `max_in_flight` allows a window of
+ * several for receivers that do not need order. Retries are scheduled, not slept: the job returns,
+ * and the next one starts at the backoff time; the head SET's attempt count drives the delay.
  */
 export async function deliverFeed(d: PushDeps, feedId: string): Promise<void> {
   const feed = await d.storage.feeds.get(feedId);
   if (!feed || feed.status !== 'enabled' || feed.deliveryMethod !== 'urn:ietf:rfc:8935' || !feed.endpointUrl) return;
   const target = { url: feed.endpointUrl, authorization: feed.authorizationHeader };
+  const window = Math.max(1, feed.maxInFlight);
   for (;;) {
     const batch = await d.storage.events.pending(feedId, d.batch);
     if (batch.length === 0) return;
-    for (const ev of batch) {
-      const out = await d.client.push(target, ev.jws, () => d.clock.now());
-      const now = d.clock.now();
-      switch (out.kind) {
-        case 'delivered':
-          await d.storage.events.markDelivered(ev.seq, now);
-          break;
-        case 'rejected':
-          await d.storage.events.markDead(feedId, ev.jti, out.err, out.description, now);
-          break;
-        case 'pause':
-          await d.storage.events.noteAttempt(ev.seq, out.reason);
-          await d.setStreamStatus(feedId, 'paused', out.reason);
-          return;
-        case 'misbehaving': {
-          const attempts = await d.storage.events.noteAttempt(ev.seq, out.reason);
-          if (attempts >= d.misbehavingLimit) {
-            await d.setStreamStatus(feedId, 'disabled', out.reason);
-            return;
-          }
-          await d.schedule(feedId, new Date(now.getTime() + nextDelayMs(attempts, { ...d.backoff, random: d.random })));
-          return;
-        }
-        case 'retry': {
-          const attempts = await d.storage.events.noteAttempt(ev.seq, out.reason);
-          const delay = out.retryAfterMs ?? nextDelayMs(attempts, { ...d.backoff, random: d.random });
-          await d.schedule(feedId, new Date(now.getTime() + delay));
-          return;
-        }
-      }
+    for (let i = 0; i < batch.length; i += window) {
+      const slice = batch.slice(i, i + window);
+      const outcomes = await Promise.all(slice.map((ev) => d.client.push(target, ev.jws, () => d.clock.now())));
+      let stopped = false;
+      // Outcomes are settled in commit order; after the first stop, later failures only count.
+      for (const [k, ev] of slice.entries()) stopped = (await settle(d, feedId, ev, outcomes[k]!, stopped)) || stopped;
+      if (stopped) return;
+    }
+  }
+}
+
+/** Record one push outcome; returns true when delivery must stop for now. */
+async function settle(d: PushDeps, feedId: string, ev: EventRow, out: PushOutcome, alreadyStopped: boolean): Promise<boolean> {
+  const now = d.clock.now();
+  d.metrics?.pushAnswered(feedId, out, ev.createdAt, now);
+  switch (out.kind) {
+    case 'delivered':
+      await d.storage.events.markDelivered(ev.seq, now);
+      return false;
+    case 'rejected':
+      await d.storage.events.markDead(feedId, ev.jti, out.err, out.description, now);
+      return false;
+    case 'pause':
+      await d.storage.events.noteAttempt(ev.seq, out.reason);
+      if (!alreadyStopped) await d.setStreamStatus(feedId, 'paused', out.reason);
+      return true;
+    case 'misbehaving': {
+      const attempts = await d.storage.events.noteAttempt(ev.seq, out.reason);
+      if (alreadyStopped) return true;
+      if (attempts >= d.misbehavingLimit) await d.setStreamStatus(feedId, 'disabled', out.reason);
+      else await d.schedule(feedId, new Date(now.getTime() + nextDelayMs(attempts, { ...d.backoff, random: d.random })));
+      return true;
+    }
+    case 'retry': {
+      const attempts = await d.storage.events.noteAttempt(ev.seq, out.reason);
+      if (!alreadyStopped) await d.schedule(feedId, new Date(now.getTime() + (out.retryAfterMs ?? nextDelayMs(attempts, { ...d.backoff, random: d.random }))));
+      return true;
     }
   }
 }

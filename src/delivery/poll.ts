@@ -1,3 +1,4 @@
+import type { AppMetrics } from '../core/app-metrics.js';
 import type { Clock } from '../core/clock.js';
 import type { EventNotifier } from '../storage/notify.js';
 import type { FeedRow, Storage } from '../storage/index.js';
@@ -12,6 +13,8 @@ export interface PollDeps {
   readonly maxLongPollMs: number;
   /** Largest page when maxEvents is absent ("no limit" still needs a bounded response). */
   readonly pageCap: number;
+  /** Counts acks and setErrs dead letters per stream (issue 7 §6). */
+  readonly metrics?: Pick<AppMetrics, 'setsAcked' | 'deadLettered'> | undefined;
 }
 
 export interface PollResponse {
@@ -27,10 +30,14 @@ export interface PollResponse {
  */
 export async function poll(d: PollDeps, feed: FeedRow, req: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
   const now = d.clock.now();
-  if (req.ack.length > 0) await d.storage.events.ack(feed.id, req.ack, now);
+  if (req.ack.length > 0) {
+    // Only SETs that were still pending count: a repeated ack is not a second acknowledgement.
+    const acked = await d.storage.events.ack(feed.id, req.ack, now);
+    if (acked > 0) d.metrics?.setsAcked.inc({ stream: feed.id }, acked);
+  }
   for (const [jti, e] of Object.entries(req.setErrs)) {
     // spec-digest Q-20: a setErr is terminal for this stream: dead letter with the receiver's reason.
-    await d.storage.events.markDead(feed.id, jti, e.err, e.description, now);
+    if (await d.storage.events.markDead(feed.id, jti, e.err, e.description, now)) d.metrics?.deadLettered(feed.id, e.err);
   }
   if (req.maxEvents === 0 || feed.status !== 'enabled') return { sets: {}, moreAvailable: false };
   const limit = Math.min(req.maxEvents ?? d.pageCap, d.pageCap);

@@ -45,11 +45,12 @@ export function streamConfig(ctx: Pick<StreamsCtx, 'baseUrl' | 'supported'>, f: 
   };
 }
 
-async function load(ctx: StreamsCtx, owner: string, id: string | undefined): Promise<FeedRow> {
+export async function loadStream(ctx: Pick<StreamsCtx, 'storage'>, owner: string | undefined, id: string | undefined): Promise<FeedRow> {
   if (!id) throw badRequest('invalidValue', 'stream_id is required');
   const f = await ctx.storage.feeds.get(id);
   // Another owner's stream is indistinguishable from a missing one (issue 5: nobody else sees it).
-  if (!f || f.owner !== owner) throw notFound(`stream ${id} not found`);
+  // `owner` undefined is the operator CLI, which works on any stream.
+  if (!f || (owner !== undefined && f.owner !== owner)) throw notFound(`stream ${id} not found`);
   return f;
 }
 
@@ -94,14 +95,14 @@ export async function createStream(ctx: StreamsCtx, owner: string, body: unknown
 }
 
 export async function getStreams(ctx: StreamsCtx, owner: string, id: string | undefined) {
-  if (id) return streamConfig(ctx, await load(ctx, owner, id));
+  if (id) return streamConfig(ctx, await loadStream(ctx, owner, id));
   return (await ctx.storage.feeds.listByOwner(owner)).map((f) => streamConfig(ctx, f));
 }
 
 /** PATCH merges receiver-supplied members; PUT replaces them, absent ones reset (SSF-5). */
 export async function updateStream(ctx: StreamsCtx, owner: string, body: unknown, mode: 'patch' | 'put') {
   const input = parseStreamInput(body);
-  const f = await load(ctx, owner, input.stream_id);
+  const f = await loadStream(ctx, owner, input.stream_id);
   const patch: Partial<FeedRow> = { updatedAt: ctx.clock.now() };
   if (mode === 'put' || input.delivery) Object.assign(patch, deliveryColumns(ctx, input, mode === 'patch' ? f : undefined));
   if (mode === 'put' || input.events_requested) Object.assign(patch, requestedColumns(ctx, input.events_requested ?? []));
@@ -116,12 +117,12 @@ export async function updateStream(ctx: StreamsCtx, owner: string, body: unknown
 }
 
 export async function deleteStream(ctx: StreamsCtx, owner: string, id: string | undefined): Promise<void> {
-  const f = await load(ctx, owner, id);
+  const f = await loadStream(ctx, owner, id);
   await ctx.storage.feeds.delete(f.id);
 }
 
 export async function getStatus(ctx: StreamsCtx, owner: string, id: string | undefined) {
-  const f = await load(ctx, owner, id);
+  const f = await loadStream(ctx, owner, id);
   return { stream_id: f.id, status: f.status, ...(f.statusReason ? { reason: f.statusReason } : {}) };
 }
 
@@ -131,7 +132,7 @@ export async function setStatus(ctx: StreamsCtx, owner: string | undefined, body
   if (typeof b.stream_id !== 'string') throw badRequest('invalidValue', 'stream_id is required');
   if (typeof b.status !== 'string' || !STATUSES.includes(b.status as StreamStatus)) throw badRequest('invalidValue', `status must be one of ${STATUSES.join(', ')}`);
   if (b.reason !== undefined && typeof b.reason !== 'string') throw badRequest('invalidValue', 'reason must be a string');
-  const f = owner === undefined ? await ctx.storage.feeds.get(b.stream_id) : await load(ctx, owner, b.stream_id);
+  const f = owner === undefined ? await ctx.storage.feeds.get(b.stream_id) : await loadStream(ctx, owner, b.stream_id);
   if (!f) throw notFound(`stream ${b.stream_id} not found`);
   const reason = (b.reason as string | undefined) ?? null;
   return ctx.storage.withTx(async (s) => {
@@ -159,7 +160,7 @@ async function announce(ctx: StreamsCtx, s: Storage, feed: FeedRow, uri: string,
 export async function verifyStream(ctx: StreamsCtx, owner: string, body: unknown): Promise<void> {
   const b = (body ?? {}) as { stream_id?: unknown; state?: unknown };
   if (b.state !== undefined && typeof b.state !== 'string') throw badRequest('invalidValue', 'state must be a string');
-  const f = await load(ctx, owner, typeof b.stream_id === 'string' ? b.stream_id : undefined);
+  const f = await loadStream(ctx, owner, typeof b.stream_id === 'string' ? b.stream_id : undefined);
   if (f.status === 'disabled') throw new ScimError(409, undefined, `stream ${f.id} is disabled`);
   await ctx.storage.withTx((s) => announce(ctx, s, f, SSF_EVENT.verification, b.state === undefined ? {} : { state: b.state }));
 }
@@ -176,7 +177,7 @@ function subjectUriOf(subject: unknown): string {
 /** SSF-7 add/remove subject; emits RFC 9967 feed:add / feed:remove (EVT-16, EVT-17) when membership changes. */
 export async function changeSubject(ctx: StreamsCtx, owner: string, body: unknown, op: 'add' | 'remove'): Promise<void> {
   const b = (body ?? {}) as { stream_id?: unknown; subject?: unknown };
-  const f = await load(ctx, owner, typeof b.stream_id === 'string' ? b.stream_id : undefined);
+  const f = await loadStream(ctx, owner, typeof b.stream_id === 'string' ? b.stream_id : undefined);
   const uri = subjectUriOf(b.subject);
   await ctx.storage.withTx(async (s) => {
     const changed = op === 'add' ? await s.feeds.addSubject(f.id, uri) : await s.feeds.removeSubject(f.id, uri);

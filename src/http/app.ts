@@ -7,6 +7,7 @@ import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerScimJson } from './plugins/scim-json.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
+import { countRequests, metricsRoutes, scrapeMetrics } from './routes/metrics.js';
 import { resourceRoutes } from './routes/resources.js';
 import { searchRoutes } from './routes/search.js';
 import { ssfRoutes } from './routes/ssf.js';
@@ -42,10 +43,12 @@ export function buildApp(d: Deps, opts: { logger?: boolean } = {}): FastifyInsta
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  countRequests(app, d.metrics.httpRequests);
   registerScimJson(app, { maxDepth: d.config.limits.jsonMaxDepth });
   registerErrorHandler(app, { maxBodySize: d.config.limits.maxBodySize, bulkMaxPayloadSize: d.config.bulk.maxPayloadSize });
   registerAuth(app, d.authenticate);
   healthRoutes(app, { ping: () => d.storage.ping(), workerAlive: d.workerAlive });
+  metricsRoutes(app, { scrape: () => scrapeMetrics(d) });
   app.register(
     async (scim) => {
       discoveryRoutes(scim, { baseUrl: d.config.baseUrl, capabilities: () => capabilitiesOf(d) });

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { events } from './schema.js';
 
@@ -70,6 +70,39 @@ export function makeEventRepo(db: Db) {
     async dead(feedId: string, limit: number): Promise<EventRow[]> {
       return db.select().from(events).where(and(eq(events.feedId, feedId), eq(events.state, 'dead'))).orderBy(asc(events.seq)).limit(limit);
     },
+    /** Operator view (issue 7 §4): the oldest pending SET and the most recent error of a feed. */
+    async health(feedId: string): Promise<{ oldestPendingAt: Date | undefined; lastError: { jti: string; state: string; code: string | null; description: string; at: Date | null } | undefined }> {
+      const [oldest] = await db.select({ at: events.createdAt }).from(events).where(and(eq(events.feedId, feedId), eq(events.state, 'pending'))).orderBy(asc(events.seq)).limit(1);
+      const [err] = await db
+        .select({ jti: events.jti, state: events.state, code: events.errCode, description: events.errDescription, at: events.doneAt })
+        .from(events)
+        .where(and(eq(events.feedId, feedId), isNotNull(events.errDescription)))
+        .orderBy(desc(events.seq))
+        .limit(1);
+      return { oldestPendingAt: oldest?.at, lastError: err ? { ...err, description: err.description! } : undefined };
+    },
+    /** Seq of a feed's SET by jti, to turn jti ranges into seq ranges. */
+    async seqOf(feedId: string, jti: string): Promise<number | undefined> {
+      const [r] = await db.select({ seq: events.seq }).from(events).where(and(eq(events.feedId, feedId), eq(events.jti, jti)));
+      return r?.seq;
+    },
+    /**
+     * Put finished SETs back in the queue, same bytes and jti (issue 7 §4): `dead` ones for a redrive,
+     * `delivered`/`acked` ones for a replay. They keep their seq, so they go out before newer SETs.
+     */
+    async requeue(feedId: string, states: readonly ('dead' | 'delivered' | 'acked')[], range: { jtis?: readonly string[]; fromSeq?: number; toSeq?: number; since?: Date }): Promise<number> {
+      const conds = [eq(events.feedId, feedId), inArray(events.state, [...states])];
+      if (range.jtis) conds.push(inArray(events.jti, [...range.jtis]));
+      if (range.fromSeq !== undefined) conds.push(gte(events.seq, range.fromSeq));
+      if (range.toSeq !== undefined) conds.push(lte(events.seq, range.toSeq));
+      if (range.since) conds.push(gte(events.createdAt, range.since));
+      const r = await db
+        .update(events)
+        .set({ state: 'pending', doneAt: null, errCode: null, errDescription: null, attempts: 0 })
+        .where(and(...conds))
+        .returning({ seq: events.seq });
+      return r.length;
+    },
     async countsByState(feedId: string): Promise<Record<string, number>> {
       const r = await db.execute(sql`select ${events.state} as state, count(*)::int as n from ${events} where ${events.feedId} = ${feedId} group by 1`);
       const out: Record<string, number> = { pending: 0, delivered: 0, acked: 0, dead: 0 };
@@ -89,6 +122,24 @@ export function makeEventRepo(db: Db) {
         .where(and(eq(events.state, 'pending'), lt(events.createdAt, before)))
         .returning({ seq: events.seq });
       return r.length;
+    },
+    /**
+     * Metrics gauges, read at scrape time so every process reports the same numbers: per feed
+     * (feeds without SETs too), SETs by state and the oldest pending one. One grouped query.
+     */
+    async statsByFeed(): Promise<{ feedId: string; counts: Record<'pending' | 'delivered' | 'acked' | 'dead', number>; oldestPendingAt: Date | undefined }[]> {
+      const r = await db.execute(
+        sql`select f.id as feed_id, e.state, count(e.seq)::int as n, extract(epoch from min(e.created_at))::float8 as oldest
+            from feeds f left join ${events} e on e.feed_id = f.id group by f.id, e.state order by f.id`,
+      );
+      const byFeed = new Map<string, { feedId: string; counts: Record<'pending' | 'delivered' | 'acked' | 'dead', number>; oldestPendingAt: Date | undefined }>();
+      for (const row of r.rows as { feed_id: string; state: string | null; n: number; oldest: number | null }[]) {
+        let f = byFeed.get(row.feed_id);
+        if (!f) byFeed.set(row.feed_id, (f = { feedId: row.feed_id, counts: { pending: 0, delivered: 0, acked: 0, dead: 0 }, oldestPendingAt: undefined }));
+        if (row.state === 'pending' || row.state === 'delivered' || row.state === 'acked' || row.state === 'dead') f.counts[row.state] = row.n;
+        if (row.state === 'pending' && row.oldest !== null) f.oldestPendingAt = new Date(row.oldest * 1000);
+      }
+      return [...byFeed.values()];
     },
   };
 }

@@ -13,6 +13,10 @@ export function makeFeedRepo(db: Db) {
       const rows = await db.select().from(feeds).where(eq(feeds.id, id));
       return rows[0];
     },
+    /** Every stream, for the operator CLI. */
+    async all(): Promise<FeedRow[]> {
+      return db.select().from(feeds).orderBy(asc(feeds.createdAt), asc(feeds.id));
+    },
     async listByOwner(owner: string): Promise<FeedRow[]> {
       return db.select().from(feeds).where(eq(feeds.owner, owner)).orderBy(asc(feeds.createdAt), asc(feeds.id));
     },

@@ -12,6 +12,10 @@ export interface Receiver {
   received: Received[];
   /** Decide the answer for the n-th request (0-based); default 202 with no body. */
   respond: (n: number, r: Received) => { status: number; headers?: Record<string, string>; body?: string };
+  /** Answer this long after the body arrived (to observe requests in flight). */
+  delayMs: number;
+  /** The most requests that were open at once. */
+  maxInFlight: number;
   close(): Promise<void>;
 }
 
@@ -21,9 +25,12 @@ export async function startReceiver(): Promise<Receiver> {
     url: '',
     received: [],
     respond: () => ({ status: 202 }),
+    delayMs: 0,
+    maxInFlight: 0,
     close: async () => {},
   };
   let n = 0;
+  let open = 0;
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -31,8 +38,12 @@ export async function startReceiver(): Promise<Receiver> {
       const r = { headers: req.headers, body, at: Date.now() };
       rec.received.push(r);
       const a = rec.respond(n++, r);
-      res.writeHead(a.status, a.headers ?? {});
-      res.end(a.body ?? '');
+      rec.maxInFlight = Math.max(rec.maxInFlight, ++open);
+      setTimeout(() => {
+        open--;
+        res.writeHead(a.status, a.headers ?? {});
+        res.end(a.body ?? '');
+      }, rec.delayMs);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

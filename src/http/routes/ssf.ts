@@ -3,6 +3,7 @@ import { notFound } from '../../core/errors.js';
 import { parsePollRequest } from '../../delivery/poll-request.js';
 import { poll, type PollDeps } from '../../delivery/poll.js';
 import { jwksDocument } from '../../events/key-store.js';
+import { deadLetters, redrive, replay, streamStats } from '../../feeds/operator.js';
 import { POLL, PUSH } from '../../feeds/stream-config.js';
 import {
   changeSubject,
@@ -70,6 +71,15 @@ export function ssfRoutes(app: FastifyInstance, opts: { streams: () => StreamsCt
     await changeSubject(opts.streams(), ownerOf(req), req.body, 'remove');
     return reply.code(204).send();
   });
+
+  /** Operator API (issue 7 §4): where a stream's SETs stand, dead letters, redrive and replay. */
+  type ById = { Params: { id: string } };
+  app.get<ById>('/ssf/streams/:id/stats', admin, async (req) => streamStats(opts.streams(), ownerOf(req), req.params.id));
+  app.get<ById & { Querystring: { limit?: string } }>('/ssf/streams/:id/dead', admin, async (req) =>
+    deadLetters(opts.streams(), ownerOf(req), req.params.id, Number(req.query.limit ?? 100) || 100),
+  );
+  app.post<ById>('/ssf/streams/:id/redrive', admin, async (req) => redrive(opts.streams(), ownerOf(req), req.params.id, req.body));
+  app.post<ById>('/ssf/streams/:id/replay', admin, async (req) => replay(opts.streams(), ownerOf(req), req.params.id, req.body));
 
   /** RFC 8936 poll endpoint of one stream: the owner's token, whatever its scopes. */
   app.post<{ Params: { id: string } }>('/ssf/streams/:id/poll', { config: { scope: 'authenticated' } }, async (req, reply) => {
