@@ -26,7 +26,16 @@ ${STREAMS_USAGE}
 Options: --host H  --port P  --data-dir DIR  (override HOST, PORT, SCIMCAST_DATA_DIR)
 Scopes: ${SCOPES.join(', ')}`;
 
-const { values, positionals } = parseArgs({
+/**
+ * Client commands talk to a SCIM server (any RFC 7644 server for `bulk`) over HTTP and parse
+ * their own flags; each lives in its own module with `run(argv) → exit code`.
+ */
+const CLIENT_COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
+};
+
+const clientCommand = CLIENT_COMMANDS[process.argv[2] ?? ''];
+
+const { values, positionals } = clientCommand ? { values: {} as Record<string, never>, positionals: [] as string[] } : parseArgs({
   allowPositionals: true,
   options: {
     host: { type: 'string' },
@@ -179,7 +188,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
+const entry = clientCommand ? clientCommand().then(async (m) => void (process.exitCode = await m.run(process.argv.slice(3)))) : main();
+
+entry.catch((e: unknown) => {
   const msg = e instanceof AppError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
   process.stderr.write(`scimcast: ${msg}\n`);
   process.exit(1);
