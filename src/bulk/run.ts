@@ -18,6 +18,8 @@ export interface BulkExecutor {
    * the batch failed and nothing was written; the engine then runs each operation on its own.
    */
   runMany?(items: { index: number; op: OperationRequest }[]): Promise<OperationResult[] | undefined>;
+  /** Most creations handed to runMany at once (default BATCH). */
+  readonly batchSize?: number;
 }
 
 /** Creations per batch: big enough to amortise commits, small enough to bound memory and retries. */
@@ -99,7 +101,8 @@ export async function executeBulk(
    */
   const batchFrom = (n: number): { index: number; op: OperationRequest }[] => {
     const out: { index: number; op: OperationRequest }[] = [];
-    for (let k = n; k < steps.length && out.length < BATCH; k++) {
+    const max = ex.batchSize ?? BATCH;
+    for (let k = n; k < steps.length && out.length < max; k++) {
       const step = steps[k]!;
       if (step.kind !== 'op') break;
       const op = ops[step.index]!;

@@ -13,7 +13,8 @@ export function makeEventRepo(db: Db) {
     /** Store SETs; NOTIFY is delivered at commit, so listeners never see an uncommitted SET. */
     async insert(rows: NewEvent[]): Promise<void> {
       if (rows.length === 0) return;
-      await db.insert(events).values(rows);
+      // Chunked: PostgreSQL takes at most 65,535 parameters per statement (a batch x many feeds).
+      for (let i = 0; i < rows.length; i += 2000) await db.insert(events).values(rows.slice(i, i + 2000));
       const feedIds = [...new Set(rows.map((r) => r.feedId))];
       for (const f of feedIds) await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${f})`);
     },

@@ -38,12 +38,31 @@ export function makeTxnRepo(db: Db) {
       if (r.length > 0) await db.update(txns).set({ lastModified: row.doneAt }).where(eq(txns.id, row.txnId));
       return r.length > 0;
     },
+    /** Many results at once (bulk batches); returns the indexes actually inserted. */
+    async recordOps(txnId: string, rows: readonly TxnOpRow[], at: Date): Promise<Set<number>> {
+      if (rows.length === 0) return new Set();
+      const done = new Set<number>();
+      // Chunked under PostgreSQL's 65,535 parameters per statement.
+      for (let i = 0; i < rows.length; i += 2000) {
+        const r = await db.insert(txnOps).values(rows.slice(i, i + 2000)).onConflictDoNothing().returning({ i: txnOps.opIndex });
+        for (const x of r) done.add(x.i);
+      }
+      if (done.size > 0) await db.update(txns).set({ lastModified: at }).where(eq(txns.id, txnId));
+      return done;
+    },
     async ops(txnId: string): Promise<TxnOpRow[]> {
       return db.select().from(txnOps).where(eq(txnOps.txnId, txnId)).orderBy(asc(txnOps.opIndex));
     },
     async hasOp(txnId: string, index: number): Promise<boolean> {
       const rows = await db.select({ i: txnOps.opIndex }).from(txnOps).where(and(eq(txnOps.txnId, txnId), eq(txnOps.opIndex, index)));
       return rows.length > 0;
+    },
+    /** Whether any of these operations already has a result (a retried batch). */
+    async anyOpDone(txnId: string, indexes: readonly number[]): Promise<boolean> {
+      if (indexes.length === 0) return false;
+      // One array parameter (a PG array literal): drizzle would expand a JS array into a list.
+      const r = await db.execute(sql`select 1 from ${txnOps} where ${txnOps.txnId} = ${txnId} and ${txnOps.opIndex} = any(${`{${indexes.join(',')}}`}::int[]) limit 1`);
+      return r.rows.length > 0;
     },
     async doneIndexes(txnId: string): Promise<Set<number>> {
       const rows = await db.select({ i: txnOps.opIndex }).from(txnOps).where(eq(txnOps.txnId, txnId));
