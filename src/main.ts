@@ -88,7 +88,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
       return last !== undefined && clock.now().getTime() - last.getTime() < HEARTBEAT_FRESH_MS;
     },
     provisioning,
-    async: { storage, clock, ids, baseUrl: config.baseUrl, provisioning, publisher, retentionMs: config.events.asyncRetentionDays * 86_400_000 },
+    async: { storage, clock, ids, baseUrl: config.baseUrl, provisioning, publisher, retentionMs: config.events.asyncRetentionDays * 86_400_000, maxAttempts: config.events.asyncMaxAttempts },
     streams,
     push: {
       storage,

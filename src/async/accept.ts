@@ -20,7 +20,7 @@ export interface Admission {
  * Admission (issue 6 §2, architecture B3): the transaction record and its graphile-worker job commit
  * together or not at all; the caller answers 202 with the returned Set-Txn value.
  */
-export async function admit(d: { storage: Storage; clock: Clock; ids: Ids; retentionMs: number }, a: Admission): Promise<string> {
+export async function admit(d: { storage: Storage; clock: Clock; ids: Ids; retentionMs: number; maxAttempts?: number | undefined }, a: Admission): Promise<string> {
   const id = d.ids.txn();
   const now = d.clock.now();
   await d.storage.withTx(async (s) => {
@@ -38,7 +38,7 @@ export async function admit(d: { storage: Storage; clock: Clock; ids: Ids; reten
       lastModified: now,
       expiresAt: new Date(now.getTime() + d.retentionMs),
     });
-    await s.jobs.enqueue(APPLY_TASK, { txnId: id }, { runAt: a.runAt, maxAttempts: 25 });
+    await s.jobs.enqueue(APPLY_TASK, { txnId: id }, { runAt: a.runAt, maxAttempts: d.maxAttempts ?? 25 });
   });
   return id;
 }

@@ -15,6 +15,8 @@ export interface AsyncDeps {
   readonly provisioning: ProvisioningCtx;
   readonly publisher: PublisherDeps;
   readonly retentionMs: number;
+  /** Job attempts before the request is given up as `failed` (SCIMCAST_ASYNC_MAX_ATTEMPTS). */
+  readonly maxAttempts?: number | undefined;
 }
 
 /** The worker's entry point for one transaction; safe to run again after a crash. */

@@ -29,6 +29,7 @@ export interface Config {
     readonly retentionDays: number;
     readonly signingAlg: 'ES256' | 'RS256' | 'EdDSA';
     readonly asyncRetentionDays: number;
+    readonly asyncMaxAttempts: number;
     readonly pushTimeoutMs: number;
     readonly pushBackoffBaseMs: number;
     readonly pushBackoffCapMs: number;
@@ -94,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retentionDays: e.SCIMCAST_EVENT_RETENTION_DAYS,
       signingAlg: e.SCIMCAST_SIGNING_ALG,
       asyncRetentionDays: e.SCIMCAST_ASYNC_RETENTION_DAYS,
+      asyncMaxAttempts: e.SCIMCAST_ASYNC_MAX_ATTEMPTS,
       pushTimeoutMs: e.SCIMCAST_PUSH_TIMEOUT_MS,
       pushBackoffBaseMs: e.SCIMCAST_PUSH_BACKOFF_BASE_MS,
       pushBackoffCapMs: e.SCIMCAST_PUSH_BACKOFF_CAP_MS,

@@ -65,6 +65,12 @@ export const envSchema = z.object({
   SCIMCAST_EVENT_RETENTION_DAYS: int(7, 1),
   /** How long async transactions and their results stay retrievable; afterwards 404 (issue 6 §5). */
   SCIMCAST_ASYNC_RETENTION_DAYS: int(7, 1),
+  /**
+   * Attempts of an async request's job before it is given up (graphile-worker backs off
+   * exponentially, so 25 spans days); then the request is `failed` and every operation without a
+   * result gets a 500 result with its asyncresp (issue 6 §5).
+   */
+  SCIMCAST_ASYNC_MAX_ATTEMPTS: int(25, 1),
   /** SET signing algorithm for new keys (issue 5 §3). */
   SCIMCAST_SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
   /**

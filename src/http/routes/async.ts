@@ -34,7 +34,7 @@ export async function answerAsync(d: AsyncDeps, req: FastifyRequest, reply: Fast
   const now = d.clock.now();
   const runInline = prefs.wait !== undefined && prefs.wait > 0;
   const txnId = await admit(
-    { storage: d.storage, clock: d.clock, ids: d.ids, retentionMs: d.retentionMs },
+    { storage: d.storage, clock: d.clock, ids: d.ids, retentionMs: d.retentionMs, maxAttempts: d.maxAttempts },
     {
       owner: req.principal!.id,
       kind: 'single',

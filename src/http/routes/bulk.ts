@@ -35,7 +35,7 @@ export function bulkRoutes(
     if (prefs.respondAsync) {
       const d = opts.async();
       const txnId = await admit(
-        { storage: d.storage, clock: d.clock, ids: d.ids, retentionMs: d.retentionMs },
+        { storage: d.storage, clock: d.clock, ids: d.ids, retentionMs: d.retentionMs, maxAttempts: d.maxAttempts },
         { owner: req.principal!.id, kind: 'bulk', method: 'POST', path: '/Bulk', request: req.body, opCount: bulk.operations.length },
       );
       return sendAccepted(reply, d.baseUrl, txnId);

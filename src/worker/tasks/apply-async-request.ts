@@ -1,15 +1,25 @@
 import type { Task } from 'graphile-worker';
 import { z } from 'zod';
 import { executeTxn } from '../../async/execute.js';
+import { giveUpTxn } from '../../async/give-up.js';
 import type { Deps } from '../../deps.js';
 
 /** Payloads may come from older code: validate before use (architecture B3). */
 const payload = z.object({ txnId: z.string().min(1) });
 
-/** apply_async_request: run every not-yet-finished operation of one transaction (issue 6 §3). */
+/**
+ * apply_async_request: run every not-yet-finished operation of one transaction (issue 6 §3).
+ * A failure is retried by graphile-worker with backoff; on the last attempt the request is
+ * given up as `failed` (issue 6 §5) before the error is reported.
+ */
 export const makeApplyAsyncRequest =
   (d: Deps): Task =>
-  async (raw) => {
+  async (raw, helpers) => {
     const { txnId } = payload.parse(raw);
-    await executeTxn(d.async, txnId);
+    try {
+      await executeTxn(d.async, txnId);
+    } catch (e) {
+      if (helpers.job.attempts >= helpers.job.max_attempts) await giveUpTxn(d.async, txnId);
+      throw e;
+    }
   };
