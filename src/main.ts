@@ -22,7 +22,7 @@ import { DELIVER_TASK } from './delivery/deliver.js';
 import { makePushClient } from './delivery/push.js';
 import type { Storage } from './storage/index.js';
 import { migrateDatabase } from './storage/migrate.js';
-import { HEARTBEAT_FRESH_MS, migrateWorkerSchema, startWorker, type WorkerHandle } from './worker/run.js';
+import { migrateWorkerSchema, startWorker, type WorkerHandle } from './worker/run.js';
 
 export interface DatabaseHandle {
   readonly url: string;
@@ -75,7 +75,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
   const publisher = { iss: config.baseUrl, ids, clock, sign, metrics, onPushFeed: (s: Storage, feedId: string) => enqueuePush(s, feedId) };
   const streams = { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow };
   const pushClient = makePushClient({ timeoutMs: config.events.pushTimeoutMs, allow: config.events.pushAllow });
-  const provisioning = { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat, onChange: makeChangePublisher(publisher), onChanges: makeChangesPublisher(publisher) };
+  const provisioning = { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat, filterLimits: config.limits.filter, onChange: makeChangePublisher(publisher), onChanges: makeChangesPublisher(publisher) };
   return {
     config,
     storage,
@@ -85,7 +85,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
     async workerAlive() {
       if (opts.localWorker?.()) return true;
       const last = await storage.heartbeats.latest();
-      return last !== undefined && clock.now().getTime() - last.getTime() < HEARTBEAT_FRESH_MS;
+      return last !== undefined && clock.now().getTime() - last.getTime() < config.worker.deadAfterMs;
     },
     provisioning,
     async: { storage, clock, ids, baseUrl: config.baseUrl, provisioning, publisher, retentionMs: config.events.asyncRetentionDays * 86_400_000, maxAttempts: config.events.asyncMaxAttempts },
@@ -132,6 +132,9 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/** The lame-duck window before the listener closes: half a second, within the shutdown bound. */
+const drainMs = (config: Config) => Math.min(500, Math.floor(config.shutdownTimeoutMs / 2));
+
 /** Start API and/or worker on one database; `stop()` drains requests, stops the worker, then the database. */
 export async function startScimcast(config: Config, opts: { api: boolean; worker: boolean; log?: (msg: string) => void; logger?: boolean }): Promise<Running> {
   const dbh = await openDatabase(config, opts);
@@ -148,6 +151,10 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
     try {
       if (opts.api) {
         app = buildApp(deps, { logger: opts.logger ?? true });
+        // Lame duck (issue 10 §7): once shutdown begins, /readyz turns 503 but the listener stays
+        // open briefly, so requests already sent (still unread in socket buffers on a busy
+        // process) are served with Connection: close instead of being reset with idle sockets.
+        app.addHook('preClose', () => new Promise<void>((r) => setTimeout(r, drainMs(config))));
         address = await app.listen({ host: config.host, port: config.port });
       }
       // Also in worker-only processes: their push counters exist nowhere else.

@@ -21,7 +21,8 @@ export function makeJwtVerifier(cfg: JwtVerifierConfig, getKey?: JWTVerifyGetKey
   const keys = getKey ?? createRemoteJWKSet(new URL(cfg.jwksUrl));
   return async (token) => {
     try {
-      const { payload } = await jwtVerify(token, keys, { issuer: cfg.issuer, audience: cfg.audience, algorithms: ALGORITHMS });
+      // RFC 9068 §2.2: an access token carries `exp`; one without would be valid forever.
+      const { payload } = await jwtVerify(token, keys, { issuer: cfg.issuer, audience: cfg.audience, algorithms: ALGORITHMS, requiredClaims: ['exp'] });
       const raw = payload[cfg.scopeClaim];
       const scopes = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(/\s+/).filter(Boolean) : [];
       const subject = String(payload.client_id ?? payload.sub ?? '');

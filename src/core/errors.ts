@@ -74,6 +74,10 @@ export type AppErrorCode =
   | 'ERR_FEED_UNKNOWN'
   | 'ERR_DELIVERY_REJECTED'
   | 'ERR_SIGNING_KEY_MISSING'
+  /** Client commands (`scimcast bulk import`): bad input file, unusable journal, server refusal. */
+  | 'ERR_IMPORT_INPUT'
+  | 'ERR_IMPORT_JOURNAL'
+  | 'ERR_SCIM_CLIENT'
   | 'ERR_INTERNAL';
 
 export class AppError extends Error {

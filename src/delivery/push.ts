@@ -12,6 +12,8 @@ export interface PushClientOptions {
   timeoutMs: number;
   allow: readonly string[];
   maxResponseBytes?: number;
+  /** Name resolution for the connect-time check; tests inject one, production uses dns.lookup. */
+  resolve?: Parameters<typeof makeSafeLookup>[1];
 }
 
 export interface PushClient {
@@ -19,11 +21,31 @@ export interface PushClient {
   close(): Promise<void>;
 }
 
+/**
+ * At most `cap` bytes of a receiver's answer (issue 10 §6). Reading stops there and the stream is
+ * destroyed, which closes the connection: a receiver that streams an endless body cannot hold the
+ * worker or fill its memory.
+ */
+async function readCapped(body: AsyncIterable<unknown> & { destroy(): unknown }, cap: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const b = chunk as Buffer;
+    chunks.push(b.subarray(0, cap - size));
+    size += Math.min(b.length, cap - size);
+    if (size >= cap) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export function makePushClient(o: PushClientOptions): PushClient {
   const agent = new Agent({
     keepAliveTimeout: 30_000,
     connections: 8,
-    connect: { lookup: makeSafeLookup(o.allow) as never, timeout: o.timeoutMs },
+    connect: { lookup: makeSafeLookup(o.allow, o.resolve) as never, timeout: o.timeoutMs },
     headersTimeout: o.timeoutMs,
     bodyTimeout: o.timeoutMs,
   });
@@ -36,11 +58,8 @@ export function makePushClient(o: PushClientOptions): PushClient {
       if (forbiddenLiteral(host, o.allow)) return classifyNetworkError('ERR_PUSH_FORBIDDEN_ADDRESS', `push target ${host} is a forbidden address`);
       try {
         const res = await request(target.url, { method: 'POST', headers, body: jws, dispatcher: agent });
-        let bodyText = '';
-        for await (const chunk of res.body) {
-          if (bodyText.length < cap) bodyText += (chunk as Buffer).toString('utf8');
-        }
-        return classifyPushResponse({ status: res.statusCode, headers: res.headers, bodyText: bodyText.slice(0, cap) }, now());
+        const bodyText = await readCapped(res.body, cap);
+        return classifyPushResponse({ status: res.statusCode, headers: res.headers, bodyText }, now());
       } catch (e) {
         const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
         return classifyNetworkError(err.code ?? err.cause?.code, err.cause?.message ?? err.message ?? String(e));

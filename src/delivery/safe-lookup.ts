@@ -7,13 +7,67 @@ import { isIP } from 'node:net';
  * Loopback is allowed (local receivers, tests) — the registration check already limits plain http.
  */
 export function isForbiddenAddress(ip: string): boolean {
-  if (isIP(ip) === 4) {
-    const [a, b] = ip.split('.').map(Number) as [number, number];
-    return a === 10 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+  if (isIP(ip) === 4) return forbiddenV4(ip.split('.').map(Number) as [number, number, number, number]);
+  const g = ipv6Groups(ip);
+  if (!g) return true; // not an address we can classify: refuse rather than guess
+  const embedded = embeddedV4(g);
+  if (embedded) return forbiddenV4(embedded);
+  const [a] = g as [number];
+  return (
+    g.every((x) => x === 0) || // :: unspecified
+    (a & 0xfe00) === 0xfc00 || // fc00::/7 unique-local (incl. AWS fd00:ec2::254)
+    (a & 0xffc0) === 0xfe80 || // fe80::/10 link-local
+    (a & 0xffc0) === 0xfec0 || // fec0::/10 site-local (deprecated, still routed by some stacks)
+    (a & 0xff00) === 0xff00 // ff00::/8 multicast
+  );
+}
+
+/** RFC 6890 special-purpose IPv4 blocks a push must not reach; 127/8 stays allowed (see above). */
+function forbiddenV4([a, b]: [number, number, number, number]): boolean {
+  return (
+    a === 0 || // "this network"
+    a === 10 ||
+    (a === 100 && b >= 64 && b <= 127) || // CGNAT
+    (a === 169 && b === 254) || // link-local, cloud metadata
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 192 && b === 0) || // 192.0.0.0/24 protocol assignments (incl. Oracle metadata 192.0.0.192)
+    (a === 198 && (b === 18 || b === 19)) || // benchmarking
+    a >= 224 // multicast, reserved, broadcast
+  );
+}
+
+/**
+ * IPv6 forms that carry an IPv4 address a connection would really reach: IPv4-mapped
+ * (::ffff:a.b.c.d, which WHATWG URL parsing turns into ::ffff:a9fe:a9fe), IPv4-compatible
+ * (::a.b.c.d), NAT64 (64:ff9b::/96, RFC 6052) and 6to4 (2002::/16, RFC 3056).
+ */
+function embeddedV4(g: number[]): [number, number, number, number] | undefined {
+  const v4 = (hi: number, lo: number) => [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff] as [number, number, number, number];
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && g[5] === 0xffff) return v4(g[6]!, g[7]!);
+  if (zeros(0, 6) && (g[6]! !== 0 || g[7]! > 1)) return v4(g[6]!, g[7]!); // ::a.b.c.d, not :: or ::1
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return v4(g[6]!, g[7]!);
+  if (g[0] === 0x2002) return v4(g[1]!, g[2]!);
+  return undefined;
+}
+
+/** The eight 16-bit groups of an IPv6 address (with `::` and a dotted IPv4 tail), or undefined. */
+function ipv6Groups(ip: string): number[] | undefined {
+  let v = ip.toLowerCase().replace(/%.*$/, ''); // zone id
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(v);
+  if (dotted) {
+    const [p, q, r, s] = dotted.slice(1).map(Number) as [number, number, number, number];
+    v = `${v.slice(0, dotted.index)}${((p << 8) | q).toString(16)}:${((r << 8) | s).toString(16)}`;
   }
-  const v = ip.toLowerCase();
-  if (v.startsWith('::ffff:')) return isForbiddenAddress(v.slice(7));
-  return v === '::' || v.startsWith('fc') || v.startsWith('fd') || v.startsWith('fe80');
+  const halves = v.split('::');
+  if (halves.length > 2) return undefined;
+  const parse = (h: string) => (h === '' ? [] : h.split(':').map((x) => (/^[0-9a-f]{1,4}$/.test(x) ? parseInt(x, 16) : NaN)));
+  const head = parse(halves[0]!);
+  const tail = halves.length === 2 ? parse(halves[1]!) : [];
+  const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
+  const groups = [...head, ...Array<number>(Math.max(0, fill)).fill(0), ...tail];
+  return groups.length === 8 && groups.every((x) => !Number.isNaN(x)) ? groups : undefined;
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -26,7 +80,7 @@ type Resolver = (hostname: string, options: { all: true }, cb: (err: NodeJS.Errn
  */
 export function forbiddenLiteral(hostname: string, allow: readonly string[]): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
-  return isIP(host) !== 0 && isForbiddenAddress(host) && !allow.map((h) => h.toLowerCase()).includes(host.toLowerCase());
+  return isIP(host) !== 0 && isForbiddenAddress(host) && !allow.map((h) => h.toLowerCase().replace(/^\[|\]$/g, '')).includes(host.toLowerCase());
 }
 
 /** A dns.lookup that refuses forbidden addresses at connect time (DNS rebinding), unless allow-listed. */

@@ -75,7 +75,9 @@ async function rangeOf(s: Storage, feedId: string, body: unknown) {
   let since: Date | undefined;
   if (b.since !== undefined) {
     since = typeof b.since === 'string' ? new Date(b.since) : new Date(NaN);
-    if (Number.isNaN(since.getTime())) throw badRequest('invalidValue', 'since must be an RFC 3339 date-time');
+    // Years beyond 9999 parse in JS but not in PostgreSQL (a 500 before this check; issue 10 §4).
+    const year = since.getUTCFullYear();
+    if (Number.isNaN(since.getTime()) || year < 1 || year > 9999) throw badRequest('invalidValue', 'since must be an RFC 3339 date-time');
   }
   const chosen = [jtis, fromSeq ?? toSeq, since].filter((x) => x !== undefined).length;
   if (chosen === 0 && b.all !== true) throw badRequest('invalidValue', 'say which SETs: jti, from_jti/to_jti, since, or all: true');

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { badRequest } from '../core/errors.js';
 import { forbiddenLiteral } from '../delivery/safe-lookup.js';
 
@@ -15,10 +16,13 @@ export function checkPushEndpoint(url: string, allow: readonly string[]): URL {
     throw badRequest('invalidValue', `delivery.endpoint_url is not a URL: ${url}`);
   }
   if (u.username || u.password) throw badRequest('invalidValue', 'delivery.endpoint_url must not carry credentials; use authorization_header');
+  // IPv6 literals come bracketed from URL; allow-list entries may be written either way.
+  const bare = (h: string) => h.toLowerCase().replace(/^\[|\]$/g, '');
   const host = u.hostname.toLowerCase();
-  if (allow.map((h) => h.toLowerCase()).includes(host)) return u;
+  if (allow.map(bare).includes(bare(host))) return u;
   if (forbiddenLiteral(host, allow)) throw badRequest('invalidValue', `delivery.endpoint_url points at a private or link-local address (${host}); allow-list it in SCIMCAST_PUSH_ALLOW if intended`);
   if (u.protocol === 'https:') return u;
-  if (u.protocol === 'http:' && (LOOPBACK.has(host) || host.startsWith('127.'))) return u;
+  // 127/8 as an address only: a name like 127.example.com is an ordinary (remote) host.
+  if (u.protocol === 'http:' && (LOOPBACK.has(host) || (isIP(host) === 4 && host.startsWith('127.')))) return u;
   throw badRequest('invalidValue', `delivery.endpoint_url must be https (plain http only to loopback or hosts in SCIMCAST_PUSH_ALLOW): ${url}`);
 }

@@ -3,7 +3,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.js';
 import type { Capabilities } from '../scim/service-provider-config.js';
 import { registerAuth } from './plugins/auth.js';
-import { registerErrorHandler } from './plugins/error-handler.js';
+import { frameworkError, MAX_PARAM_LENGTH, registerErrorHandler } from './plugins/error-handler.js';
+import { makeRateLimit } from './plugins/rate-limit.js';
+import { registerRequestText } from './plugins/request-text.js';
+import { logOptions, type LogSink } from './log-options.js';
 import { registerScimJson } from './plugins/scim-json.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
@@ -29,16 +32,18 @@ export function capabilitiesOf(d: Deps): Capabilities {
 }
 
 /** Build the HTTP app from its dependencies; never listens (fastify/demo pattern). */
-export function buildApp(d: Deps, opts: { logger?: boolean } = {}): FastifyInstance {
+export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink } = {}): FastifyInstance {
   const app = Fastify({
-    logger:
-      opts.logger === false
-        ? false
-        : { level: d.config.logLevel, redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' } },
+    logger: opts.logger === false ? false : logOptions(d.config.logLevel, opts.logStream),
+    frameworkErrors: (e, req, reply) => void frameworkError(e, req, reply),
     bodyLimit: d.config.limits.maxBodySize,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
+    // Graceful shutdown (issue 10 §7): a request that reached the server before or during the
+    // drain is served (answered with Connection: close), not refused with fastify's non-SCIM 503.
+    // The listener is closed first, so the drain ends; SCIMCAST_SHUTDOWN_TIMEOUT_MS bounds it.
+    return503OnClosing: false,
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, maxParamLength: MAX_PARAM_LENGTH },
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -46,7 +51,12 @@ export function buildApp(d: Deps, opts: { logger?: boolean } = {}): FastifyInsta
   countRequests(app, d.metrics.httpRequests);
   registerScimJson(app, { maxDepth: d.config.limits.jsonMaxDepth });
   registerErrorHandler(app, { maxBodySize: d.config.limits.maxBodySize, bulkMaxPayloadSize: d.config.bulk.maxPayloadSize });
+  // Token buckets around authentication (issue 10 §5): by address before it, by principal after.
+  const rateLimit = d.config.rateLimit && makeRateLimit({ ...d.config.rateLimit, now: () => d.clock.now().getTime() });
+  rateLimit?.beforeAuth(app);
   registerAuth(app, d.authenticate);
+  rateLimit?.afterAuth(app);
+  registerRequestText(app);
   healthRoutes(app, { ping: () => d.storage.ping(), workerAlive: d.workerAlive });
   metricsRoutes(app, { scrape: () => scrapeMetrics(d) });
   app.register(

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { ClientCompat } from '../scim/compat.js';
+import type { FilterLimits } from '../scim/filter/index.js';
 import type { Ids } from '../core/ids.js';
 import type { Storage } from '../storage/index.js';
 import type { Change } from './outcome.js';
@@ -13,6 +14,8 @@ export interface ProvisioningCtx {
   /** BASE_URL; SCIM resources live under `${baseUrl}/scim/v2`. */
   readonly baseUrl: string;
   readonly compat: ClientCompat;
+  /** Bounds on query filters (SCIMCAST_FILTER_MAX_*); unset means the built-in defaults. */
+  readonly filterLimits?: FilterLimits | undefined;
   /** Called inside each operation's transaction for every change: the outbox hook (issue 5 §6). */
   readonly onChange?: ((s: Storage, change: Change, txn: TxnRef) => Promise<void>) | undefined;
   /** The same for many changes in one transaction (bulk batches): feeds are read once. */

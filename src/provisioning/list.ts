@@ -66,7 +66,7 @@ function responseOf(page: IndexPage | CursorPage, total: number, Resources: Scim
  * count=0 gives only totalResults.
  */
 export async function listResources(ctx: ProvisioningCtx, types: readonly ResourceTypeName[], p: ListParams, maxResults: number): Promise<ListResponse> {
-  const filter = p.filter ? parseFilter(p.filter) : undefined;
+  const filter = p.filter ? parseFilter(p.filter, ctx.filterLimits) : undefined;
   const page = pageOf(p, clampCount(p.count, maxResults));
   const sortBy = p.sortBy === '' ? undefined : p.sortBy;
   const result = await ctx.storage.resources.list({ types, filter, sortBy, descending: isDescending(p.sortOrder), page });

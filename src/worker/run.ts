@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
+import { RETRYABLE_ERROR_CODES } from 'graphile-worker/dist/lib.js';
 import type pg from 'pg';
 import type { Deps } from '../deps.js';
 import { makeApplyAsyncRequest } from './tasks/apply-async-request.js';
@@ -26,7 +27,21 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
-const HEARTBEAT_MS = 5_000;
+/**
+ * graphile-worker records a job's outcome (completeJob/failJob) without awaiting it, retrying only
+ * the error codes in its RETRYABLE_ERROR_CODES. A refused or reset connection is not among them,
+ * so a task that ends while PostgreSQL is away (a restart, a failover) rejects unhandled and kills
+ * the process, and the job stays locked for hours. These are transient by nature: the connection
+ * comes back. Marking them retryable makes the outcome wait for the database instead
+ * (issue 10 §1: Postgres restarted under load, the service recovers by itself).
+ */
+const TRANSIENT_CONNECTION_ERRORS = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P01', '57P02', '08000', '08001', '08003', '08004', '08006'];
+function retryConnectionErrors(): void {
+  for (const code of TRANSIENT_CONNECTION_ERRORS) RETRYABLE_ERROR_CODES[code] ??= { minDelay: 500, maxDelay: 10_000 };
+}
+
+/** Six beats per SCIMCAST_WORKER_DEAD_AFTER_MS (30 s by default: a beat every 5 s). */
+const heartbeatMs = (deadAfterMs: number) => Math.floor(deadAfterMs / 6);
 
 /**
  * Start a runner. No localQueue: it breaks per-queue ordering (stack-notes §4, graphile/worker#621).
@@ -34,6 +49,7 @@ const HEARTBEAT_MS = 5_000;
  */
 export async function startWorker(d: Deps, pool: pg.Pool): Promise<WorkerHandle> {
   const id = `${hostname()}:${process.pid}:${d.ids.uuid().slice(0, 8)}`;
+  retryConnectionErrors();
   const graphileIds: string[] = [];
   const events = new EventEmitter() as NonNullable<Parameters<typeof run>[0]['events']>;
   events.on('worker:create', ({ worker }) => graphileIds.push(worker.workerId));
@@ -52,13 +68,13 @@ export async function startWorker(d: Deps, pool: pg.Pool): Promise<WorkerHandle>
     try {
       await d.storage.heartbeats.beat(id, d.clock.now(), graphileIds);
       // Any live worker releases the jobs of dead ones (SIGKILL, OOM, lost host).
-      await d.storage.heartbeats.releaseDeadWorkers(d.clock.now(), HEARTBEAT_FRESH_MS);
+      await d.storage.heartbeats.releaseDeadWorkers(d.clock.now(), d.config.worker.deadAfterMs);
     } catch {
       /* the database is away; /readyz shows it, the next beat retries */
     }
   };
   await beat();
-  const timer = setInterval(beat, HEARTBEAT_MS);
+  const timer = setInterval(beat, heartbeatMs(d.config.worker.deadAfterMs));
   timer.unref();
   return {
     id,
@@ -69,5 +85,3 @@ export async function startWorker(d: Deps, pool: pg.Pool): Promise<WorkerHandle>
     },
   };
 }
-
-export const HEARTBEAT_FRESH_MS = 6 * HEARTBEAT_MS;

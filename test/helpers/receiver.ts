@@ -19,8 +19,11 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** A real RFC 8935 receiver on loopback, scripted per test (no mocks of the transmitter side). */
-export async function startReceiver(): Promise<Receiver> {
+/**
+ * A real RFC 8935 receiver on loopback, scripted per test (no mocks of the transmitter side).
+ * `port` listens on a given port (a receiver that comes up late, after refusing connections).
+ */
+export async function startReceiver(opts: { port?: number } = {}): Promise<Receiver> {
   const rec: Receiver = {
     url: '',
     received: [],
@@ -46,7 +49,7 @@ export async function startReceiver(): Promise<Receiver> {
       }, rec.delayMs);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(opts.port ?? 0, '127.0.0.1', r));
   rec.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`;
   rec.close = () => new Promise((r) => server.close(() => r()));
   return rec;

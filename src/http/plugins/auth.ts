@@ -18,8 +18,11 @@ const REALM = 'Bearer realm="scimcast"';
 export function registerAuth(app: FastifyInstance, authenticate: (token: string) => Promise<Principal | undefined>): void {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (req: FastifyRequest) => {
-    const scope = req.routeOptions.config?.scope;
-    if (scope === undefined || scope === 'public') return;
+    const declared = req.routeOptions.config?.scope;
+    if (declared === 'public' || req.is404) return;
+    // Fail closed: a route that forgot to declare its scope is for operators only (issue 10 §5;
+    // test/security/access-routes.test.ts names such a route).
+    const scope = declared ?? 'admin';
     const header = req.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!m) throw new ScimError(401, undefined, 'Authentication required: send Authorization: Bearer <token>', { headers: { 'www-authenticate': REALM } });

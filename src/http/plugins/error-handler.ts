@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { ScimError, toScimErrorBody, type ScimType } from '../../core/errors.js';
 import { SCIM_CONTENT_TYPE } from './scim-json.js';
@@ -27,10 +27,43 @@ function fromFastify(e: FastifyError, limits: { maxBodySize: number; bulkMaxPayl
   return undefined;
 }
 
+/**
+ * Connection-class failures mean the database is away (restart, failover, network): the request
+ * may succeed later, so it is a 503 with Retry-After (RFC 9110 §15.6.4), not a 500. Node socket
+ * codes, SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown, starting up) and 53300
+ * (too many connections); node-postgres raises some of them without a code, so the messages too.
+ * Drivers wrap errors (drizzle's DrizzleQueryError), hence the walk down `cause`.
+ */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|encountered a connection error and is not queryable|Client was closed and is not queryable/;
+function databaseUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+    if (UNAVAILABLE_MESSAGE.test(e.message)) return true;
+  }
+  return false;
+}
+
 export function sendScimError(reply: FastifyReply, e: ScimError): FastifyReply {
   for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
   return reply.code(e.status).type(SCIM_CONTENT_TYPE).send(toScimErrorBody(e));
 }
+
+/**
+ * Errors the router raises before any route or hook runs (fastify `frameworkErrors`): a path
+ * that is not validly %-encoded, or a path segment longer than the router's limit. Without this
+ * they would be fastify's own JSON, not a SCIM error body (conventions: every 4xx is SCIM).
+ */
+export function frameworkError(e: FastifyError, _req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (e.code === 'FST_ERR_BAD_URL') return sendScimError(reply, new ScimError(400, 'invalidSyntax', 'The request path is not validly percent-encoded'));
+  if (e.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendScimError(reply, new ScimError(414, undefined, `A path segment exceeds ${MAX_PARAM_LENGTH} characters`));
+  reply.log.error({ err: e }, 'router error');
+  return sendScimError(reply, new ScimError(500, undefined, 'Internal server error'));
+}
+
+/** The router's bound on one path parameter (fastify's default); ids and stream ids are far shorter. */
+export const MAX_PARAM_LENGTH = 100;
 
 /** The one place errors become HTTP (architecture B4). Unknown errors are a 500 with no internals. */
 export function registerErrorHandler(app: FastifyInstance, limits: { maxBodySize: number; bulkMaxPayloadSize: number }): void {
@@ -39,6 +72,10 @@ export function registerErrorHandler(app: FastifyInstance, limits: { maxBodySize
     if (err instanceof ScimError) scim = err;
     else if (err instanceof ZodError) scim = new ScimError(400, 'invalidValue', err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     else scim = fromFastify(err as FastifyError, { ...limits, url: req.url });
+    if (!scim && databaseUnavailable(err)) {
+      req.log.warn({ err }, 'database unavailable');
+      scim = new ScimError(503, undefined, 'The service is temporarily unavailable (database unreachable); retry later', { headers: { 'retry-after': '5' } });
+    }
     if (!scim) {
       req.log.error({ err }, 'unhandled error');
       scim = new ScimError(500, undefined, 'Internal server error');

@@ -1,10 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 
-/** Liveness and readiness (issue 2 §8); no token needed (conventions). */
+/**
+ * Liveness and readiness (issue 2 §8); no token needed (conventions). Readiness is the truth an
+ * orchestrator routes by: 503 while the database does not answer (issue 10 §1: an outage), while
+ * no worker is alive, and once shutdown has begun (issue 10 §7), so traffic moves elsewhere
+ * while the requests already here are drained.
+ */
 export function healthRoutes(app: FastifyInstance, opts: { ping: () => Promise<void>; workerAlive: () => Promise<boolean> }) {
   const pub = { config: { scope: 'public' as const } };
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
   app.get('/healthz', pub, async () => ({ status: 'ok' }));
   app.get('/readyz', pub, async (_req, reply) => {
+    if (draining) return reply.code(503).send({ status: 'shutting down' });
     let database = 'ok';
     try {
       await opts.ping();

@@ -1,0 +1,50 @@
+/**
+ * The request logger's settings (issue 10 §5: tokens and private keys never reach the logs).
+ * - `authorization` headers are censored wherever a serializer would put them.
+ * - Errors are serialized without the bound values of a failed SQL statement: drizzle's
+ *   DrizzleQueryError carries them in `params` and in its message, and pg's `detail` quotes key
+ *   values ("Key (token_hash)=(…)"). Those values include token hashes, stream
+ *   authorization_headers and resource data.
+ */
+export interface LogSink {
+  write(line: string): void;
+}
+
+export function logOptions(level: string, stream?: LogSink) {
+  return {
+    level,
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization', '*.authorization'], censor: '[redacted]' },
+    serializers: { err: (e: unknown) => serializeError(e) as SerializedError },
+    ...(stream ? { stream } : {}),
+  };
+}
+
+/** pino's serialized error shape. */
+interface SerializedError {
+  [key: string]: unknown;
+  type: string;
+  message: string;
+  stack: string;
+}
+
+/** Members that may quote a statement's values. */
+const VALUE_MEMBERS = new Set(['params', 'parameters', 'detail', 'where', 'internalQuery']);
+
+const scrub = (text: string) => text.replace(/\nparams: [\s\S]*?(?=\n {4}at |$)/, '\nparams: [redacted]');
+
+/** pino's err shape (type, message, stack, own members, cause) minus the statement's values. */
+export function serializeError(e: unknown, depth = 0): unknown {
+  if (e === null || typeof e !== 'object') return e;
+  const src = e as Record<string, unknown>;
+  const out: Record<string, unknown> = {
+    type: (e as { constructor?: { name?: string } }).constructor?.name ?? 'Error',
+    message: scrub(String(src.message ?? '')),
+  };
+  if (typeof src.stack === 'string') out.stack = scrub(src.stack);
+  for (const [k, v] of Object.entries(src)) {
+    if (k === 'message' || k === 'stack' || k === 'cause' || VALUE_MEMBERS.has(k)) continue;
+    if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
+  }
+  if (src.cause !== undefined && depth < 4) out.cause = serializeError(src.cause, depth + 1);
+  return out;
+}

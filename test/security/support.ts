@@ -1,0 +1,74 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
+import type { TestApp } from '../helpers/app.js';
+
+/**
+ * Shared by the issue 10 security tests. Property runs stay small by default so the folder fits
+ * in about a minute on two cores; SCIMCAST_LONG_TESTS=1 runs the long variants, and
+ * SCIMCAST_FC_SEED replays a failing fast-check run (fast-check prints the seed on failure).
+ */
+export const LONG = process.env.SCIMCAST_LONG_TESTS === '1';
+
+export function fcParams(runs: number, longRuns: number): { numRuns: number; seed?: number; endOnFailure: boolean } {
+  const seed = process.env.SCIMCAST_FC_SEED;
+  return { numRuns: LONG ? longRuns : runs, ...(seed ? { seed: Number(seed) } : {}), endOnFailure: true };
+}
+
+export const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+export const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
+export const ERROR_URN = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+/**
+ * Everything a request could change, in one row: resources (with their versions and documents),
+ * memberships, SETs and their states, async transactions, streams and queued jobs.
+ */
+export async function snapshot(t: TestApp): Promise<Record<string, string>> {
+  const { rows } = await t.database.pool.query(`
+    select
+      (select count(*) from resources)::text as resources,
+      (select md5(coalesce(string_agg(id::text || ':' || version || ':' || doc::text, ',' order by id), '')) from resources) as resource_docs,
+      (select count(*) from group_members)::text as members,
+      (select md5(coalesce(string_agg(jti || ':' || state, ',' order by seq), '')) from events) as events,
+      (select count(*) from txns)::text as txns,
+      (select count(*) from txn_ops)::text as txn_ops,
+      (select md5(coalesce(string_agg(id || ':' || status || ':' || coalesce(endpoint_url, '') || ':' || updated_at::text, ',' order by id), '')) from feeds) as feeds,
+      (select count(*) from feed_subjects)::text as subjects,
+      (select count(*) from graphile_worker._private_jobs)::text as jobs`);
+  return rows[0] as Record<string, string>;
+}
+
+/** RFC 7644 §3.12: a 4xx with a SCIM error body whose `status` is the HTTP status as a string. */
+export function expectScimClientError(res: LightMyRequestResponse, context: string): void {
+  expect(res.statusCode, `${context}: ${res.body.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
+  expect(res.statusCode, `${context}: ${res.body.slice(0, 300)}`).toBeLessThan(500);
+  const body = res.json() as { schemas?: unknown; status?: unknown; detail?: unknown };
+  expect(body.schemas, context).toEqual([ERROR_URN]);
+  expect(body.status, context).toBe(String(res.statusCode));
+  expect(typeof body.detail, context).toBe('string');
+}
+
+/** Never a 5xx; anything that is not a success is a SCIM client error. */
+export function expectNo5xx(res: LightMyRequestResponse, context: string): void {
+  expect(res.statusCode, `${context}: ${res.body.slice(0, 300)}`).toBeLessThan(500);
+  if (res.statusCode >= 400) expectScimClientError(res, context);
+}
+
+/** Percent-encode the UTF-8 bytes of `s` (lone surrogates become U+FFFD, as a client's encoder would). */
+export const encodeQuery = (s: string) => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+
+export async function rawRequest(
+  t: TestApp,
+  method: string,
+  url: string,
+  body: string | Buffer | undefined,
+  headers: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  return t.app.inject({
+    method: method as 'POST',
+    url,
+    headers: { authorization: `Bearer ${t.token}`, ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }), ...headers },
+    ...(body === undefined ? {} : { payload: body }),
+  });
+}
