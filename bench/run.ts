@@ -1,97 +1,128 @@
 /**
- * npm run bench [-- --quick]: scimcast measured beside this machine's ceilings in the same run,
- * printed as ratios (issue 9). Production settings: embedded PostgreSQL with durable commits.
- * Scenarios grow with the features; today: single creates and reads vs a fastify hello-world.
+ * npm run bench [-- --quick] (issue 9): scimcast on its embedded PostgreSQL with production
+ * settings (durable commits), the SCIMMY peer and this machine's ceilings, measured in one run on
+ * loopback, printed as one table of ratios and saved as bench/results/<timestamp>.json.
+ *
+ * Options:
+ *   --quick            about a minute: short windows, 10,000 users, no 1M scale
+ *   --only=a,b         run only these scenarios (ceilings, creates, reads, member-add, bulk,
+ *                      async, push, poll, scaling); ceilings always run
+ *   --no-peer          skip SCIMMY
+ *
+ * Each server (scimcast, SCIMMY, the hello-world, the push receiver) runs in its own process, so
+ * its peak RSS is its own; the load generator (bench/lib/load.ts) runs here.
  */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify from 'fastify';
-import { createToken } from '../src/auth/authenticate.js';
-import { SCOPES } from '../src/auth/scopes.js';
-import { loadConfig } from '../src/config/load.js';
-import { startScimcast } from '../src/main.js';
-import { freePort } from '../src/storage/embedded.js';
+import pg from 'pg';
+import { makeClient } from './lib/client.js';
+import { describeMachine, loadAverages } from './lib/machine.js';
+import { ROOT, startHelper, startScimcast } from './lib/processes.js';
+import { markdownTable, peerTable, scalingTable, type Row, type ScalingRow } from './lib/report.js';
+import { asyncRequests } from './scenarios/async.js';
+import { bulk } from './scenarios/bulk.js';
+import { ceilings } from './scenarios/ceilings.js';
+import type { Ctx } from './scenarios/context.js';
+import { creates } from './scenarios/creates.js';
+import { memberAdd } from './scenarios/member-add.js';
+import { pollScenario } from './scenarios/poll.js';
+import { push } from './scenarios/push.js';
+import { reads } from './scenarios/reads.js';
+import { scaling } from './scenarios/scaling.js';
 
-const quick = process.argv.includes('--quick');
-const DURATION_MS = quick ? 3_000 : 10_000;
-const WARMUP_MS = quick ? 500 : 2_000;
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const wants = (name: string) => !only || only.includes(name);
+const PEER_TOKEN = 'bench-peer-token';
 
-interface Result {
-  name: string;
-  ops: number;
-  perSec: number;
-  p50: number;
-  p99: number;
-}
-
-let seq = 0;
-
-async function load(name: string, concurrency: number, fn: (i: number) => Promise<void>): Promise<Result> {
-  const run = async (ms: number, record: boolean) => {
-    const lat: number[] = [];
-    const end = performance.now() + ms;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (performance.now() < end) {
-          const t0 = performance.now();
-          await fn(seq++);
-          if (record) lat.push(performance.now() - t0);
-        }
-      }),
-    );
-    return lat;
-  };
-  await run(WARMUP_MS, false);
-  const t0 = performance.now();
-  const lat = await run(DURATION_MS, true);
-  const secs = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? 0;
-  return { name, ops: lat.length, perSec: lat.length / secs, p50: q(0.5), p99: q(0.99) };
-}
+const started = performance.now();
+const log = (msg: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${msg}`);
 
 async function main() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'scimcast-bench-'));
-  const port = await freePort();
-  const config = loadConfig({ SCIMCAST_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', BASE_URL: `http://127.0.0.1:${port}` });
-  const running = await startScimcast(config, { api: true, worker: true, logger: false });
-  const { token } = await createToken(running.deps.storage, running.deps.clock, { name: 'bench', scopes: SCOPES });
-  const base = `http://127.0.0.1:${port}/scim/v2`;
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' };
+  const loads: { scenario: string; before: number[]; after: number[]; seconds: number }[] = [];
+  const rows: Row[] = [];
+  const scalingRows: ScalingRow[] = [];
+  const extra: Record<string, unknown> = {};
+  const timed = quick ? { warmupMs: 500, durationMs: 2_000 } : { warmupMs: 2_000, durationMs: 10_000 };
+  log(`scimcast bench (${quick ? 'quick' : 'full'}), load average ${loadAverages().join(' ')}`);
 
-  const hello = Fastify();
-  hello.get('/', async () => ({ hello: 'world' }));
-  const helloUrl = await hello.listen({ port: 0, host: '127.0.0.1' });
+  const scim = await startScimcast();
+  const db = new pg.Pool({ connectionString: scim.databaseUrl, max: 4 });
+  const machine = await describeMachine(scim.databaseUrl);
+  let peer: Ctx['peer'];
+  if (!argv.includes('--no-peer')) {
+    const p = await startHelper('bench/baselines/scimmy-server.ts', { BENCH_TOKEN: PEER_TOKEN });
+    peer = { ...p, client: makeClient(p.url, { token: PEER_TOKEN, connections: 64 }) };
+  }
+  const ctx: Ctx = {
+    quick,
+    log,
+    scim,
+    db,
+    peer,
+    timed,
+    population: quick ? 10_000 : 100_000,
+    bulkOps: 10_000,
+    peerBulkOps: quick ? 500 : 1_000,
+    ceilings: {},
+    rows,
+    scaling: scalingRows,
+    extra,
+  };
+  const step = async (name: string, fn: (c: Ctx) => Promise<void>) => {
+    if (name !== 'ceilings' && !wants(name)) return;
+    const before = loadAverages();
+    const t0 = performance.now();
+    log(`— ${name} (load average ${before.join(' ')})`);
+    try {
+      await fn(ctx);
+    } catch (e) {
+      log(`${name} FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      extra[`${name}Error`] = String(e);
+      process.exitCode = 1;
+    }
+    loads.push({ scenario: name, before, after: loadAverages(), seconds: Math.round((performance.now() - t0) / 100) / 10 });
+  };
+  try {
+    await step('ceilings', ceilings);
+    await step('creates', creates);
+    await step('reads', reads);
+    await step('member-add', memberAdd);
+    await step('bulk', bulk);
+    await step('async', asyncRequests);
+    await step('push', push);
+    await step('poll', pollScenario);
+  } finally {
+    await peer?.client.close();
+    await peer?.stop();
+    await db.end();
+    await scim.stop();
+  }
+  await step('scaling', scaling);
 
-  const tag = Date.now().toString(36);
-  const results: Result[] = [];
-  results.push(await load('ceiling: fastify hello-world GET', 64, async () => void (await (await fetch(helloUrl)).arrayBuffer())));
-  results.push(
-    await load('scimcast: POST /Users (64 clients)', 64, async (i) => {
-      const r = await fetch(`${base}/Users`, { method: 'POST', headers, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `b-${tag}-${i}` }) });
-      await r.arrayBuffer();
-      if (r.status !== 201) throw new Error(`create failed: ${r.status}`);
-    }),
-  );
-  results.push(
-    await load('scimcast: GET /Users?filter=userName eq (64 clients)', 64, async (i) => {
-      const r = await fetch(`${base}/Users?filter=${encodeURIComponent(`userName eq "b-${tag}-${i % 1000}"`)}`, { headers });
-      await r.arrayBuffer();
-    }),
-  );
-  const rss = process.memoryUsage().rss;
-  await hello.close();
-  await running.stop();
-
-  const ceiling = results[0]!.perSec;
-  console.log(`\nscimcast bench (${quick ? 'quick' : 'full'}) — ${new Date().toISOString()}, Node ${process.version}, embedded PostgreSQL 18, fsync on`);
-  console.log('| scenario | ops | ops/s | p50 ms | p99 ms | ratio to HTTP ceiling |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  for (const r of results) console.log(`| ${r.name} | ${r.ops} | ${r.perSec.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(r.perSec / ceiling).toFixed(2)} |`);
-  console.log(`process peak RSS (server and load generator share it): ${(rss / 1048576).toFixed(0)} MiB`);
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`bench/results/bench-${Date.now()}.json`, JSON.stringify({ quick, results, rss }, null, 2));
+  const sizes = (extra.scalingSizes as string[] | undefined) ?? [];
+  const totalSecs = (performance.now() - started) / 1000;
+  const title = `scimcast bench (${quick ? 'quick' : 'full'}) — ${machine.date}, ${machine.cores} cores (${machine.cpu}), ${machine.memGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}`;
+  const out = [
+    '',
+    title,
+    `load average (1, 5, 15 min) at start ${loads[0]?.before.join(' ')}, at end ${loadAverages().join(' ')}; highest 1-min during a scenario ${Math.max(...loads.flatMap((l) => [l.before[0]!, l.after[0]!])).toFixed(2)}; run took ${(totalSecs / 60).toFixed(1)} min`,
+    '',
+    markdownTable(rows),
+    '',
+    ...(rows.some((r) => r.note) ? ['Notes:', ...rows.filter((r) => r.note).map((r) => `- ${r.scenario}: ${r.note}`), ''] : []),
+    ...(peerTable(rows) ? ['SCIMMY (peer) figures:', '', peerTable(rows), ''] : []),
+    ...(scalingRows.length ? [`Scaling (${sizes.join(' / ')} users):`, '', scalingTable(scalingRows, sizes), ''] : []),
+    'Load average per scenario (1-min before → after):',
+    loads.map((l) => `${l.scenario} ${l.before[0]} → ${l.after[0]} (${l.seconds} s)`).join('; '),
+  ].join('\n');
+  console.log(out);
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+  writeFileSync(file, JSON.stringify({ quick, machine, seconds: totalSecs, loadAverages: loads, ceilings: ctx.ceilings, rows, scaling: scalingRows, extra, table: out }, null, 2));
+  console.log(`\nsaved ${file}`);
 }
 
 main().catch((e) => {

@@ -1,0 +1,65 @@
+import type { Client } from '../lib/client.js';
+import type { Child } from '../lib/processes.js';
+import type { Figure } from '../lib/report.js';
+import { GROUP_SCHEMA } from '../lib/seed-doc.js';
+import { seedGroup } from '../lib/seed.js';
+import { summarize } from '../lib/stats.js';
+import { fmt, SCIM, withRss, type Ctx } from './context.js';
+
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+/**
+ * One member added to a group, then removed again so the group keeps its size, by one client
+ * (issue 9 §2: latency, not throughput). Only the adds are the figure; removes are kept apart.
+ */
+export async function memberAddLatency(client: Client, child: Child | undefined, groupId: string, probeId: string, rounds: number, warmup: number) {
+  const add = { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: probeId }] }] };
+  const remove = { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: `members[value eq "${probeId}"]` }] };
+  const adds: number[] = [];
+  const removes: number[] = [];
+  const [, rss] = await withRss(child, async () => {
+    for (let i = 0; i < warmup + rounds; i++) {
+      let t = performance.now();
+      await client.call('PATCH', `${SCIM}/Groups/${groupId}`, { body: add, expect: 204 });
+      if (i >= warmup) adds.push(performance.now() - t);
+      t = performance.now();
+      await client.call('PATCH', `${SCIM}/Groups/${groupId}`, { body: remove, expect: 204 });
+      if (i >= warmup) removes.push(performance.now() - t);
+    }
+  });
+  const a = summarize(adds);
+  const secs = adds.reduce((x, y) => x + y, 0) / 1000;
+  return { add: { ...a, ops: a.n, perSec: a.n / secs, rssMb: rss } satisfies Figure, remove: summarize(removes) };
+}
+
+/** A probe user that is in no group, to add and remove. */
+export async function probeUser(client: Client, name: string): Promise<string> {
+  const u = await client.json<{ id: string }>('POST', `${SCIM}/Users`, { body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: name }, expect: 201 });
+  return u.id;
+}
+
+/** Member add to a group holding the whole seeded population (100,000), beside a 1-member group. Target p50 < 5 ms. */
+export async function memberAdd(ctx: Ctx): Promise<void> {
+  const rounds = ctx.quick ? 100 : 500;
+  const warmup = ctx.quick ? 20 : 50;
+  const probe = await probeUser(ctx.scim.client, `probe-${Date.now()}`);
+  const small = await ctx.scim.client.json<{ id: string }>('POST', `${SCIM}/Groups`, { body: { schemas: [GROUP_SCHEMA], displayName: `small-${Date.now()}` }, expect: 201 });
+  const seedMember = await probeUser(ctx.scim.client, `member-${Date.now()}`);
+  await ctx.scim.client.call('PATCH', `${SCIM}/Groups/${small.id}`, { body: { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: seedMember }] }] }, expect: 204 });
+  const t0 = performance.now();
+  const big = await seedGroup(ctx.db, `big-${ctx.population}`, ctx.population);
+  ctx.log(`member add: seeded a ${fmt(ctx.population)}-member group in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  const s = await memberAddLatency(ctx.scim.client, ctx.scim, small.id, probe, rounds, warmup);
+  const b = await memberAddLatency(ctx.scim.client, ctx.scim, big, probe, rounds, warmup);
+  ctx.log(`member add: 1-member group p50 ${s.add.p50.toFixed(2)} ms; ${fmt(ctx.population)}-member group p50 ${b.add.p50.toFixed(2)} ms p99 ${b.add.p99.toFixed(2)} ms (remove p50 ${b.remove.p50.toFixed(2)} ms)`);
+  ctx.rows.push({
+    id: 'member-add',
+    scenario: `PATCH add 1 member to a ${fmt(ctx.population)}-member group, 1 client`,
+    unit: 'req/s',
+    scimcast: b.add,
+    ceiling: { name: 'same PATCH, 1-member group', ...s.add },
+    target: { text: 'p50 < 5 ms', met: b.add.p50 < 5 },
+    note: `remove p50 ${b.remove.p50.toFixed(2)} ms, p99 ${b.remove.p99.toFixed(2)} ms`,
+  });
+}
