@@ -5,6 +5,11 @@
  *   DrizzleQueryError carries them in `params` and in its message, and pg's `detail` quotes key
  *   values ("Key (token_hash)=(…)"). Those values include token hashes, stream
  *   authorization_headers and resource data.
+ * - The request line is logged without bearer tokens in it: RFC 6750 §2.3 lets clients send
+ *   `?access_token=…`. scimcast never accepts a token there (only the Authorization header), but
+ *   fastify logs `req.url` as received, so a client that tried would put a live token (opaque or
+ *   JWT) into every log line of the request. The value is censored, and an opaque token anywhere
+ *   else in the URL keeps only its id (the part meant for logs, src/auth/opaque-token.ts).
  */
 export interface LogSink {
   write(line: string): void;
@@ -14,9 +19,38 @@ export function logOptions(level: string, stream?: LogSink) {
   return {
     level,
     redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization', '*.authorization'], censor: '[redacted]' },
-    serializers: { err: (e: unknown) => serializeError(e) as SerializedError },
+    serializers: { err: (e: unknown) => serializeError(e) as SerializedError, req: serializeRequest },
     ...(stream ? { stream } : {}),
   };
+}
+
+/** The fields of fastify's own request serializer (lib/logger-pino.js), with the URL scrubbed. */
+interface LoggedRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string | string[] | undefined>;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+export function serializeRequest(req: LoggedRequest) {
+  const version = req.headers?.['accept-version'];
+  return {
+    method: req.method,
+    url: redactUrl(req.url),
+    version: Array.isArray(version) ? version[0] : version,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
+/** `access_token` query values censored; `sct_<id>_<secret>` anywhere cut to `sct_<id>_[redacted]`. */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/([?&;]access_token=)[^&;#]*/gi, '$1[redacted]')
+    .replace(/(sct_[0-9a-f]+)(?:_|%5f)[A-Za-z0-9_%-]+/gi, '$1_[redacted]');
 }
 
 /** pino's serialized error shape. */

@@ -4,6 +4,7 @@ import { SCOPES } from '../../src/auth/scopes.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import type { Deps } from '../../src/deps.js';
 import { buildApp } from '../../src/http/app.js';
+import type { LogSink } from '../../src/http/log-options.js';
 import { makeDeps, prepare } from '../../src/main.js';
 import { makeDb, type Database } from '../../src/storage/db.js';
 import { createTestDatabase } from './db.js';
@@ -25,13 +26,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}, opts: { worker?: boolean } = {}): Promise<TestApp> {
+/**
+ * `logStream`: the request logger writes its JSON lines there (at LOG_LEVEL from `env`) instead
+ * of being off; test/security/secrets-in-logs.test.ts reads them.
+ */
+export async function startTestApp(env: Record<string, string> = {}, opts: { worker?: boolean; logStream?: LogSink } = {}): Promise<TestApp> {
   const { url: dbUrl, drop } = await createTestDatabase();
   const config = loadConfig({ DATABASE_URL: dbUrl, BASE_URL, LOG_LEVEL: 'silent', ...env });
   const database = makeDb(dbUrl, { max: 10 });
   const deps = makeDeps(config, database);
   await prepare(deps);
-  const app = buildApp(deps, { logger: false });
+  const app = buildApp(deps, opts.logStream ? { logStream: opts.logStream } : { logger: false });
   await app.ready();
   const { token } = await createToken(deps.storage, deps.clock, { name: 'test', scopes: SCOPES });
   // A real graphile-worker runner on the same database, as in production (no mocks).

@@ -1,13 +1,13 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
+import { LONG } from '../helpers/procs.js';
 
 /**
  * Shared by the issue 10 security tests. Property runs stay small by default so the folder fits
  * in about a minute on two cores; SCIMCAST_LONG_TESTS=1 runs the long variants, and
  * SCIMCAST_FC_SEED replays a failing fast-check run (fast-check prints the seed on failure).
  */
-export const LONG = process.env.SCIMCAST_LONG_TESTS === '1';
 
 export function fcParams(runs: number, longRuns: number): { numRuns: number; seed?: number; endOnFailure: boolean } {
   const seed = process.env.SCIMCAST_FC_SEED;
