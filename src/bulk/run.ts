@@ -118,6 +118,12 @@ export async function executeBulk(
   };
 
   const steps = planBulk(ops);
+  /**
+   * After a batch is refused (one of its rows conflicts), its steps run one by one, so that only
+   * the bad operation fails. Retrying a batch from the next step instead would try the bad row
+   * again in every following batch: quadratic work for one conflict.
+   */
+  let singlesUntil = -1;
   for (let n = 0; n < steps.length; n++) {
     const step = steps[n]!;
     if (failOnErrorsReached(errors, req.failOnErrors)) {
@@ -139,7 +145,7 @@ export async function executeBulk(
     if (step.kind === 'op') {
       const op = ops[step.index]!;
       if (results.has(op.index)) continue;
-      const batch = ex.runMany ? batchFrom(n) : [];
+      const batch = ex.runMany && n >= singlesUntil ? batchFrom(n) : [];
       if (batch.length > 1) {
         const done = await ex.runMany!(batch);
         if (done) {
@@ -147,6 +153,7 @@ export async function executeBulk(
           n += batch.length - 1;
           continue;
         }
+        singlesUntil = n + batch.length;
       }
       let request: OperationRequest;
       try {
