@@ -13,77 +13,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, runningEmbedded } from '../src/storage/embedded.js';
+import { rawInsert } from './baselines/raw-insert.js';
+import { bulkBody, bulkShape, GROUP_SIZE } from './lib/bulk-body.js';
 
 const arg = (name: string, def: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
 const OPS = arg('ops', 10_000);
 const RUNS = arg('runs', 3);
-const GROUP_SIZE = 10;
-const GROUPS = Math.floor(OPS / (GROUP_SIZE + 1));
-const USERS = OPS - GROUPS;
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const { users: USERS, groups: GROUPS } = bulkShape(OPS);
 const TOKEN = `bench-${randomUUID()}`;
 const ROOT = join(import.meta.dirname, '..');
-
-function bulkBody(tag: string) {
-  const Operations: unknown[] = [];
-  for (let i = 0; i < USERS; i++) {
-    Operations.push({
-      method: 'POST',
-      path: '/Users',
-      bulkId: `u${i}`,
-      data: { schemas: [USER], userName: `${tag}-u${i}`, externalId: `${tag}-e${i}`, name: { givenName: 'Given', familyName: `Family${i}` }, emails: [{ value: `${tag}-u${i}@example.com`, type: 'work', primary: true }] },
-    });
-  }
-  for (let g = 0; g < GROUPS; g++) {
-    const members = Array.from({ length: GROUP_SIZE }, (_, k) => ({ value: `bulkId:u${(g * GROUP_SIZE + k) % USERS}` }));
-    Operations.push({ method: 'POST', path: '/Groups', bulkId: `g${g}`, data: { schemas: [GROUP], displayName: `${tag}-g${g}`, members } });
-  }
-  return { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations };
-}
-
-/** The same rows as the bulk writes, as a client with no SCIM server would insert them. */
-async function rawInsert(db: pg.Client, tag: string): Promise<number> {
-  const t0 = performance.now();
-  await db.query('begin');
-  const userIds: string[] = [];
-  const now = new Date().toISOString();
-  for (let start = 0; start < USERS; start += 1000) {
-    const vals: unknown[] = [];
-    const rows: string[] = [];
-    for (let i = start; i < Math.min(USERS, start + 1000); i++) {
-      const id = randomUUID();
-      userIds.push(id);
-      const doc = { schemas: [USER], userName: `${tag}-u${i}`, externalId: `${tag}-e${i}`, name: { givenName: 'Given', familyName: `Family${i}` }, emails: [{ value: `${tag}-u${i}@example.com`, type: 'work', primary: true }] };
-      const b = vals.length;
-      rows.push(`($${b + 1}::uuid, 'User', $${b + 2}, $${b + 3}, null, null, $${b + 4}::jsonb, 1, $${b + 5}::timestamptz, $${b + 5}::timestamptz)`);
-      vals.push(id, doc.userName, doc.externalId, JSON.stringify(doc), now);
-    }
-    await db.query(`insert into resources (id, resource_type, user_name, external_id, display_name, active, doc, version, created, last_modified) values ${rows.join(',')}`, vals);
-  }
-  for (let start = 0; start < GROUPS; start += 500) {
-    const vals: unknown[] = [];
-    const rows: string[] = [];
-    const members: string[] = [];
-    const mvals: unknown[] = [];
-    for (let g = start; g < Math.min(GROUPS, start + 500); g++) {
-      const id = randomUUID();
-      const doc = { schemas: [GROUP], displayName: `${tag}-g${g}` };
-      const b = vals.length;
-      rows.push(`($${b + 1}::uuid, 'Group', null, null, $${b + 2}, null, $${b + 3}::jsonb, 1, $${b + 4}::timestamptz, $${b + 4}::timestamptz)`);
-      vals.push(id, doc.displayName, JSON.stringify(doc), now);
-      for (let k = 0; k < GROUP_SIZE; k++) {
-        const m = mvals.length;
-        members.push(`($${m + 1}::uuid, $${m + 2}::uuid)`);
-        mvals.push(id, userIds[(g * GROUP_SIZE + k) % USERS]);
-      }
-    }
-    await db.query(`insert into resources (id, resource_type, user_name, external_id, display_name, active, doc, version, created, last_modified) values ${rows.join(',')}`, vals);
-    await db.query(`insert into group_members (group_id, member_id) values ${members.join(',')}`, mvals);
-  }
-  await db.query('commit');
-  return performance.now() - t0;
-}
 
 const vmHwmMb = (pid: number) => {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -124,13 +62,13 @@ async function main() {
   await db.connect();
 
   // Warm-up: JIT, pools, caches, on both sides.
-  await bulk(bulkBody('warm'));
-  await rawInsert(db, 'warm-raw');
+  await bulk(bulkBody('warm', OPS));
+  await rawInsert(db, 'warm-raw', OPS);
 
   const runs: { bulkMs: number; rawMs: number; bytes: number }[] = [];
   for (let r = 0; r < RUNS; r++) {
-    const b = await bulk(bulkBody(`run${r}`));
-    const rawMs = await rawInsert(db, `raw${r}`);
+    const b = await bulk(bulkBody(`run${r}`, OPS));
+    const rawMs = await rawInsert(db, `raw${r}`, OPS);
     runs.push({ bulkMs: b.ms, rawMs, bytes: b.bytes });
   }
   const peak = vmHwmMb(server.pid!);
