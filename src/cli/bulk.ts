@@ -3,6 +3,7 @@ import { BulkClient } from '../client/bulk-client.js';
 import { readImportFile, type ImportFormat } from '../client/bulk-input.js';
 import { progressPrinter } from '../client/bulk-progress.js';
 import { formatReport } from '../client/bulk/report.js';
+import { NoAnswerError } from '../client/scim-http.js';
 import { clientSettings } from '../config/client.js';
 import { AppError } from '../core/errors.js';
 
@@ -63,6 +64,11 @@ export async function run(argv: string[]): Promise<number> {
     if (e instanceof AppError) {
       process.stderr.write(`scimcast bulk: ${e.message}\n`);
       return e.code === 'ERR_CONFIG_INVALID' || e.code === 'ERR_IMPORT_INPUT' || e.code === 'ERR_IMPORT_JOURNAL' ? 2 : 1;
+    }
+    // The server is down or unreachable (after every retry): a message, not a stack trace.
+    if (e instanceof NoAnswerError) {
+      process.stderr.write(`scimcast bulk: no answer from the server: ${e.message}\n`);
+      return 1;
     }
     throw e;
   }

@@ -2,7 +2,7 @@ import { AppError } from '../core/errors.js';
 import { planDependencies } from './bulk/dependencies.js';
 import { ImportState, type Batch, type LookupTask, type PlannedOp } from './bulk/import-state.js';
 import { endpointOf, type ParsedImport } from './bulk/items.js';
-import { externalIdFilter, LOOKUP_MAX_TERMS, lookupChunkSize } from './bulk/lookup-filter.js';
+import { externalIdFilter, listingPays, lookupChunkSize } from './bulk/lookup-filter.js';
 import { idFromLocation } from './bulk/operations.js';
 import { buildReport, type ImportReport } from './bulk/report.js';
 import { bulkRequestBody } from './bulk/request-size.js';
@@ -60,6 +60,8 @@ export interface ImportProgress {
   readonly failed: number;
   readonly inFlight: number;
   readonly requests: number;
+  /** Requests sent again (throttled, transient failure, no answer): a slow import says why. */
+  readonly retries: number;
   readonly stage: 'checking' | 'writing' | 'finished';
 }
 
@@ -102,6 +104,9 @@ export class BulkClient {
     if (this.caps) return this.caps;
     const a = await this.http.get('/ServiceProviderConfig');
     if (a.status === 401 || a.status === 403) throw new AppError('ERR_SCIM_CLIENT', `ServiceProviderConfig: ${a.status} ${errorDetail(a).detail} (check --token / SCIMCAST_TOKEN)`);
+    // Still throttled or failing after every retry: that says nothing about what the server can do,
+    // and guessing "no Bulk" would run the whole import one resource per request.
+    if (isTransient(a.status)) throw new AppError('ERR_SCIM_CLIENT', `ServiceProviderConfig: ${a.status} ${errorDetail(a).detail} (the server is unavailable; try again later)`);
     const spc = a.status === 200 && isObject(a.body) ? a.body : {};
     const bulk = isObject(spc.bulk) ? spc.bulk : {};
     const maxOperations = Number(bulk.maxOperations);
@@ -212,7 +217,7 @@ export class BulkClient {
     const progress = (stage: ImportProgress['stage']) => {
       if (!this.opts.onProgress) return;
       const c = state.counts();
-      this.opts.onProgress({ total, settled: c.done + c.failed + c.skipped + (total - state.entries.length), created: c.created, updated: c.updated, failed: state.failures, inFlight: running.size, requests: this.http.stats.requests, stage });
+      this.opts.onProgress({ total, settled: c.done + c.failed + c.skipped + (total - state.entries.length), created: c.created, updated: c.updated, failed: state.failures, inFlight: running.size, requests: this.http.stats.requests, retries: this.http.stats.retries, stage });
     };
     let stage: ImportProgress['stage'] = 'checking';
     for (;;) {
@@ -292,8 +297,9 @@ export class BulkClient {
 
   /**
    * Before checking items one chunk at a time, ask how many resources carry an externalId at all
-   * (`externalId pr`, `count=0`). None (an import into a fresh server): nothing to check. Fewer
-   * pages than chunks: list them. Otherwise the chunked lookups go ahead.
+   * (`externalId pr`, `count=0`). None (an import into a fresh server): nothing to check. No more
+   * of them than items to check, in fewer pages than chunks: list them (listingPays). Otherwise
+   * the chunked lookups go ahead.
    */
   private async survey(state: ImportState): Promise<void> {
     for (const type of ['user', 'group'] as const) {
@@ -306,7 +312,7 @@ export class BulkClient {
         this.checkAuth(count);
         const total = isObject(count.body) ? Number(count.body.totalResults) : NaN;
         if (count.status !== 200 || !Number.isSafeInteger(total)) continue;
-        if (total > 0 && Math.ceil(total / pageSize) >= Math.ceil(waiting / LOOKUP_MAX_TERMS)) continue;
+        if (total > 0 && !listingPays(total, waiting, pageSize)) continue;
         const found = new Map<string, string[]>();
         for (let startIndex = 1; startIndex <= total; ) {
           const q = new URLSearchParams({ filter: 'externalId pr', attributes: 'externalId', startIndex: String(startIndex), count: String(pageSize) });

@@ -24,7 +24,7 @@ export function progressPrinter(out: { write(s: string): unknown; isTTY?: boolea
     const pct = p.total ? Math.floor((p.settled * 100) / p.total) : 100;
     const counts = `created ${n(p.created)}, updated ${n(p.updated)}, failed ${n(p.failed)}`;
     const stage = p.stage === 'checking' ? ' checking existing externalIds…' : '';
-    return { pct, text: `${String(pct).padStart(3)}%  ${n(p.settled)}/${n(p.total)}  ${counts}  (${n(p.requests)} requests, ${p.inFlight} in flight)${stage}` };
+    return { pct, text: `${String(pct).padStart(3)}%  ${n(p.settled)}/${n(p.total)}  ${counts}  (${n(p.requests)} requests${p.retries ? `, ${n(p.retries)} retried` : ''}, ${p.inFlight} in flight)${stage}` };
   };
   return {
     update(p) {

@@ -25,3 +25,13 @@ export function lookupChunkSize(externalIds: readonly string[], maxTerms = LOOKU
   }
   return Math.max(1, n);
 }
+
+/**
+ * Whether listing every resource that has an externalId (`total` of them, `pageSize` a page) is
+ * cheaper than chunked lookups of the `waiting` items. A server pays per resource it returns, so
+ * a listing that returns more resources than there are items to check loses even in fewer
+ * requests: importing 5,000 rows into a directory of 20,000 must not page through all 20,000.
+ */
+export function listingPays(total: number, waiting: number, pageSize: number): boolean {
+  return total <= waiting && Math.ceil(total / pageSize) < Math.ceil(waiting / LOOKUP_MAX_TERMS);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { externalIdFilter, lookupChunkSize } from '../../../src/client/bulk/lookup-filter.js';
+import { externalIdFilter, listingPays, lookupChunkSize } from '../../../src/client/bulk/lookup-filter.js';
 import { addMembersOp, createOp, idFromLocation, replaceOp } from '../../../src/client/bulk/operations.js';
 import { bulkRequestBody, fitMembers, jsonBytes, RequestBudget } from '../../../src/client/bulk/request-size.js';
 import { matchBulkResponse, statusResults } from '../../../src/client/bulk/results.js';
@@ -88,6 +88,17 @@ describe('lookups and retries', () => {
     expect(lookupChunkSize(Array.from({ length: 500 }, (_, i) => `e${i}`))).toBe(50);
     expect(lookupChunkSize(Array.from({ length: 10 }, () => 'x'.repeat(900)))).toBe(2);
     expect(lookupChunkSize(['y'.repeat(5000)])).toBe(1);
+  });
+
+  it('lists the server instead of looking items up only when that returns fewer resources in fewer requests', () => {
+    // A rerun of a 20,000-row import on a server holding just those: 100 pages beat 400 lookups.
+    expect(listingPays(20_000, 20_000, 200)).toBe(true);
+    // 5,700 rows into a directory of 19,000: paging through all 19,000 costs more than 114 lookups.
+    expect(listingPays(19_000, 5_700, 200)).toBe(false);
+    // A few new rows into a large directory: lookups.
+    expect(listingPays(100_000, 100, 200)).toBe(false);
+    // Small pages make listing the more expensive way even when the counts match.
+    expect(listingPays(1_000, 1_000, 10)).toBe(false);
   });
 
   it('reads Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3)', () => {
