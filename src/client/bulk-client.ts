@@ -53,7 +53,10 @@ export interface ServerCapabilities {
 
 export interface ImportProgress {
   readonly total: number;
-  /** Items with a final outcome (created, updated, failed, skipped). */
+  /**
+   * Items with a final outcome (created, updated, failed). Skipped items are not counted: they
+   * are still to do (a rerun does them), so a stopped import does not end at 100 %.
+   */
   readonly settled: number;
   readonly created: number;
   readonly updated: number;
@@ -217,7 +220,7 @@ export class BulkClient {
     const progress = (stage: ImportProgress['stage']) => {
       if (!this.opts.onProgress) return;
       const c = state.counts();
-      this.opts.onProgress({ total, settled: c.done + c.failed + c.skipped + (total - state.entries.length), created: c.created, updated: c.updated, failed: state.failures, inFlight: running.size, requests: this.http.stats.requests, retries: this.http.stats.retries, stage });
+      this.opts.onProgress({ total, settled: c.done + c.failed + (total - state.entries.length), created: c.created, updated: c.updated, failed: state.failures, inFlight: running.size, requests: this.http.stats.requests, retries: this.http.stats.retries, stage });
     };
     let stage: ImportProgress['stage'] = 'checking';
     for (;;) {

@@ -121,6 +121,7 @@ describe('named hostile filters', () => {
     ['prototype key as attribute', '__proto__ eq "a"', /__proto__/],
     ['number beyond double range', 'meta.version gt 1e400', /out of range/],
     ['unpaired surrogate escape', 'userName eq "\\ud800"', /surrogate/],
+    ['U+0000 escape (fast-check seed 819691049)', 'userName ew "\\u0000"', /U\+0000/],
     ['raw control character', 'userName eq "a\u0001"', /control/],
     ['SQL in a literal stays a literal', 'userName eq "x\' or 1=1 --"', /.^/],
     ['SQL as an attribute', "userName; drop table resources; -- eq \"a\"", /.*/],

@@ -58,6 +58,7 @@ const INVALID: { filter: string; error: RegExp }[] = [
   { filter: String.raw`a eq "\uD800"`, error: /position 5: string contains an unpaired UTF-16 surrogate/ },
   { filter: String.raw`a eq "\uDC00"`, error: /unpaired UTF-16 surrogate/ },
   { filter: String.raw`a eq "\uD800\u0041"`, error: /unpaired UTF-16 surrogate/ },
+  { filter: String.raw`a ew "\u0000"`, error: /position 5: string contains U\+0000/ },
   { filter: 'a eq "x\ny"', error: /position 7: control characters in a string must be escaped/ },
   // attribute paths
   { filter: '1abc eq "x"', error: /position 0: "1abc" is not a valid attribute name/ },
