@@ -52,6 +52,10 @@ export async function startWorker(d: Deps, pool: pg.Pool): Promise<WorkerHandle>
   retryConnectionErrors();
   const graphileIds: string[] = [];
   const events = new EventEmitter() as NonNullable<Parameters<typeof run>[0]['events']>;
+  // graphile-worker 0.17 locks jobs and queues with the *pool* id (batchGetJobs(…, workerPool.id)),
+  // not the per-slot worker ids: both go in the heartbeat, or releaseDeadWorkers would take a live
+  // pool's long job for a dead one and let it run twice (test/reliability/live-job-lock.test.ts).
+  events.on('pool:create', ({ workerPool }) => graphileIds.push(workerPool.id));
   events.on('worker:create', ({ worker }) => graphileIds.push(worker.workerId));
   const runner: Runner = await run({
     events,
