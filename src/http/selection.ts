@@ -1,4 +1,4 @@
-import { projectAttributes } from '../scim/resource-output.js';
+import { projectAttributes, returnsAttribute } from '../scim/resource-output.js';
 import type { ResourceTypeName } from '../provisioning/context.js';
 
 /** `attributes` / `excludedAttributes` (RFC 7644 §3.9): comma-separated attribute paths. */
@@ -18,13 +18,12 @@ export function selectionOf(query: { attributes?: unknown; excludedAttributes?: 
 
 export const hasSelection = (sel: Selection) => sel.attributes !== undefined || sel.excludedAttributes !== undefined;
 
-/** Whether a Group's members must be read at all: not when excluded or not asked for (issue 3 §3). */
+/** Whether a Group's members must be read at all: not when the response leaves them out (issue 3 §3). */
 export function wantsMembers(sel: Selection): boolean {
-  const named = (l: readonly string[] | undefined) => (l ?? []).some((a) => /^(urn:ietf:params:scim:schemas:core:2\.0:Group:)?members(\.|$)/i.test(a));
-  if (sel.attributes !== undefined) return named(sel.attributes);
-  return !named(sel.excludedAttributes);
+  return returnsAttribute('Group', 'members', sel);
 }
 
+/** Always applied: with no selection it still keeps `returned: request` attributes out (RFC 7643 §2.2). */
 export function project<T extends Record<string, unknown>>(type: ResourceTypeName, resource: T, sel: Selection): T {
-  return hasSelection(sel) ? (projectAttributes(type, resource, sel) as T) : resource;
+  return projectAttributes(type, resource, sel) as T;
 }

@@ -1,5 +1,5 @@
 import { badRequest } from '../core/errors.js';
-import type { Storage } from '../storage/index.js';
+import type { MemberRef, Storage } from '../storage/index.js';
 
 /** Group `members` input: values must name existing Users or Groups (RFC 7643 §4.2). */
 export function memberIdsOf(members: unknown): string[] {
@@ -14,12 +14,18 @@ export function memberIdsOf(members: unknown): string[] {
   return ids;
 }
 
-export async function checkMembersExist(storage: Storage, groupId: string, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
+/**
+ * Checks that every id names an existing resource other than the group itself, and returns the
+ * members as a group's `members` lists them, in the order given: a write that sets the member
+ * list answers with it without reading the group's member rows back (issue 3 §3).
+ */
+export async function checkMembersExist(storage: Storage, groupId: string, ids: string[]): Promise<MemberRef[]> {
+  if (ids.length === 0) return [];
   const found = await storage.resources.describe(ids);
   const missing = ids.filter((id) => !found.has(id) && id !== groupId);
   if (missing.length > 0) {
     throw badRequest('invalidValue', `members refer to resources that do not exist: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
   }
   if (ids.includes(groupId)) throw badRequest('invalidValue', 'a group cannot be a member of itself');
+  return ids.map((value) => ({ value, ...found.get(value)! }));
 }

@@ -29,7 +29,8 @@ export async function patchResource(
     checkIfMatch(opts.ifMatch, current.version);
     // A group's members are never loaded for a PATCH: the response is 204 for groups (below).
     const before = await represent(s, ctx.baseUrl, current, { members: false });
-    const result = applyPatch(type, current.doc as Record<string, unknown>, body, ctx.compat);
+    // Strict mode (SCIMCAST_STRICT) also refuses removing a member by a filter that matches none.
+    const result = applyPatch(type, current.doc as Record<string, unknown>, body, { ...ctx.compat, idempotentMemberRemove: !ctx.compat.strict });
     // `attributes` lists what actually changed (deep equality; jsonb does not keep key order).
     const docChanged = result.attributes.some((a) => a !== 'members');
     let version = current.version;
@@ -69,6 +70,10 @@ export async function patchResource(
 /** Returns true when membership changed. Order: wholesale reset, removals, additions. */
 async function applyMembers(s: Storage, baseUrl: string, groupId: string, m: MemberPatch): Promise<boolean> {
   let changed = false;
+  // Checked on the membership before the PATCH, for ids the operations themselves do not settle.
+  for (const { ids, path } of m.mustMatch ?? []) {
+    if ((await s.members.present(groupId, ids)).size === 0) throw badRequest('noTarget', `${path} matches no member (RFC 7644 §3.5.2.2)`);
+  }
   if (m.replaceWith) {
     await checkMembersExist(s, groupId, m.replaceWith);
     await s.members.clear(groupId);

@@ -6,6 +6,7 @@ import { checkMembersExist, memberIdsOf } from './members.js';
 import type { Change, Outcome } from './outcome.js';
 import { protectPassword } from './password.js';
 import { loadRow, represent } from './read.js';
+import { toScimResource, type ScimResource } from './representation.js';
 
 /** The columns kept beside the document for indexed filters and uniqueness (issue 2 §7). */
 export function indexedColumns(type: ResourceTypeName, doc: Record<string, unknown>) {
@@ -65,11 +66,11 @@ export async function createResource(ctx: ProvisioningCtx, type: ResourceTypeNam
   return ctx.storage.withTx(async (s) => {
     const row: ResourceRow = { id, resourceType: type, ...indexedColumns(type, doc), doc, version: 1, created: now, lastModified: now };
     await s.resources.insert(row);
-    if (memberIds) {
-      await checkMembersExist(s, id, memberIds);
-      await s.members.add(id, memberIds);
-    }
-    const after = await represent(s, ctx.baseUrl, row);
+    // A new group's members are exactly the ones just checked; a new user is in no group yet.
+    // Either way nothing is read back, whatever the response projects (issue 3 §3).
+    const members = memberIds ? await checkMembersExist(s, id, memberIds) : [];
+    if (memberIds) await s.members.add(id, memberIds);
+    const after = toScimResource(ctx.baseUrl, row, members);
     const change: Change = { kind: 'create', type, id, before: undefined, after, attributes: noticeAttributes(undefined, doc, (memberIds?.length ?? 0) > 0) };
     await ctx.onChange?.(s, change, ctx.txn ?? { base: ctx.ids.txn() });
     return outcome(ctx, 201, change);
@@ -87,19 +88,24 @@ export async function replaceResource(
   return ctx.storage.withTx(async (s) => {
     const current = await loadRow(s, type, id, true);
     checkIfMatch(opts.ifMatch, current.version);
-    const before = await represent(s, ctx.baseUrl, current);
+    // A group's members are not read (as for PATCH and DELETE): the PUT body lists the new ones,
+    // and the old ones come back from the statement that removes them (issue 3 §3).
+    const before = await represent(s, ctx.baseUrl, current, { members: false });
     const { doc: input } = parseResourceInput(type, body, { mode: 'replace', existing: before, coerceStringBooleans: ctx.compat.stringBooleans });
     const { doc, memberIds } = storedDoc(type, input);
     const row: ResourceRow = { ...current, ...indexedColumns(type, doc), doc, version: current.version + 1, lastModified: ctx.clock.now() };
     await s.resources.update(row);
+    let membersChanged = false;
+    let after: ScimResource;
     if (memberIds) {
-      await checkMembersExist(s, id, memberIds);
-      await s.members.clear(id);
+      const members = await checkMembersExist(s, id, memberIds);
+      const beforeMembers = await s.members.clear(id);
       await s.members.add(id, memberIds);
+      membersChanged = !sameJson([...beforeMembers].sort(), [...memberIds].sort());
+      after = toScimResource(ctx.baseUrl, row, members);
+    } else {
+      after = await represent(s, ctx.baseUrl, row);
     }
-    const after = await represent(s, ctx.baseUrl, row);
-    const beforeMembers = ((before.members as { value: string }[] | undefined) ?? []).map((m) => m.value);
-    const membersChanged = memberIds !== undefined && !sameJson([...beforeMembers].sort(), [...memberIds].sort());
     const change: Change = { kind: 'put', type, id, before, after, attributes: noticeAttributes(current.doc as Record<string, unknown>, doc, membersChanged) };
     await ctx.onChange?.(s, change, ctx.txn ?? { base: ctx.ids.txn() });
     return outcome(ctx, 200, change);

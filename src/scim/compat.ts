@@ -4,7 +4,11 @@
  * replayed in test/integration/compat.test.ts.
  */
 export interface ClientCompat {
-  /** SCIMCAST_STRICT as configured (informational; the switches below are what code reads). */
+  /**
+   * SCIMCAST_STRICT as configured. Besides setting the default of every switch below, it decides
+   * one RFC reading that is no IdP quirk: a PATCH `remove` of `members[value eq "<id>"]` naming no
+   * member is 400 noTarget when strict, and an idempotent no-op otherwise (provisioning/patch.ts).
+   */
   readonly strict: boolean;
   /** Entra ID: `"True"` / `"False"` for boolean attributes. */
   readonly stringBooleans: boolean;

@@ -126,6 +126,9 @@ export interface MemberRef {
   type: ResourceTypeName;
 }
 
+/** Member ids are uuids; any other string names no member (and must not reach a uuid column). */
+const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+
 export function makeMemberRepo(db: Db) {
   const member = { value: groupMembers.memberId, type: resources.resourceType, userName: resources.userName, displayName: resources.displayName };
   return {
@@ -176,16 +179,30 @@ export function makeMemberRepo(db: Db) {
     },
 
     async remove(groupId: string, memberIds: string[]): Promise<number> {
-      if (memberIds.length === 0) return 0;
+      const valid = memberIds.filter(isUuid);
+      if (valid.length === 0) return 0;
       const r = await db
         .delete(groupMembers)
-        .where(and(eq(groupMembers.groupId, groupId), inArray(groupMembers.memberId, memberIds)))
+        .where(and(eq(groupMembers.groupId, groupId), inArray(groupMembers.memberId, valid)))
         .returning({ m: groupMembers.memberId });
       return r.length;
     },
 
-    async clear(groupId: string): Promise<void> {
-      await db.delete(groupMembers).where(eq(groupMembers.groupId, groupId));
+    /** Removes every member; returns the ids removed (a PUT compares them with the new list). */
+    async clear(groupId: string): Promise<string[]> {
+      const r = await db.delete(groupMembers).where(eq(groupMembers.groupId, groupId)).returning({ m: groupMembers.memberId });
+      return r.map((x) => x.m);
+    },
+
+    /** The ids among `memberIds` that are members of the group now. */
+    async present(groupId: string, memberIds: string[]): Promise<Set<string>> {
+      const valid = memberIds.filter(isUuid);
+      if (valid.length === 0) return new Set();
+      const r = await db
+        .select({ m: groupMembers.memberId })
+        .from(groupMembers)
+        .where(and(eq(groupMembers.groupId, groupId), inArray(groupMembers.memberId, valid)));
+      return new Set(r.map((x) => x.m));
     },
   };
 }

@@ -210,6 +210,20 @@ describe('cursor paging (RFC 9865)', () => {
     expect(userNames(forward.Resources)).toEqual(userNames(pages[1]!.Resources));
   });
 
+  it('a count above filter.maxResults is capped to maxResults, and the walk still returns everything once (RFC 9865 §2.1, RFC 7644 §3.4.2.4)', async () => {
+    const first = await get('/scim/v2/Users?sortBy=userName&cursor=&count=1000');
+    expect(first).toMatchObject({ totalResults: WORDS.length, itemsPerPage: MAX });
+    expect(first.Resources).toHaveLength(MAX);
+    expect(first.nextCursor).toBeDefined();
+    const pages = await walk('sortBy=userName&count=1000');
+    expect(pages.map((p) => p.Resources.length)).toEqual([MAX, WORDS.length - MAX]);
+    expect(pages.flatMap((p) => userNames(p.Resources))).toEqual(ALL_SORTED);
+    // The same cap through POST .search, and the SPC announces the cap the server applies.
+    const searched = await t.req('POST', '/scim/v2/Users/.search', { schemas: [SEARCH], cursor: '', count: MAX + 1 });
+    expect(searched.json()).toMatchObject({ itemsPerPage: MAX, nextCursor: expect.any(String) });
+    expect((await t.req('GET', '/scim/v2/ServiceProviderConfig')).json().filter).toEqual({ supported: true, maxResults: MAX });
+  });
+
   it('count=0 with a cursor answers only totalResults', async () => {
     const body = await get('/scim/v2/Users?cursor=&count=0');
     expect(body).toMatchObject({ totalResults: WORDS.length, itemsPerPage: 0, Resources: [] });

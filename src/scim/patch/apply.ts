@@ -34,6 +34,12 @@ export interface PatchCompat {
   dottedKeys: boolean;
   /** Entra: replace/add on emails[type eq "work"].value (or addresses[type eq "work"].locality …) when no element matches → a new element is created from the eq terms of the filter plus the sub-attribute. Strict: 400 noTarget. */
   absentMultiValueFilter: boolean;
+  /**
+   * `remove` of `members[value eq "<id>"]` naming no member: 204, nothing changed (the default:
+   * IdPs retry removals). false (SCIMCAST_STRICT): 400 noTarget, as RFC 7644 §3.5.2 ("noTarget …
+   * the specified "path" value contains a filter that yields no match") and §3.12 Table 9 say.
+   */
+  idempotentMemberRemove?: boolean;
 }
 
 /**
@@ -54,6 +60,12 @@ export interface MemberPatch {
   removeAll: boolean;
   replaceWith?: string[];
   removeWhere: FilterNode[];
+  /**
+   * Without idempotentMemberRemove only: each entry is a `members[value eq …]` removal whose ids
+   * the PATCH itself does not settle; at least one of them must be a member before the PATCH,
+   * else the caller answers 400 noTarget with `path`.
+   */
+  mustMatch?: { ids: string[]; path: string }[];
 }
 
 export interface PatchResult {
@@ -447,6 +459,7 @@ function memberOp(st: State, op: Op, t: Target, raw: unknown): void {
   if (t.filter) {
     if (op !== 'remove') throw badRequest('mutability', `members cannot be changed through a value filter (member values are immutable, RFC 7643 §4.2); use "add" or "remove" on "members"`);
     const ids = valueEqIds(t.filter);
+    if (ids && st.compat.idempotentMemberRemove === false) expectMember(m, ids, `members[${stringifyFilter(t.filter)}]`);
     if (ids) for (const id of ids) removeMember(m, id);
     else m.removeWhere.push(t.filter);
     return;
@@ -463,6 +476,18 @@ function memberOp(st: State, op: Op, t: Target, raw: unknown): void {
   } else {
     throw badRequest('invalidSyntax', '"remove" on "members" takes no "value" (RFC 7644 §3.5.2.2), and would remove every member; to remove some, use path members[value eq "<id>"]');
   }
+}
+
+/**
+ * Strict removal by `members[value eq …]`: the filter must select a member. Members added (or set
+ * by a replace) earlier in this PATCH match; ids removed earlier do not; after a replace or a
+ * remove-all the membership is known here; otherwise the stored membership decides (mustMatch).
+ */
+function expectMember(m: MemberPatch, ids: string[], path: string): void {
+  if (ids.some((id) => m.add.includes(id) || m.replaceWith?.includes(id) === true)) return;
+  const open = m.replaceWith !== undefined || m.removeAll ? [] : ids.filter((id) => !m.remove.includes(id));
+  if (open.length === 0) throw badRequest('noTarget', `${path} matches no member (RFC 7644 §3.5.2.2)`);
+  (m.mustMatch ??= []).push({ ids: open, path });
 }
 
 function addMember(m: MemberPatch, id: string): void {

@@ -419,3 +419,26 @@ describe('applyPatch: compat switches, each off (RFC 7644) and on (what the IdP 
     expect(r.attributes).toEqual(['active', 'emails', 'name', `${E}:manager`, `${E}:department`]);
   });
 });
+
+describe('applyPatch: remove by members[value eq …] that names no member (RFC 7644 §3.5.2.2, §3.12 noTarget)', () => {
+  const strictRemove: PatchCompat = { ...LENIENT, idempotentMemberRemove: false };
+  const run = (compat: PatchCompat, ...ops: unknown[]) => applyPatch('Group', deepFreeze(group()), patch(...ops), compat);
+  const rm = (id: string) => ({ op: 'remove', path: `members[value eq "${id}"]` });
+
+  it('by default (lenient) it is a plain removal, idempotent, with nothing left to check', () => {
+    expect(run(LENIENT, rm(BABS)).members).toEqual({ ...NO_MEMBERS, remove: [BABS] });
+  });
+  it('strict: ids the PATCH does not settle must be stored members (mustMatch, checked by the caller)', () => {
+    expect(run(strictRemove, rm(BABS)).members).toEqual({ ...NO_MEMBERS, remove: [BABS], mustMatch: [{ ids: [BABS], path: `members[value eq "${BABS}"]` }] });
+  });
+  it('strict: a member added earlier in the same PATCH matches', () => {
+    expect(run(strictRemove, { op: 'add', path: 'members', value: [{ value: BABS }] }, rm(BABS)).members.mustMatch).toBeUndefined();
+  });
+  it('strict: after a remove-all, a replace without the id, or an earlier removal of it, nothing can match: noTarget', () => {
+    for (const ops of [[{ op: 'remove', path: 'members' }, rm(BABS)], [{ op: 'replace', path: 'members', value: [{ value: JAMES }] }, rm(BABS)], [rm(BABS), rm(BABS)]]) {
+      const e = errorOf(() => run(strictRemove, ...ops));
+      expect(e).toMatchObject({ status: 400, scimType: 'noTarget' });
+      expect(e.detail).toMatch(/^Operations\[1\]: members\[value eq ".+"\] matches no member/);
+    }
+  });
+});
