@@ -2,7 +2,7 @@ import type { AppMetrics } from '../core/app-metrics.js';
 import type { Clock } from '../core/clock.js';
 import type { EventRow, Storage } from '../storage/index.js';
 import type { PushOutcome } from './classify.js';
-import { nextDelayMs } from './backoff.js';
+import { nextDelayMs, retryDelayMs } from './backoff.js';
 import type { PushClient } from './push.js';
 
 export const DELIVER_TASK = 'deliver_push';
@@ -73,7 +73,7 @@ async function settle(d: PushDeps, feedId: string, ev: EventRow, out: PushOutcom
     }
     case 'retry': {
       const attempts = await d.storage.events.noteAttempt(ev.seq, out.reason);
-      if (!alreadyStopped) await d.schedule(feedId, new Date(now.getTime() + (out.retryAfterMs ?? nextDelayMs(attempts, { ...d.backoff, random: d.random }))));
+      if (!alreadyStopped) await d.schedule(feedId, new Date(now.getTime() + retryDelayMs(out.retryAfterMs, attempts, { ...d.backoff, random: d.random })));
       return true;
     }
   }

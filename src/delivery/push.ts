@@ -50,6 +50,8 @@ export function makePushClient(o: PushClientOptions): PushClient {
     bodyTimeout: o.timeoutMs,
   });
   const cap = o.maxResponseBytes ?? 64 * 1024;
+  // Connect, headers and body each get timeoutMs; the attempt as a whole gets twice that at most.
+  const deadlineMs = 2 * o.timeoutMs;
   return {
     async push(target, jws, now) {
       const headers: Record<string, string> = { 'content-type': 'application/secevent+jwt', accept: 'application/json' };
@@ -57,12 +59,16 @@ export function makePushClient(o: PushClientOptions): PushClient {
       const host = new URL(target.url).hostname;
       if (forbiddenLiteral(host, o.allow)) return classifyNetworkError('ERR_PUSH_FORBIDDEN_ADDRESS', `push target ${host} is a forbidden address`);
       try {
-        const res = await request(target.url, { method: 'POST', headers, body: jws, dispatcher: agent });
+        // One deadline for the whole attempt: the per-phase timeouts restart on every byte, so a
+        // receiver trickling its answer could otherwise hold the stream's worker for days.
+        const signal = AbortSignal.timeout(deadlineMs);
+        const res = await request(target.url, { method: 'POST', headers, body: jws, dispatcher: agent, signal });
         const bodyText = await readCapped(res.body, cap);
         return classifyPushResponse({ status: res.statusCode, headers: res.headers, bodyText }, now());
       } catch (e) {
-        const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-        return classifyNetworkError(err.code ?? err.cause?.code, err.cause?.message ?? err.message ?? String(e));
+        const err = e as { name?: string; code?: unknown; message?: string; cause?: { code?: string; message?: string } };
+        if (err.name === 'TimeoutError' || err.name === 'AbortError') return classifyNetworkError('ERR_PUSH_DEADLINE', `no complete answer within ${deadlineMs} ms`);
+        return classifyNetworkError(typeof err.code === 'string' ? err.code : err.cause?.code, err.cause?.message ?? err.message ?? String(e));
       }
     },
     close: () => agent.close(),

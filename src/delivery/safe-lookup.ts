@@ -72,7 +72,7 @@ function ipv6Groups(ip: string): number[] | undefined {
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
-type Resolver = (hostname: string, options: { all: true }, cb: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+export type Resolver = (hostname: string, options: { all: true }, cb: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
 
 /**
  * An IP-literal target never goes through DNS (node skips lookup for literals), so it is
@@ -101,4 +101,22 @@ export function makeSafeLookup(allow: readonly string[], resolve: Resolver = dns
       callback(null, list[0]!.address, list[0]!.family);
     });
   };
+}
+
+/**
+ * The registration-time half of issue 7 §5: the first address `hostname` resolves to that a push
+ * must not reach, or undefined. A name that does not resolve (yet), or not within `timeoutMs`, is
+ * let through: the connect-time lookup above still refuses it if it later points somewhere forbidden.
+ */
+export function forbiddenResolution(hostname: string, allow: readonly string[], resolve: Resolver = dnsLookup as unknown as Resolver, timeoutMs = 3000): Promise<string | undefined> {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) !== 0 || allow.some((h) => h.toLowerCase().replace(/^\[|\]$/g, '') === host.toLowerCase())) return Promise.resolve(undefined);
+  return new Promise((done) => {
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    timer.unref?.();
+    resolve(host, { all: true }, (err, addresses) => {
+      clearTimeout(timer);
+      done(err ? undefined : addresses.find((a) => isForbiddenAddress(a.address))?.address);
+    });
+  });
 }

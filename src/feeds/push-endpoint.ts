@@ -1,12 +1,13 @@
 import { isIP } from 'node:net';
 import { badRequest } from '../core/errors.js';
-import { forbiddenLiteral } from '../delivery/safe-lookup.js';
+import { forbiddenLiteral, forbiddenResolution, type Resolver } from '../delivery/safe-lookup.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /**
  * Push targets (conventions, issue 7 §5): https, or plain http to loopback, or a host named in
- * SCIMCAST_PUSH_ALLOW. Address-level checks (private ranges, DNS rebinding) happen at connect time.
+ * SCIMCAST_PUSH_ALLOW. IP literals are checked here; names in checkPushTarget; every connection
+ * again at connect time (DNS rebinding).
  */
 export function checkPushEndpoint(url: string, allow: readonly string[]): URL {
   let u: URL;
@@ -25,4 +26,15 @@ export function checkPushEndpoint(url: string, allow: readonly string[]): URL {
   // 127/8 as an address only: a name like 127.example.com is an ordinary (remote) host.
   if (u.protocol === 'http:' && (LOOPBACK.has(host) || (isIP(host) === 4 && host.startsWith('127.')))) return u;
   throw badRequest('invalidValue', `delivery.endpoint_url must be https (plain http only to loopback or hosts in SCIMCAST_PUSH_ALLOW): ${url}`);
+}
+
+/**
+ * checkPushEndpoint, then the name's current addresses (issue 7 §5: a target that resolves to a
+ * private, link-local or metadata address is refused at registration), unless allow-listed.
+ */
+export async function checkPushTarget(url: string, allow: readonly string[], resolve?: Resolver): Promise<URL> {
+  const u = checkPushEndpoint(url, allow);
+  const bad = await forbiddenResolution(u.hostname, allow, resolve);
+  if (bad) throw badRequest('invalidValue', `delivery.endpoint_url ${u.hostname} resolves to a private or link-local address (${bad}); allow-list it in SCIMCAST_PUSH_ALLOW if intended`);
+  return u;
 }

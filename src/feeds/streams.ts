@@ -5,7 +5,8 @@ import { ALL_SCIM_EVENT_URIS, EVENT, normalizeEventUri, SSF_EVENT, type EventPro
 import type { FeedRow, Storage } from '../storage/index.js';
 import { storeSets, type PublisherDeps } from './publish.js';
 import { eventsDelivered, parseStreamInput, POLL, PUSH, type StreamInput } from './stream-config.js';
-import { checkPushEndpoint } from './push-endpoint.js';
+import { checkPushTarget } from './push-endpoint.js';
+import type { Resolver } from '../delivery/safe-lookup.js';
 
 /** SSF stream management (SSF-4..SSF-8) over the feeds table; every call is owner-scoped. */
 export interface StreamsCtx extends PublisherDeps {
@@ -14,6 +15,8 @@ export interface StreamsCtx extends PublisherDeps {
   /** What this server emits (SPC securityEvents.eventUris = SSF events_supported). */
   readonly supported: readonly string[];
   readonly pushAllow: readonly string[];
+  /** Name resolution for the registration-time target check; dns.lookup unless a test injects one. */
+  readonly resolve?: Resolver | undefined;
 }
 
 export const STATUSES = ['enabled', 'paused', 'disabled'] as const;
@@ -54,12 +57,12 @@ export async function loadStream(ctx: Pick<StreamsCtx, 'storage'>, owner: string
   return f;
 }
 
-function deliveryColumns(ctx: StreamsCtx, input: StreamInput, fallback?: FeedRow) {
+async function deliveryColumns(ctx: StreamsCtx, input: StreamInput, fallback?: FeedRow) {
   const method = input.delivery?.method ?? fallback?.deliveryMethod ?? POLL; // SSF-5: no delivery means poll
   if (method === PUSH) {
     const url = input.delivery?.endpoint_url ?? fallback?.endpointUrl ?? undefined;
     if (!url) throw badRequest('invalidValue', 'delivery.endpoint_url is required for push (urn:ietf:rfc:8935)');
-    checkPushEndpoint(url, ctx.pushAllow);
+    await checkPushTarget(url, ctx.pushAllow, ctx.resolve);
     return { deliveryMethod: PUSH, endpointUrl: url, authorizationHeader: input.delivery?.authorization_header ?? (input.delivery ? null : fallback?.authorizationHeader ?? null) };
   }
   return { deliveryMethod: POLL, endpointUrl: null, authorizationHeader: null };
@@ -78,7 +81,7 @@ export async function createStream(ctx: StreamsCtx, owner: string, body: unknown
     owner,
     aud: streamUrl(ctx.baseUrl, id),
     description: input.description ?? null,
-    ...deliveryColumns(ctx, input),
+    ...(await deliveryColumns(ctx, input)),
     ...requestedColumns(ctx, input.events_requested ?? []),
     profile: input.profile ?? 'rfc9967',
     status: 'enabled',
@@ -104,7 +107,7 @@ export async function updateStream(ctx: StreamsCtx, owner: string, body: unknown
   const input = parseStreamInput(body);
   const f = await loadStream(ctx, owner, input.stream_id);
   const patch: Partial<FeedRow> = { updatedAt: ctx.clock.now() };
-  if (mode === 'put' || input.delivery) Object.assign(patch, deliveryColumns(ctx, input, mode === 'patch' ? f : undefined));
+  if (mode === 'put' || input.delivery) Object.assign(patch, await deliveryColumns(ctx, input, mode === 'patch' ? f : undefined));
   if (mode === 'put' || input.events_requested) Object.assign(patch, requestedColumns(ctx, input.events_requested ?? []));
   if (mode === 'put' || input.description !== undefined) patch.description = input.description ?? null;
   if (mode === 'put' || input.profile) patch.profile = input.profile ?? 'rfc9967';

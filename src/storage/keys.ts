@@ -1,6 +1,6 @@
-import { and, desc, isNotNull, isNull, lt } from 'drizzle-orm';
+import { and, desc, isNotNull, isNull, lt, notExists, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
-import { signingKeys } from './schema.js';
+import { events, signingKeys } from './schema.js';
 
 export type SigningKeyRow = typeof signingKeys.$inferSelect;
 
@@ -25,9 +25,17 @@ export function makeKeyRepo(db: Db) {
       await db.insert(signingKeys).values(row).onConflictDoNothing();
       return true;
     },
-    /** Retired keys no stored SET can need any more (every SET they signed is older than `before`). */
+    /**
+     * Retired before `before` and needed by no stored SET (issue 5 §5): a key signed only SETs
+     * created before it retired (plus the signer cache's 10 s, a minute with clock skew), and
+     * acknowledged or dead SETs stay stored, replayable, for a retention after they finish.
+     */
     async removeRetiredBefore(before: Date): Promise<number> {
-      const r = await db.delete(signingKeys).where(and(isNotNull(signingKeys.retiredAt), lt(signingKeys.retiredAt, before))).returning({ kid: signingKeys.kid });
+      const signedByIt = db.select({ one: sql`1` }).from(events).where(lt(events.createdAt, sql`${signingKeys.retiredAt} + interval '1 minute'`));
+      const r = await db
+        .delete(signingKeys)
+        .where(and(isNotNull(signingKeys.retiredAt), lt(signingKeys.retiredAt, before), notExists(signedByIt)))
+        .returning({ kid: signingKeys.kid });
       return r.length;
     },
   };
