@@ -1,5 +1,5 @@
 import { runCycleInTx } from '../bulk/cycle.js';
-import { executeBulk, type BulkExecutor } from '../bulk/run.js';
+import { executeBulk, type BulkExecutor, type BulkRun } from '../bulk/run.js';
 import { ScimError } from '../core/errors.js';
 import { parseBulkRequest } from '../scim/messages/bulk.js';
 import type { ScimErrorBody } from '../core/errors.js';
@@ -44,13 +44,16 @@ function asyncExecutor(d: AsyncDeps, txn: TxnRow): BulkExecutor {
     },
     async runCycle(members) {
       try {
-        return await d.storage.withTx(async (s) => {
+        const done = await d.storage.withTx(async (s) => {
           await s.txns.lock(txn.id);
+          // Another executor of this txn (the inline wait=N run or the queued job) got there first.
+          if (await s.txns.anyOpDone(txn.id, members.map((m) => m.index))) return undefined;
           const outcomes = await runCycleInTx({ ...d.provisioning, storage: s, txn: { base: txn.id } }, members);
           const results = members.map((m, k) => successResult(m.create, outcomes[k]!));
           for (const [k, m] of members.entries()) await recordResult(publish, s, txn, m.index, m.create.type, results[k]!);
           return results;
         });
+        return done ?? Promise.all(members.map((m) => recorded(d, txn.id, m.index)));
       } catch (e) {
         if (!(e instanceof ScimError)) throw e;
         const results = members.map((m) => errorResult(d.baseUrl, m.create, e));
@@ -88,11 +91,11 @@ function asyncExecutor(d: AsyncDeps, txn: TxnRow): BulkExecutor {
     },
     async fail(index, op, e) {
       const result = errorResult(d.baseUrl, { ...op }, e);
-      await d.storage.withTx(async (s) => {
+      const fresh = await d.storage.withTx(async (s) => {
         await s.txns.lock(txn.id);
-        await recordResult(publish, s, txn, index, op.type, result);
+        return recordResult(publish, s, txn, index, op.type, result);
       });
-      return result;
+      return fresh ? result : recorded(d, txn.id, index);
     },
   };
 }
@@ -101,8 +104,8 @@ function asyncExecutor(d: AsyncDeps, txn: TxnRow): BulkExecutor {
  * Run (or resume) an async bulk transaction: the same engine as POST /Bulk; operations skipped
  * after failOnErrors still get a result and an asyncresp (issue 6 §4, spec-digest Q-15).
  */
-export async function runBulkTxn(d: AsyncDeps, txn: TxnRow): Promise<void> {
+export async function runBulkTxn(d: AsyncDeps, txn: TxnRow): Promise<BulkRun> {
   const req = parseBulkRequest(txn.request, { maxOperations: Number.MAX_SAFE_INTEGER });
   const prior = new Map((await d.storage.txns.ops(txn.id)).map((o) => [o.opIndex, fromRow(o)]));
-  await executeBulk(req, asyncExecutor(d, txn), { prior, skipped: 'fail' });
+  return executeBulk(req, asyncExecutor(d, txn), { prior, skipped: 'fail' });
 }

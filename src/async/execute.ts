@@ -3,6 +3,7 @@ import type { Ids } from '../core/ids.js';
 import type { PublisherDeps } from '../feeds/publish.js';
 import type { ProvisioningCtx } from '../provisioning/context.js';
 import type { Storage, TxnRow } from '../storage/index.js';
+import type { BulkRun } from '../bulk/run.js';
 import { runBulkTxn } from './bulk.js';
 import type { OperationRequest, OperationResult } from './operation.js';
 import { runStep } from './step.js';
@@ -19,17 +20,23 @@ export interface AsyncDeps {
   readonly maxAttempts?: number | undefined;
 }
 
+/**
+ * What one execution did, for an inline wait=N answer: the single operation's result (undefined
+ * when another executor had already recorded it), or the bulk engine's run.
+ */
+export type TxnRun = { kind: 'single'; result: OperationResult | undefined } | { kind: 'bulk'; run: BulkRun };
+
 /** The worker's entry point for one transaction; safe to run again after a crash. */
-export async function executeTxn(d: AsyncDeps, txnId: string): Promise<OperationResult | undefined> {
+export async function executeTxn(d: AsyncDeps, txnId: string): Promise<TxnRun | undefined> {
   const txn = await d.storage.txns.get(txnId);
   if (!txn || txn.status === 'completed') return undefined;
   if (txn.status === 'pending') await d.storage.txns.setStatus(txn.id, 'running', d.clock.now());
-  let result: OperationResult | undefined;
+  let out: TxnRun;
   if (txn.kind === 'bulk') {
-    await runBulkTxn(d, txn);
+    out = { kind: 'bulk', run: await runBulkTxn(d, txn) };
   } else {
-    result = await runStep(d, txn, 0, txn.request as OperationRequest);
+    out = { kind: 'single', result: await runStep(d, txn, 0, txn.request as OperationRequest) };
   }
   await d.storage.txns.setStatus(txn.id, 'completed', d.clock.now());
-  return result;
+  return out;
 }

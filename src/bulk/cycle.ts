@@ -1,6 +1,8 @@
+import { ScimError } from '../core/errors.js';
 import type { ProvisioningCtx } from '../provisioning/context.js';
 import type { Outcome } from '../provisioning/outcome.js';
 import { createResource, replaceResource } from '../provisioning/write.js';
+import { unresolvableCycle } from './plan.js';
 import type { CycleMember } from './run.js';
 
 /**
@@ -8,18 +10,34 @@ import type { CycleMember } from './run.js';
  * references, then replace each with its full data now that all ids exist. Runs on a ctx bound
  * to one transaction, so the group is never left half-linked. Returns each member's final state
  * reported as a creation (201).
+ *
+ * When the attempt fails, the cycle cannot be resolved this way (a reference in a required
+ * attribute such as userName, a group that would contain itself, data the server refuses): it
+ * throws the 409 of BULK-9 naming the members and the cause, and the caller's transaction rolls
+ * back every member (nothing of the cycle is written).
  */
 export async function runCycleInTx(ctx: ProvisioningCtx, members: CycleMember[]): Promise<Outcome[]> {
+  const indexes = members.map((m) => m.index);
+  const attempt = async <T>(what: string, index: number, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (!(e instanceof ScimError)) throw e;
+      throw unresolvableCycle(indexes, `${what} Operations[${index}] failed: ${e.detail}`);
+    }
+  };
   const created: Outcome[] = [];
   const newIds = new Map<string, string>();
   for (const m of members) {
-    const o = await createResource({ ...ctx, txn: ctx.txn && { ...ctx.txn, index: m.index } }, m.create.type, m.create.body);
+    const sub = { ...ctx, txn: ctx.txn && { ...ctx.txn, index: m.index } };
+    const o = await attempt('creating', m.index, () => createResource(sub, m.create.type, m.create.body));
     created.push(o);
     if (m.create.bulkId) newIds.set(m.create.bulkId, o.id);
   }
   const final: Outcome[] = [];
   for (const [k, m] of members.entries()) {
-    const o = await replaceResource({ ...ctx, txn: ctx.txn && { ...ctx.txn, index: m.index } }, m.create.type, created[k]!.id, m.fillBody(newIds));
+    const sub = { ...ctx, txn: ctx.txn && { ...ctx.txn, index: m.index } };
+    const o = await attempt('completing', m.index, () => replaceResource(sub, m.create.type, created[k]!.id, m.fillBody(newIds)));
     final.push({ ...o, status: 201 });
   }
   return final;

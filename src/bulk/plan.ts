@@ -1,17 +1,23 @@
-import { conflict } from '../core/errors.js';
+import { conflict, type ScimError } from '../core/errors.js';
 import type { BulkOperation } from '../scim/messages/bulk.js';
+import { components } from './graph.js';
 import { findRefs, stripRefs } from './references.js';
 
 /**
- * One step of a bulk execution plan. `op` runs one operation; `cycle` creates POSTs that
- * reference each other without those references, then replays each one's full data as a PUT
- * once every id exists, all in one transaction (RFC 7644 §3.7.1: resolve where possible);
- * `fail` is a cycle that cannot be split (no POST in it): 409.
+ * One step of a bulk execution plan. `op` runs one operation; `cycle` is a circular bulkId
+ * reference (RFC 7644 §3.7.1, BULK-9): exactly the POSTs of one strongly connected component of
+ * the dependency graph, a POST that references itself included. They are created without those
+ * references, then each one's full data is replayed as a PUT once every id exists, all in one
+ * transaction; if that attempt fails, every member is answered 409 (src/bulk/cycle.ts).
+ *
+ * There is no "cycle that cannot even be attempted": only a POST defines a bulkId, so every edge
+ * of the graph points at a POST, and every operation on a cycle is a POST that can be created
+ * first. Operations that merely depend on a cycle (a PUT to /Groups/bulkId:x, a POST referencing
+ * a cycle member) are not part of it: they run after it, or fail with 424 if it failed.
  */
 export type Step =
   | { kind: 'op'; index: number }
-  | { kind: 'cycle'; members: { index: number; stripped: unknown }[] }
-  | { kind: 'fail'; index: number; error: ReturnType<typeof conflict> };
+  | { kind: 'cycle'; members: { index: number; stripped: unknown }[] };
 
 /**
  * Order operations so each runs after the POSTs it references (BULK-7, BULK-8), keeping the
@@ -21,51 +27,53 @@ export type Step =
 export function planBulk(ops: readonly BulkOperation[]): Step[] {
   const postByBulkId = new Map<string, number>();
   for (const op of ops) if (op.method === 'POST' && op.bulkId && !op.invalid) postByBulkId.set(op.bulkId, op.index);
-  const pending = new Map<number, number>(); // index → number of unfinished dependencies
-  const dependents = new Map<number, number[]>();
-  for (const op of ops) {
+  const deps: number[][] = ops.map((op) => {
     const d = new Set<number>();
     if (!op.invalid) for (const r of findRefs(op.path, op.data)) {
       const target = postByBulkId.get(r);
-      if (target !== undefined && target !== op.index) d.add(target);
+      if (target !== undefined) d.add(target); // itself included: a self-reference is a cycle of one
     }
-    pending.set(op.index, d.size);
-    for (const t of d) (dependents.get(t) ?? dependents.set(t, []).get(t)!).push(op.index);
+    return [...d];
+  });
+  const { of, count } = components(deps);
+  const members: number[][] = Array.from({ length: count }, () => []);
+  for (let i = 0; i < ops.length; i++) members[of[i]!]!.push(i); // ascending: members[c][0] is the earliest
+  const pending = new Int32Array(count); // component → number of components it still waits for
+  const dependents: number[][] = Array.from({ length: count }, () => []);
+  const cyclic = new Uint8Array(count);
+  for (let c = 0; c < count; c++) {
+    const needs = new Set<number>();
+    for (const i of members[c]!) for (const t of deps[i]!) {
+      if (of[t] === c) cyclic[c] = 1;
+      else needs.add(of[t]!);
+    }
+    pending[c] = needs.size;
+    for (const d of needs) dependents[d]!.push(c);
   }
   const steps: Step[] = [];
+  // Ready components keyed by their earliest operation: the client's order wherever dependencies allow.
   const ready = new MinHeap();
-  for (const [i, n] of pending) if (n === 0) ready.push(i);
-  const finish = (i: number) => {
-    pending.delete(i);
-    for (const dep of dependents.get(i) ?? []) {
-      const n = pending.get(dep);
-      if (n === undefined) continue;
-      pending.set(dep, n - 1);
-      if (n - 1 === 0) ready.push(dep);
+  for (let c = 0; c < count; c++) if (pending[c] === 0) ready.push(members[c]![0]!);
+  for (let first = ready.pop(); first !== undefined; first = ready.pop()) {
+    const c = of[first]!;
+    const m = members[c]!;
+    if (!cyclic[c]) steps.push({ kind: 'op', index: first });
+    else {
+      const cyclicIds = new Set(m.map((i) => ops[i]!.bulkId!));
+      steps.push({ kind: 'cycle', members: m.map((i) => ({ index: i, stripped: stripRefs(ops[i]!.data, cyclicIds) })) });
     }
-  };
-  while (pending.size > 0) {
-    const i = ready.pop();
-    if (i !== undefined) {
-      // The earliest ready operation first: the client's order wherever dependencies allow.
-      if (!pending.has(i)) continue;
-      steps.push({ kind: 'op', index: i });
-      finish(i);
-      continue;
-    }
-    // Everything left waits on something left: a cycle. Break it at the POSTs (create first).
-    const stuck = [...pending.keys()].sort((a, b) => a - b);
-    const posts = stuck.filter((i) => ops[i]!.method === 'POST');
-    if (posts.length === 0) {
-      for (const i of stuck) steps.push({ kind: 'fail', index: i, error: conflict(undefined, `Operations[${i}] is part of a circular bulkId reference that cannot be resolved (RFC 7644 §3.7.1)`) });
-      break;
-    }
-    const stuckSet = new Set(stuck);
-    const cyclicIds = new Set([...postByBulkId].filter(([, i]) => stuckSet.has(i)).map(([b]) => b));
-    steps.push({ kind: 'cycle', members: posts.map((i) => ({ index: i, stripped: stripRefs(ops[i]!.data, cyclicIds) })) });
-    for (const i of posts) finish(i);
+    for (const d of dependents[c]!) if (--pending[d]! === 0) ready.push(members[d]![0]!);
   }
   return steps;
+}
+
+/**
+ * The 409 every member of a circular bulkId reference gets when the attempt to resolve it failed
+ * (RFC 7644 §3.7.1 "MAY stop after a failed attempt and return 409", BULK-9); `reason` says why.
+ */
+export function unresolvableCycle(indexes: readonly number[], reason: string): ScimError {
+  const who = indexes.length === 1 ? `Operations[${indexes[0]}] references its own bulkId, a circular reference that` : `The circular bulkId reference between ${indexes.map((i) => `Operations[${i}]`).join(', ')}`;
+  return conflict(undefined, `${who} could not be resolved (RFC 7644 §3.7.1): ${reason}`);
 }
 
 /** A binary min-heap of operation indexes. */

@@ -26,6 +26,25 @@ export function findRefs(path: string, data: unknown): Set<string> {
   return out;
 }
 
+/**
+ * A path with each `bulkId:<id>` segment replaced by its id ("/Users/bulkId:u1" → "/Users/<id>"),
+ * as findRefs reads it; `missing` lists references with no id yet.
+ */
+export function resolvePathRefs(path: string, ids: ReadonlyMap<string, string>): { value: string; missing: string[] } {
+  const missing: string[] = [];
+  const value = path
+    .split('/')
+    .map((seg) => {
+      const r = refOf(seg);
+      if (r === undefined) return seg;
+      const id = ids.get(r);
+      if (id === undefined) missing.push(r);
+      return id ?? seg;
+    })
+    .join('/');
+  return { value, missing };
+}
+
 /** A deep copy with each reference replaced by its id; `missing` lists references with no id. */
 export function resolveRefs<T>(value: T, ids: ReadonlyMap<string, string>): { value: T; missing: string[] } {
   const missing: string[] = [];

@@ -1,8 +1,8 @@
 import { badRequest, notFound, ScimError } from '../core/errors.js';
 import type { OperationRequest, OperationResult } from '../async/operation.js';
 import type { BulkOperation, BulkRequest } from '../scim/messages/bulk.js';
-import { failOnErrorsReached, planBulk } from './plan.js';
-import { findRefs, resolveRefs } from './references.js';
+import { failOnErrorsReached, planBulk, unresolvableCycle } from './plan.js';
+import { findRefs, resolvePathRefs, resolveRefs } from './references.js';
 
 /**
  * How operations are carried out: synchronously for POST /Bulk, or by the worker, which records
@@ -52,6 +52,11 @@ function bare(op: BulkOperation): Pick<OperationRequest, 'method' | 'bulkId' | '
 export interface BulkRun {
   /** Results by original operation index (BULK-14). */
   results: Map<number, OperationResult>;
+  /**
+   * Operations this run recorded as not processed because failOnErrors was reached (`skipped:
+   * 'fail'`); a synchronous BulkResponse leaves them out (RFC 7644 §3.7.3).
+   */
+  skipped: Set<number>;
 }
 
 /**
@@ -67,6 +72,7 @@ export async function executeBulk(
 ): Promise<BulkRun> {
   const ops = req.operations;
   const results = new Map<number, OperationResult>(opts.prior ?? []);
+  const skipped = new Set<number>();
   const ids = new Map<string, string>();
   const failedBulkIds = new Map<string, number>();
   const definedBy = new Map<string, number>();
@@ -84,7 +90,7 @@ export async function executeBulk(
   /** Map an operation to a provisioning request with every reference resolved, or throw why not. */
   const prepare = (op: BulkOperation, data: unknown): OperationRequest => {
     if (op.invalid) throw op.invalid;
-    const path = resolveRefs(op.path, ids);
+    const path = resolvePathRefs(op.path, ids);
     const body = resolveRefs(data, ids);
     for (const ref of [...path.missing, ...body.missing]) {
       const failed = failedBulkIds.get(ref);
@@ -133,14 +139,11 @@ export async function executeBulk(
           for (const i of indexes) {
             if (results.has(i)) continue;
             results.set(i, await ex.fail(i, bare(ops[i]!), new ScimError(424, undefined, `not processed: failOnErrors limit of ${req.failOnErrors} reached`)));
+            skipped.add(i);
           }
         }
       }
       break;
-    }
-    if (step.kind === 'fail') {
-      if (!results.has(step.index)) note(ops[step.index]!, await ex.fail(step.index, bare(ops[step.index]!), step.error));
-      continue;
     }
     if (step.kind === 'op') {
       const op = ops[step.index]!;
@@ -168,17 +171,34 @@ export async function executeBulk(
     }
     const members = step.members.filter((m) => !results.has(m.index));
     if (members.length === 0) continue;
-    const created = await ex.runCycle(
-      members.map((m) => {
-        const op = ops[m.index]!;
-        return {
+    // A member that cannot even be mapped (a bad path, a reference to a failed operation) fails
+    // with its own error; the rest of the cycle cannot be resolved without it (BULK-9): 409.
+    const prepared: CycleMember[] = [];
+    const refused: { index: number; error: ScimError }[] = [];
+    for (const m of members) {
+      const op = ops[m.index]!;
+      try {
+        prepared.push({
           index: m.index,
           create: prepare(op, m.stripped),
           fillBody: (newIds: ReadonlyMap<string, string>) => resolveRefs(op.data, new Map([...ids, ...newIds])).value,
-        };
-      }),
-    );
+        });
+      } catch (e) {
+        if (!(e instanceof ScimError)) throw e;
+        refused.push({ index: m.index, error: e });
+      }
+    }
+    if (refused.length > 0) {
+      for (const r of refused) note(ops[r.index]!, await ex.fail(r.index, bare(ops[r.index]!), r.error));
+      const why = unresolvableCycle(
+        step.members.map((m) => m.index),
+        `${refused.map((r) => `Operations[${r.index}]`).join(', ')} failed`,
+      );
+      for (const p of prepared) note(ops[p.index]!, await ex.fail(p.index, p.create, why));
+      continue;
+    }
+    const created = await ex.runCycle(prepared);
     members.forEach((m, k) => note(ops[m.index]!, created[k]!));
   }
-  return { results };
+  return { results, skipped };
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createToken } from '../../src/auth/authenticate.js';
 import { SCOPES } from '../../src/auth/scopes.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
+import type { Clock } from '../../src/core/clock.js';
 import type { Deps } from '../../src/deps.js';
 import { buildApp } from '../../src/http/app.js';
 import type { LogSink } from '../../src/http/log-options.js';
@@ -28,13 +29,14 @@ export interface TestApp {
 
 /**
  * `logStream`: the request logger writes its JSON lines there (at LOG_LEVEL from `env`) instead
- * of being off; test/security/secrets-in-logs.test.ts reads them.
+ * of being off; test/security/secrets-in-logs.test.ts reads them. `clock` replaces the system clock
+ * (test/integration/async-gaps.test.ts moves it past the async retention).
  */
-export async function startTestApp(env: Record<string, string> = {}, opts: { worker?: boolean; logStream?: LogSink } = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: { worker?: boolean; logStream?: LogSink; clock?: Clock } = {}): Promise<TestApp> {
   const { url: dbUrl, drop } = await createTestDatabase();
   const config = loadConfig({ DATABASE_URL: dbUrl, BASE_URL, LOG_LEVEL: 'silent', ...env });
   const database = makeDb(dbUrl, { max: 10 });
-  const deps = makeDeps(config, database);
+  const deps = makeDeps(config, database, opts.clock ? { clock: opts.clock } : {});
   await prepare(deps);
   const app = buildApp(deps, opts.logStream ? { logStream: opts.logStream } : { logger: false });
   await app.ready();

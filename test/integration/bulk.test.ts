@@ -69,15 +69,29 @@ describe('POST /Bulk (RFC 7644 §3.7)', () => {
     expect(ops[0].version).toBe(a.meta.version);
   });
 
-  it('an unresolvable cycle of non-POST operations is 409', async () => {
+  it('a group that references its own bulkId is a cycle that cannot be resolved: that POST is 409, the PUT to it 424 (§3.7.1, BULK-9)', async () => {
     const res = await bulk([
       { method: 'PUT', path: '/Groups/bulkId:x', data: { schemas: [GROUP], displayName: 'x' } },
-      { method: 'POST', path: '/Groups', bulkId: 'x', data: { schemas: [GROUP], displayName: 'y', members: [{ value: 'bulkId:x' }] } },
+      { method: 'POST', path: '/Groups', bulkId: 'x', data: { schemas: [GROUP], displayName: 'bulk-self', members: [{ value: 'bulkId:x' }] } },
     ]);
-    expect(res.statusCode).toBe(200);
-    // The POST references itself: it cannot be its own member; the PUT then proceeds with its id.
-    const statuses = res.json().Operations.map((o: { status: string }) => o.status);
-    expect(statuses[1]).toMatch(/^4/);
+    expect(res.statusCode).toBe(200); // BULK-5
+    const [put, post] = res.json().Operations;
+    // Created without itself, then completing it would make it its own member, which a group cannot be.
+    expect(post).toEqual({
+      method: 'POST',
+      bulkId: 'x',
+      status: '409',
+      response: {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+        status: '409',
+        detail: 'Operations[1] references its own bulkId, a circular reference that could not be resolved (RFC 7644 §3.7.1): completing Operations[1] failed: a group cannot be a member of itself',
+      },
+    });
+    expect(post.response.scimType).toBeUndefined();
+    expect(put).toMatchObject({ method: 'PUT', status: '424', response: { status: '424', detail: "bulkId 'x' refers to Operations[1], which failed" } });
+    // Nothing of the failed attempt remains (the cycle is one transaction).
+    const left = (await t.req('GET', '/scim/v2/Groups?filter=' + encodeURIComponent('displayName eq "bulk-self"'))).json();
+    expect(left.totalResults).toBe(0);
   });
 
   it('a reference to a failed operation fails that operation with 424; an undefined bulkId is 400', async () => {

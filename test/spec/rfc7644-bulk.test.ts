@@ -274,9 +274,8 @@ describe('RFC 7644 §3.7.3 add, update and remove users in one request (BULK-3..
     expect((await t.req('GET', `/scim/v2/Users/${ids.get(idOf(rfcOps[3]!.path))}`)).statusCode).toBe(404);
   });
 
-  // BUG (src/provisioning/write.ts deleteResource): a DELETE's result carries `version`, the ETag of
-  // the resource it just deleted (W/"1" here). The RFC's DELETE result has no version (RFC 7644
-  // §3.7.3, and RFC 9967 Figure 19): after a DELETE there is no "current resource version" (§3.7).
+  // The RFC's DELETE result has no version (RFC 7644 §3.7.3, and RFC 9967 Figure 19): after a
+  // DELETE there is no "current resource version" (§3.7, BULK-4).
   it('DELETE: the result has no version, as in the RFC', async () => {
     expect(response.body.Operations[3]).toEqual(await expectedOp(3));
   });

@@ -454,8 +454,7 @@ describe('RFC 9967 §2.5 asynchronous requests (ASYNC-*, EVT-24, EVT-25, BULK-11
       expectEnvelope(c, figs[3]!, feed, { uri: `/Users/${targets.get(3)}` });
     });
 
-    // BUG (src/provisioning/write.ts deleteResource): the DELETE's asyncresp carries `version`, the
-    // ETag of the deleted resource. Figure 19 (and RFC 7644 §3.7.3's DELETE result) has none.
+    // Figure 19 (and RFC 7644 §3.7.3's DELETE result) has no version: nothing is left to version.
     it('Figure 19: the DELETE result has no version', () => expectFigure(3));
   });
 });

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { admit } from '../../async/accept.js';
+import { admit, type Admission } from '../../async/accept.js';
 import { statusUrl } from '../../async/asyncresp.js';
-import { executeTxn, type AsyncDeps } from '../../async/execute.js';
+import { executeTxn, type AsyncDeps, type TxnRun } from '../../async/execute.js';
 import type { OperationRequest } from '../../async/operation.js';
 import type { Preferences } from '../../async/prefer.js';
 import { statusDocument } from '../../async/status.js';
@@ -26,39 +26,53 @@ export function sendAccepted(reply: FastifyReply, baseUrl: string, txnId: string
 const TIMEOUT = Symbol('timeout');
 
 /**
- * Admit a single-resource operation. With `wait=N` (PREF-4, spec-digest Q-8) it also runs inline:
- * finished within N seconds → the normal synchronous response without Preference-Applied;
- * otherwise 202 while it completes (the queued job skips what is already done).
+ * The longest `wait=N` honoured (RFC 7240 §4.3 leaves the limit to the server). It also bounds how
+ * long the queued job, the safety net of an inline run, is held back.
  */
-export async function answerAsync(d: AsyncDeps, req: FastifyRequest, reply: FastifyReply, op: OperationRequest, prefs: Preferences) {
-  const now = d.clock.now();
-  const runInline = prefs.wait !== undefined && prefs.wait > 0;
+export const MAX_WAIT_SECONDS = 60;
+
+/**
+ * Admit a request (issue 6 §2). With `wait=N` (PREF-4, spec-digest Q-8) it also runs inline, and
+ * `run` is what that run did if it finished within N seconds; otherwise the answer is 202 while it
+ * completes (the queued job, held back N seconds, skips what is already done).
+ */
+export async function admitAndWait(
+  d: AsyncDeps,
+  req: FastifyRequest,
+  a: Omit<Admission, 'owner' | 'runAt'>,
+  prefs: Preferences,
+): Promise<{ txnId: string; run?: TxnRun | undefined }> {
+  const wait = prefs.wait !== undefined && prefs.wait > 0 ? Math.min(prefs.wait, MAX_WAIT_SECONDS) : undefined;
   const txnId = await admit(
     { storage: d.storage, clock: d.clock, ids: d.ids, retentionMs: d.retentionMs, maxAttempts: d.maxAttempts },
-    {
-      owner: req.principal!.id,
-      kind: 'single',
-      method: op.method,
-      path: req.url.split('?')[0]!.replace(/^\/scim\/v2/i, ''),
-      request: op,
-      ifMatch: op.ifMatch,
-      opCount: 1,
-      runAt: runInline ? new Date(now.getTime() + prefs.wait! * 1000) : undefined,
-    },
+    { ...a, owner: req.principal!.id, runAt: wait === undefined ? undefined : new Date(d.clock.now().getTime() + wait * 1000) },
   );
-  if (runInline) {
-    const inline = executeTxn(d, txnId).catch((err: unknown) => {
-      req.log.warn({ err, txn: txnId }, 'inline async run failed; the queued job will retry');
-      return undefined;
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const res = await Promise.race([inline, new Promise<typeof TIMEOUT>((r) => (timer = setTimeout(() => r(TIMEOUT), prefs.wait! * 1000)))]);
-    clearTimeout(timer);
-    if (res !== TIMEOUT && res) {
-      if (res.outcome) return sendOutcome(reply, res.outcome);
-      const e = res.response!;
-      throw new ScimError(Number(e.status), e.scimType as ScimType | undefined, e.detail);
-    }
+  if (wait === undefined) return { txnId };
+  const inline = executeTxn(d, txnId).catch((err: unknown) => {
+    req.log.warn({ err, txn: txnId }, 'inline async run failed; the queued job will retry');
+    return undefined;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const res = await Promise.race([inline, new Promise<typeof TIMEOUT>((r) => (timer = setTimeout(() => r(TIMEOUT), wait * 1000)))]);
+  clearTimeout(timer);
+  return { txnId, run: res === TIMEOUT ? undefined : res };
+}
+
+/**
+ * A single-resource operation with respond-async: 202, or with `wait=N` and finished in time the
+ * normal synchronous response without Preference-Applied.
+ */
+export async function answerAsync(d: AsyncDeps, req: FastifyRequest, reply: FastifyReply, op: OperationRequest, prefs: Preferences) {
+  const { txnId, run } = await admitAndWait(
+    d,
+    req,
+    { kind: 'single', method: op.method, path: req.url.split('?')[0]!.replace(/^\/scim\/v2/i, ''), request: op, ifMatch: op.ifMatch, opCount: 1 },
+    prefs,
+  );
+  if (run?.kind === 'single' && run.result) {
+    if (run.result.outcome) return sendOutcome(reply, run.result.outcome);
+    const e = run.result.response!;
+    throw new ScimError(Number(e.status), e.scimType as ScimType | undefined, e.detail);
   }
   return sendAccepted(reply, d.baseUrl, txnId);
 }

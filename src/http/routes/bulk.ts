@@ -1,6 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AsyncDeps } from '../../async/execute.js';
-import { admit } from '../../async/accept.js';
 import type { OperationResult } from '../../async/operation.js';
 import { parsePrefer } from '../../async/prefer.js';
 import { executeBulk } from '../../bulk/run.js';
@@ -8,7 +7,7 @@ import { makeSyncExecutor } from '../../bulk/sync-executor.js';
 import type { ProvisioningCtx } from '../../provisioning/context.js';
 import { bulkResponse, parseBulkRequest, type BulkResponseOperation } from '../../scim/messages/bulk.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
-import { sendAccepted } from './async.js';
+import { admitAndWait, sendAccepted } from './async.js';
 
 /** A BulkResponse operation (BULK-4): method, bulkId, location, version, status, response. */
 function toResponseOp(r: OperationResult): BulkResponseOperation {
@@ -20,10 +19,20 @@ function toResponseOp(r: OperationResult): BulkResponseOperation {
   return out;
 }
 
+/** 200 with one result per processed operation, in request order (BULK-14). */
+function sendBulkResponse(reply: FastifyReply, results: ReadonlyMap<number, OperationResult>, skipped: ReadonlySet<number>) {
+  const ops = [...results.entries()]
+    .filter(([i]) => !skipped.has(i))
+    .sort(([a], [b]) => a - b)
+    .map(([, r]) => toResponseOp(r));
+  return reply.code(200).type(SCIM_CONTENT_TYPE).send(bulkResponse(ops));
+}
+
 /**
  * POST /Bulk (RFC 7644 §3.7). Limits are checked before any work (BULK-10): the body limit while
  * reading (413 without buffering it all), maxOperations on parse. With Prefer: respond-async the
- * request is admitted and answered 202 (RFC 9967 §2.5.1.2); otherwise it runs now and answers 200.
+ * request is admitted and answered 202 (RFC 9967 §2.5.1.2), or 200 if it finishes within `wait=N`
+ * seconds (PREF-4); otherwise it runs now and answers 200.
  */
 export function bulkRoutes(
   app: FastifyInstance,
@@ -34,14 +43,13 @@ export function bulkRoutes(
     const prefs = parsePrefer(req.headers.prefer, req.headers['x-scim-request-mode']);
     if (prefs.respondAsync) {
       const d = opts.async();
-      const txnId = await admit(
-        { storage: d.storage, clock: d.clock, ids: d.ids, retentionMs: d.retentionMs, maxAttempts: d.maxAttempts },
-        { owner: req.principal!.id, kind: 'bulk', method: 'POST', path: '/Bulk', request: req.body, opCount: bulk.operations.length },
-      );
+      const { txnId, run: inline } = await admitAndWait(d, req, { kind: 'bulk', method: 'POST', path: '/Bulk', request: req.body, opCount: bulk.operations.length }, prefs);
+      // wait=N and finished in time (PREF-4, Q-8): the BulkResponse a synchronous request gets,
+      // without the operations skipped after failOnErrors (their asyncresp SETs still go out).
+      if (inline?.kind === 'bulk') return sendBulkResponse(reply, inline.run.results, inline.run.skipped);
       return sendAccepted(reply, d.baseUrl, txnId);
     }
     const run = await executeBulk(bulk, makeSyncExecutor(opts.ctx(), opts.txn()), { skipped: 'omit' });
-    const ops = [...run.results.entries()].sort(([a], [b]) => a - b).map(([, r]) => toResponseOp(r));
-    return reply.code(200).type(SCIM_CONTENT_TYPE).send(bulkResponse(ops));
+    return sendBulkResponse(reply, run.results, run.skipped);
   });
 }
