@@ -3,6 +3,7 @@ import { formatAttrPath, type AttrPath } from '../scim/filter/index.js';
 import type { AttributeDef } from '../scim/schemas/attribute.js';
 import { findAttribute, RESOURCE_TYPES, type ResolvedAttribute, type ResourceTypeName } from '../scim/schemas/registry.js';
 import { resources } from './schema.js';
+import { valuesIndexOf, type ValuesIndex } from './substring-index.js';
 
 /**
  * Where a SCIM attribute lives in the database, for the filter and sort compilers
@@ -40,12 +41,14 @@ export interface Elements {
   sub(name: string): Scalar;
   /** The `value` sub-attribute, if the attribute has one (what `emails eq "x"` compares). */
   readonly hasValue: boolean;
+  /** A trigram index over one sub-attribute's values of all elements (substring-index.ts), if any. */
+  readonly valuesIndex?: ValuesIndex | undefined;
 }
 
 export type Target =
   | { readonly shape: 'scalar'; readonly scalar: Scalar }
-  /** `emails.value`: any element's sub-attribute. */
-  | { readonly shape: 'each'; readonly elements: Elements; readonly scalar: Scalar }
+  /** `emails.value`: any element's sub-attribute (`sub`, its canonical name). */
+  | { readonly shape: 'each'; readonly elements: Elements; readonly sub: string; readonly scalar: Scalar }
   /** `emails`, `name`, `meta`: a complex or multi-valued attribute named as a whole. */
   | { readonly shape: 'object'; readonly label: string; readonly present: SQL; readonly elements: Elements | undefined }
   /** Not an attribute of this resource type (only reachable in a root search across types). */
@@ -110,10 +113,11 @@ function subDef(parent: AttributeDef, name: string, label: string): AttributeDef
 }
 
 /** Elements of a JSON array, one row `e(v, n)` each. */
-function jsonElements(label: string, parent: AttributeDef, array: SQL): Elements {
+function jsonElements(label: string, parent: AttributeDef, array: SQL, valuesIndex?: ValuesIndex): Elements {
   return {
     label,
     hasValue: parent.subAttributes?.some((s) => s.name === 'value') ?? false,
+    valuesIndex,
     exists: (cond) => sql`exists (select 1 from jsonb_array_elements(${array}) as e(v) where ${cond})`,
     first: (expr) =>
       sql`(select ${expr} from jsonb_array_elements(${array}) with ordinality as e(v, n) order by coalesce(e.v -> 'primary' = 'true'::jsonb, false) desc, e.n limit 1)`,
@@ -162,7 +166,7 @@ function relationElements(label: string, parent: AttributeDef, from: SQL, subs: 
 
 /** Multi-valued or complex attribute: the whole (`emails`), or one sub-attribute of any element. */
 function elementsTarget(elements: Elements, present: SQL, sub: AttributeDef | undefined): Target {
-  if (sub) return { shape: 'each', elements, scalar: elements.sub(sub.name) };
+  if (sub) return { shape: 'each', elements, sub: sub.name, scalar: elements.sub(sub.name) };
   return { shape: 'object', label: elements.label, present, elements };
 }
 
@@ -214,11 +218,12 @@ function columnTarget(type: ResourceTypeName, def: AttributeDef, sub: AttributeD
 }
 
 /** Everything else: `doc -> name` (or `doc -> urn -> name` for an extension attribute). */
-function docTarget(r: ResolvedAttribute, sub: AttributeDef | undefined, label: string): Target {
+function docTarget(type: ResourceTypeName, r: ResolvedAttribute, sub: AttributeDef | undefined, label: string): Target {
   const container = r.extension ? sql`(${resources.doc} -> ${r.schema}::text)` : sql`${resources.doc}`;
   const json = sql`(${container} -> ${r.def.name}::text)`;
   if (r.def.multiValued) {
-    return elementsTarget(jsonElements(label, r.def, asArray(json)), sql`coalesce(jsonb_typeof(${json}) = 'array' and ${json} <> '[]'::jsonb, false)`, sub);
+    const elements = jsonElements(label, r.def, asArray(json), valuesIndexOf(type, r.def.name, r.extension));
+    return elementsTarget(elements, sql`coalesce(jsonb_typeof(${json}) = 'array' and ${json} <> '[]'::jsonb, false)`, sub);
   }
   if (r.def.type === 'complex') {
     if (sub) return { shape: 'scalar', scalar: jsonScalar(`${label}.${sub.name}`, sub, sql`(${json} ->> ${sub.name}::text)`) };
@@ -248,5 +253,5 @@ export function resolveAttr(type: ResourceTypeName, path: AttrPath): Target {
   }
   if (path.subAttr !== undefined && !top.def.subAttributes) throw new AttrProblem(`'${name}' has no sub-attributes (in '${label}')`);
   const sub = path.subAttr === undefined ? undefined : subDef(top.def, path.subAttr, name);
-  return (!top.extension && columnTarget(type, top.def, sub)) || docTarget(top, sub, name);
+  return (!top.extension && columnTarget(type, top.def, sub)) || docTarget(type, top, sub, name);
 }

@@ -4,6 +4,7 @@ import type { AttrPath, CompareOp, CompareValue, FilterNode } from '../scim/filt
 import type { ResourceTypeName } from '../scim/schemas/registry.js';
 import { AttrProblem, resolveAttr, type Elements, type Scalar, type Target } from './attr-sql.js';
 import { resources } from './schema.js';
+import { isSubstringOp, likePattern, valuesPrefilter } from './substring-index.js';
 
 /**
  * Compiles a parsed SCIM filter (RFC 7644 §3.4.2.2) into one parameterised SQL condition, so
@@ -13,9 +14,19 @@ import { resources } from './schema.js';
  * Every term is made two-valued (true/false, never NULL): an unassigned attribute fails
  * `eq`, `co`, `gt`, … and therefore satisfies `ne` and `not (…)`, as a reader of the filter
  * expects, instead of vanishing under SQL's three-valued logic.
+ *
+ * `co`/`sw`/`ew` on an indexed multi-valued attribute (emails) also get an index-usable prefilter
+ * ANDed to the exact term; see substring-index.ts and `withPrefilter` below.
  */
 
 type Resolve = (path: AttrPath) => Target;
+
+/**
+ * Where a term sits: `positive` under an even number of `not` (a prefilter there can narrow the
+ * rows scanned), `negative` under an odd number, `off` when prefilters are not wanted at all.
+ */
+type Polarity = 'positive' | 'negative' | 'off';
+const flip = (p: Polarity): Polarity => (p === 'positive' ? 'negative' : p === 'negative' ? 'positive' : 'off');
 
 const FALSE = sql`false`;
 const TRUE = sql`true`;
@@ -28,12 +39,6 @@ const ORDER_SQL: Record<'gt' | 'ge' | 'lt' | 'le', SQL> = { gt: sql`>`, ge: sql`
 /** NULL (unassigned) is false, whatever `cmp` would say. */
 const definite = (expr: SQL, cmp: SQL) => sql`(${expr} is not null and ${cmp})`;
 const not = (cond: SQL) => sql`(not ${cond})`;
-
-/** LIKE pattern for co/sw/ew with the value's own `%`, `_` and `\` escaped (matched literally). */
-function likePattern(op: 'co' | 'sw' | 'ew', value: string): string {
-  const escaped = value.replace(/[\\%_]/g, '\\$&');
-  return op === 'sw' ? `${escaped}%` : op === 'ew' ? `%${escaped}` : `%${escaped}%`;
-}
 
 /**
  * Strings: caseExact false compares lower() of both sides (RFC 7643 §2.1, §7 caseExact);
@@ -50,6 +55,7 @@ function compareText(s: Scalar, op: CompareOp, value: string): SQL {
     case 'co':
     case 'sw':
     case 'ew':
+      // With the value's own `%`, `_` and `\` escaped (matched literally).
       return definite(s.expr, sql`${left} like ${fold(sql`${likePattern(op, value)}::text`)} escape '\\'`);
     default:
       return definite(s.expr, sql`(${left}) collate "C" ${ORDER_SQL[op]} ${fold(sql`${value}::text`)}`);
@@ -148,8 +154,29 @@ function compareAbsent(op: CompareOp, value: CompareValue): SQL {
   return op === 'ne' || (op === 'eq' && value === null) ? TRUE : FALSE;
 }
 
+/**
+ * What the values index of `elements` can narrow for "some element's `sub` `op` `value`": a
+ * condition implied by it (substring-index.ts), or undefined. Only for a caseExact=false string
+ * sub-attribute, the folding the index uses.
+ */
+function elementPrefilter(elements: Elements, sub: string, s: Scalar, op: CompareOp, value: CompareValue): SQL | undefined {
+  const index = elements.valuesIndex;
+  if (!index || sub.toLowerCase() !== index.sub.toLowerCase() || s.kind !== 'string' || s.caseExact) return undefined;
+  return isSubstringOp(op) && typeof value === 'string' ? valuesPrefilter(index, op, value) : undefined;
+}
+
+/**
+ * `exact and prefilter`, where the prefilter is implied by `exact`: the same rows, found through
+ * an index. Only in a positive position (under an even number of `not`): there the condition can
+ * restrict the rows scanned; under `not` it would be a needless extra test. Sound either way,
+ * since `exact` is two-valued and true only where the prefilter is true.
+ */
+function withPrefilter(exact: SQL, prefilter: SQL | undefined, at: Polarity): SQL {
+  return at === 'positive' && prefilter ? sql`(${exact} and ${prefilter})` : exact;
+}
+
 /** `eq null` asks for "not present" and `ne null` for "present"; other operators refuse null in the parser. */
-function compareOf(t: Target, op: CompareOp, value: CompareValue): SQL {
+function compareOf(t: Target, op: CompareOp, value: CompareValue, at: Polarity): SQL {
   if (t.shape === 'absent') return compareAbsent(op, value);
   if (value === null) return op === 'eq' ? not(presentOf(t)) : presentOf(t);
   switch (t.shape) {
@@ -157,10 +184,10 @@ function compareOf(t: Target, op: CompareOp, value: CompareValue): SQL {
       return compareScalar(t.scalar, op, value);
     case 'each':
       // Multi-valued: "the filter matches if any of the values … match" (RFC 7644 §3.4.2.2).
-      return t.elements.exists(compareScalar(t.scalar, op, value));
+      return withPrefilter(t.elements.exists(compareScalar(t.scalar, op, value)), elementPrefilter(t.elements, t.sub, t.scalar, op, value), at);
     case 'object': {
       const v = valueOf(t);
-      return v.elements.exists(compareScalar(v.scalar, op, value));
+      return withPrefilter(v.elements.exists(compareScalar(v.scalar, op, value)), elementPrefilter(v.elements, 'value', v.scalar, op, value), at);
     }
   }
 }
@@ -175,28 +202,54 @@ function elementResolver(elements: Elements): Resolve {
   };
 }
 
+/**
+ * A condition implied by "one element satisfies `node`", from what the values index can narrow:
+ * under `and` any child's (all of them are ANDed), under `or` one per child (every child must
+ * have one, else a match of a child without one would be lost), none under `not` or for `pr`.
+ */
+function impliedForElement(elements: Elements, node: FilterNode): SQL | undefined {
+  switch (node.kind) {
+    case 'compare':
+      return node.path.schema === undefined && node.path.subAttr === undefined
+        ? elementPrefilter(elements, node.path.attr, elements.sub(node.path.attr), node.op, node.value)
+        : undefined;
+    case 'and': {
+      const parts = node.children.map((c) => impliedForElement(elements, c)).filter((c): c is SQL => c !== undefined);
+      return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : sql`(${sql.join(parts, sql` and `)})`;
+    }
+    case 'or': {
+      const parts = node.children.map((c) => impliedForElement(elements, c));
+      return parts.every((c): c is SQL => c !== undefined) ? sql`(${sql.join(parts, sql` or `)})` : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
 /** `emails[type eq "work" and value co "@x"]`: one element must satisfy the whole inner filter. */
-function valuePathOf(t: Target, filter: FilterNode): SQL {
+function valuePathOf(t: Target, filter: FilterNode, at: Polarity): SQL {
   if (t.shape === 'absent') return FALSE;
   if (t.shape !== 'object') throw new AttrProblem(`'${t.scalar.label}' is not multi-valued or complex, so '${t.scalar.label}[…]' does not apply`);
   if (!t.elements) throw new AttrProblem(`'${t.label}[…]' is not supported; compare ${t.label}.<sub-attribute> instead`);
   const elements = t.elements;
-  return elements.exists(compileNode(filter, elementResolver(elements)));
+  // Inner paths are scalars of one element, which never carry a prefilter of their own.
+  const exact = elements.exists(compileNode(filter, elementResolver(elements), 'off'));
+  return withPrefilter(exact, at === 'positive' ? impliedForElement(elements, filter) : undefined, at);
 }
 
-function compileNode(node: FilterNode, resolve: Resolve): SQL {
+function compileNode(node: FilterNode, resolve: Resolve, at: Polarity): SQL {
   switch (node.kind) {
     case 'and':
     case 'or':
-      return sql`(${sql.join(node.children.map((c) => compileNode(c, resolve)), node.kind === 'and' ? sql` and ` : sql` or `)})`;
+      return sql`(${sql.join(node.children.map((c) => compileNode(c, resolve, at)), node.kind === 'and' ? sql` and ` : sql` or `)})`;
     case 'not':
-      return not(compileNode(node.child, resolve));
+      return not(compileNode(node.child, resolve, flip(at)));
     case 'present':
       return presentOf(resolve(node.path));
     case 'compare':
-      return compareOf(resolve(node.path), node.op, node.value);
+      return compareOf(resolve(node.path), node.op, node.value, at);
     case 'valuePath':
-      return valuePathOf(resolve(node.path), node.filter);
+      return valuePathOf(resolve(node.path), node.filter, at);
   }
 }
 
@@ -227,16 +280,24 @@ function checkKnown(absent: Map<string, Set<ResourceTypeName>>, types: readonly 
 export const typeCondition = (types: readonly ResourceTypeName[]): SQL =>
   types.length === 1 ? sql`${resources.resourceType} = ${types[0]}` : sql`${resources.resourceType} in (${sql.join(types.map((t) => sql`${t}`), sql`, `)})`;
 
+export interface CompileOptions {
+  /**
+   * Add the index prefilters of substring-index.ts (default true). They never change which rows
+   * match; false leaves only the exact terms, for tests that prove it and for diagnosis.
+   */
+  readonly prefilter?: boolean;
+}
+
 /**
  * The WHERE condition for `types` (one type for /Users or /Groups, both for a root search)
  * and an optional filter. Unsupported uses are 400 invalidFilter with a detail naming the
  * attribute (RFC 7644 §3.4.2.2, §3.12 Table 9).
  */
-export function compileFilter(types: readonly ResourceTypeName[], filter: FilterNode | undefined): SQL {
+export function compileFilter(types: readonly ResourceTypeName[], filter: FilterNode | undefined, opts: CompileOptions = {}): SQL {
   if (!filter) return typeCondition(types);
   const absent = new Map<string, Set<ResourceTypeName>>();
   try {
-    const parts = types.map((type) => sql`(${resources.resourceType} = ${type} and ${compileNode(filter, typeResolver(type, absent))})`);
+    const parts = types.map((type) => sql`(${resources.resourceType} = ${type} and ${compileNode(filter, typeResolver(type, absent), opts.prefilter === false ? 'off' : 'positive')})`);
     checkKnown(absent, types);
     return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` or `)})`;
   } catch (e) {

@@ -1,0 +1,4 @@
+CREATE INDEX "resources_user_name_trgm" ON "resources" USING gin (lower("user_name") gin_trgm_ops) WITH (gin_pending_list_limit=256);--> statement-breakpoint
+CREATE INDEX "resources_display_name_trgm" ON "resources" USING gin (lower("display_name") gin_trgm_ops) WITH (gin_pending_list_limit=256);--> statement-breakpoint
+CREATE INDEX "resources_external_id_trgm" ON "resources" USING gin ("external_id" gin_trgm_ops) WITH (gin_pending_list_limit=256);--> statement-breakpoint
+CREATE INDEX "resources_email_values_trgm" ON "resources" USING gin (scim_email_values("doc") gin_trgm_ops) WITH (gin_pending_list_limit=256);
