@@ -11,6 +11,8 @@ export type PushOutcomeKind = 'delivered' | 'rejected' | 'pause' | 'misbehaving'
  */
 const SET_ERRS = new Set(['invalid_request', 'invalid_key', 'invalid_issuer', 'invalid_audience', 'authentication_failed', 'access_denied']);
 export const deadReason = (err: string): string => (SET_ERRS.has(err) ? err : 'other');
+/** The dead-letter reason of SETs expired by retention (never a receiver's code, see deadReason). */
+export const EXPIRED_REASON = 'expired';
 
 /**
  * The instruments one process updates (issue 7 §6). Counters and the histogram are per process:
@@ -28,7 +30,11 @@ export function makeAppMetrics(registry: Registry = makeRegistry()) {
       ['stream'],
     ),
     pushAttempts: registry.counter('scimcast_push_attempts_total', 'RFC 8935 push requests by outcome (delivered, rejected, pause, misbehaving, retry).', ['stream', 'outcome']),
-    setsDead: registry.counter('scimcast_sets_dead_total', 'SETs dead-lettered: rejected by a push receiver or reported in a poll setErrs, by err code.', ['stream', 'reason']),
+    setsDead: registry.counter(
+      'scimcast_sets_dead_total',
+      'SETs dead-lettered: rejected by a push receiver or reported in a poll setErrs (reason: the err code), or expired by retention (reason "expired").',
+      ['stream', 'reason'],
+    ),
     setsAcked: registry.counter('scimcast_sets_acked_total', 'SETs acknowledged by RFC 8936 poll clients.', ['stream']),
     pushDelivery: registry.histogram('scimcast_push_delivery_seconds', 'Seconds from a SET being stored to the receiver answering 202.', ['stream'], PUSH_DELIVERY_BUCKETS),
     httpRequests: registry.counter('scimcast_http_requests_total', 'HTTP requests answered, by method, route pattern and status.', ['method', 'route', 'status']),
@@ -38,6 +44,13 @@ export function makeAppMetrics(registry: Registry = makeRegistry()) {
   return {
     ...m,
     deadLettered,
+    /**
+     * `count` SETs of a stream expired by retention (prune). reason="expired" is reserved for this:
+     * a receiver's own err "expired" is not in the registry, so it counts as "other".
+     */
+    expired(stream: string, count: number): void {
+      if (count > 0) m.setsDead.inc({ stream, reason: EXPIRED_REASON }, count);
+    },
     /** One push answer, as classified; a 202 also records commit-to-202 latency, a rejection a dead SET. */
     pushAnswered(stream: string, out: { kind: PushOutcomeKind; err?: string }, createdAt: Date, now: Date): void {
       m.pushAttempts.inc({ stream, outcome: out.kind });
@@ -59,7 +72,7 @@ export interface FeedEventStats {
 export function streamGauges(stats: readonly FeedEventStats[], now: Date): string {
   const r = makeRegistry();
   const backlog = r.gauge('scimcast_stream_backlog', 'Pending (not yet delivered or acknowledged) SETs per stream.', ['stream']);
-  const oldest = r.gauge('scimcast_stream_oldest_pending_seconds', 'Age of the oldest pending SET per stream; 0 when none is pending.', ['stream']);
+  const oldest = r.gauge('scimcast_stream_oldest_pending_seconds', 'Seconds the longest-waiting pending SET of a stream has been queued (since stored, redriven or replayed); 0 when none is pending.', ['stream']);
   const sets = r.gauge('scimcast_stream_sets', 'Stored SETs per stream and state; finished SETs are purged after the retention period.', ['stream', 'state']);
   for (const f of stats) {
     backlog.set({ stream: f.feedId }, f.counts.pending);

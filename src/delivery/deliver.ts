@@ -16,7 +16,7 @@ export interface PushDeps {
   /** Run this feed's delivery again at `runAt`. */
   readonly schedule: (feedId: string, runAt: Date) => Promise<void>;
   readonly batch: number;
-  /** Consecutive non-RFC answers (200, 204, 3xx …) before the stream is disabled. */
+  /** Consecutive non-RFC answers (200, 204, 3xx …) to one SET before the stream is disabled. */
   readonly misbehavingLimit: number;
   readonly backoff: { baseMs: number; capMs: number };
   readonly random: () => number;
@@ -65,14 +65,17 @@ async function settle(d: PushDeps, feedId: string, ev: EventRow, out: PushOutcom
       if (!alreadyStopped) await d.setStreamStatus(feedId, 'paused', out.reason);
       return true;
     case 'misbehaving': {
-      const attempts = await d.storage.events.noteAttempt(ev.seq, out.reason);
+      // The limit counts this SET's consecutive misbehaving answers only: earlier 5xx or timeouts
+      // (which reset the run) do not bring the stream closer to being disabled (issue 7 §2).
+      // The backoff still grows with every attempt.
+      const { attempts, misbehavingStreak } = await d.storage.events.noteAttempt(ev.seq, out.reason, { misbehaving: true });
       if (alreadyStopped) return true;
-      if (attempts >= d.misbehavingLimit) await d.setStreamStatus(feedId, 'disabled', out.reason);
+      if (misbehavingStreak >= d.misbehavingLimit) await d.setStreamStatus(feedId, 'disabled', out.reason);
       else await d.schedule(feedId, new Date(now.getTime() + nextDelayMs(attempts, { ...d.backoff, random: d.random })));
       return true;
     }
     case 'retry': {
-      const attempts = await d.storage.events.noteAttempt(ev.seq, out.reason);
+      const { attempts } = await d.storage.events.noteAttempt(ev.seq, out.reason);
       if (!alreadyStopped) await d.schedule(feedId, new Date(now.getTime() + retryDelayMs(out.retryAfterMs, attempts, { ...d.backoff, random: d.random })));
       return true;
     }

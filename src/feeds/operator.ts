@@ -88,7 +88,8 @@ async function rangeOf(s: Storage, feedId: string, body: unknown) {
 async function requeue(ctx: OperatorCtx, owner: string | undefined, id: string, body: unknown, states: ('dead' | 'delivered' | 'acked')[]) {
   const f = await loadStream(ctx, owner, id);
   return ctx.storage.withTx(async (s) => {
-    const n = await s.events.requeue(f.id, states, await rangeOf(s, f.id, body));
+    // Requeued now: their retention restarts, so an old SET is not expired again at the next prune.
+    const n = await s.events.requeue(f.id, states, await rangeOf(s, f.id, body), ctx.clock.now());
     // A push stream sends them at once if it is enabled; a poll stream serves them on the next poll.
     if (n > 0 && f.deliveryMethod === PUSH && f.status === 'enabled') await ctx.onPushFeed?.(s, f.id);
     return n;

@@ -1,9 +1,10 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { events } from './schema.js';
 
 export type EventRow = typeof events.$inferSelect;
-export type NewEvent = Pick<EventRow, 'jti' | 'feedId' | 'txn' | 'eventUri' | 'subjectUri' | 'jws' | 'createdAt'>;
+/** `queuedAt` defaults to `createdAt`: a new SET enters the queue when it is stored. */
+export type NewEvent = Pick<EventRow, 'jti' | 'feedId' | 'txn' | 'eventUri' | 'subjectUri' | 'jws' | 'createdAt'> & { queuedAt?: Date };
 
 /** NOTIFY channel: long polls and push wake as soon as a SET commits (issue 5 §7). */
 export const EVENTS_CHANNEL = 'scimcast_events';
@@ -14,7 +15,7 @@ export function makeEventRepo(db: Db) {
     async insert(rows: NewEvent[]): Promise<void> {
       if (rows.length === 0) return;
       // Chunked: PostgreSQL takes at most 65,535 parameters per statement (a batch x many feeds).
-      for (let i = 0; i < rows.length; i += 2000) await db.insert(events).values(rows.slice(i, i + 2000));
+      for (let i = 0; i < rows.length; i += 2000) await db.insert(events).values(rows.slice(i, i + 2000).map((r) => ({ ...r, queuedAt: r.queuedAt ?? r.createdAt })));
       const feedIds = [...new Set(rows.map((r) => r.feedId))];
       for (const f of feedIds) await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${f})`);
     },
@@ -49,14 +50,19 @@ export function makeEventRepo(db: Db) {
         .returning({ jti: events.jti });
       return r.length > 0;
     },
-    /** A failed attempt on a pending SET: count it and keep the last error (operator view). */
-    async noteAttempt(seq: number, error: string): Promise<number> {
+    /**
+     * A failed attempt on a pending SET: count it and keep the last error (operator view).
+     * `misbehaving` (a 2xx other than 202, a 3xx) extends the SET's run of consecutive misbehaving
+     * answers; any other failure ends it, so earlier 5xx retries never count towards the
+     * misbehaving limit (issue 7 §2).
+     */
+    async noteAttempt(seq: number, error: string, opts: { misbehaving?: boolean } = {}): Promise<{ attempts: number; misbehavingStreak: number }> {
       const r = await db
         .update(events)
-        .set({ attempts: sql`${events.attempts} + 1`, errDescription: error })
+        .set({ attempts: sql`${events.attempts} + 1`, misbehavingStreak: opts.misbehaving ? sql`${events.misbehavingStreak} + 1` : 0, errDescription: error })
         .where(eq(events.seq, seq))
-        .returning({ attempts: events.attempts });
-      return r[0]?.attempts ?? 0;
+        .returning({ attempts: events.attempts, misbehavingStreak: events.misbehavingStreak });
+      return r[0] ?? { attempts: 0, misbehavingStreak: 0 };
     },
     async markDelivered(seq: number, at: Date): Promise<void> {
       await db.update(events).set({ state: 'delivered', doneAt: at, attempts: sql`${events.attempts} + 1` }).where(eq(events.seq, seq));
@@ -71,9 +77,12 @@ export function makeEventRepo(db: Db) {
     async dead(feedId: string, limit: number): Promise<EventRow[]> {
       return db.select().from(events).where(and(eq(events.feedId, feedId), eq(events.state, 'dead'))).orderBy(asc(events.seq)).limit(limit);
     },
-    /** Operator view (issue 7 §4): the oldest pending SET and the most recent error of a feed. */
+    /**
+     * Operator view (issue 7 §4): when the longest-waiting pending SET was queued (created, or
+     * redriven / replayed: the time its retention counts from) and the most recent error of a feed.
+     */
     async health(feedId: string): Promise<{ oldestPendingAt: Date | undefined; lastError: { jti: string; state: string; code: string | null; description: string; at: Date | null } | undefined }> {
-      const [oldest] = await db.select({ at: events.createdAt }).from(events).where(and(eq(events.feedId, feedId), eq(events.state, 'pending'))).orderBy(asc(events.seq)).limit(1);
+      const [oldest] = await db.select({ at: events.queuedAt }).from(events).where(and(eq(events.feedId, feedId), eq(events.state, 'pending'))).orderBy(asc(events.queuedAt)).limit(1);
       const [err] = await db
         .select({ jti: events.jti, state: events.state, code: events.errCode, description: events.errDescription, at: events.doneAt })
         .from(events)
@@ -90,8 +99,15 @@ export function makeEventRepo(db: Db) {
     /**
      * Put finished SETs back in the queue, same bytes and jti (issue 7 §4): `dead` ones for a redrive,
      * `delivered`/`acked` ones for a replay. They keep their seq, so they go out before newer SETs.
+     * `at` restarts their retention (queued_at): an old SET requeued is not expired at the next prune.
+     * `since` still selects by creation time.
      */
-    async requeue(feedId: string, states: readonly ('dead' | 'delivered' | 'acked')[], range: { jtis?: readonly string[]; fromSeq?: number; toSeq?: number; since?: Date }): Promise<number> {
+    async requeue(
+      feedId: string,
+      states: readonly ('dead' | 'delivered' | 'acked')[],
+      range: { jtis?: readonly string[]; fromSeq?: number; toSeq?: number; since?: Date },
+      at: Date,
+    ): Promise<number> {
       const conds = [eq(events.feedId, feedId), inArray(events.state, [...states])];
       if (range.jtis) conds.push(inArray(events.jti, [...range.jtis]));
       if (range.fromSeq !== undefined) conds.push(gte(events.seq, range.fromSeq));
@@ -99,7 +115,7 @@ export function makeEventRepo(db: Db) {
       if (range.since) conds.push(gte(events.createdAt, range.since));
       const r = await db
         .update(events)
-        .set({ state: 'pending', doneAt: null, errCode: null, errDescription: null, attempts: 0 })
+        .set({ state: 'pending', doneAt: null, errCode: null, errDescription: null, attempts: 0, misbehavingStreak: 0, queuedAt: at })
         .where(and(...conds))
         .returning({ seq: events.seq });
       return r.length;
@@ -115,22 +131,28 @@ export function makeEventRepo(db: Db) {
       const r = await db.execute(sql`delete from ${events} where ${events.state} <> 'pending' and ${events.doneAt} < ${before.toISOString()}::timestamptz`);
       return r.rowCount ?? 0;
     },
-    /** Retention (POLL-13): unacknowledged SETs older than the bound become dead with a reason. */
-    async expire(before: Date, at: Date): Promise<number> {
-      const r = await db
-        .update(events)
-        .set({ state: 'dead', errCode: 'expired', errDescription: 'not acknowledged within the retention period', doneAt: at })
-        .where(and(eq(events.state, 'pending'), lt(events.createdAt, before)))
-        .returning({ seq: events.seq });
-      return r.length;
+    /**
+     * Retention (POLL-13): SETs pending since before the bound (queued_at: created, redriven or
+     * replayed) become dead with the reason "expired". Returns how many, per feed, for the metrics.
+     */
+    async expire(before: Date, at: Date): Promise<{ feedId: string; count: number }[]> {
+      const r = await db.execute(
+        sql`with expired as (
+              update ${events} set state = 'dead', err_code = 'expired', err_description = 'not acknowledged within the retention period', done_at = ${at.toISOString()}::timestamptz
+              where ${events.state} = 'pending' and ${events.queuedAt} < ${before.toISOString()}::timestamptz
+              returning ${events.feedId})
+            select feed_id, count(*)::int as n from expired group by feed_id order by feed_id`,
+      );
+      return (r.rows as { feed_id: string; n: number }[]).map((x) => ({ feedId: x.feed_id, count: x.n }));
     },
     /**
      * Metrics gauges, read at scrape time so every process reports the same numbers: per feed
-     * (feeds without SETs too), SETs by state and the oldest pending one. One grouped query.
+     * (feeds without SETs too), SETs by state and when the longest-waiting pending one was queued.
+     * One grouped query.
      */
     async statsByFeed(): Promise<{ feedId: string; counts: Record<'pending' | 'delivered' | 'acked' | 'dead', number>; oldestPendingAt: Date | undefined }[]> {
       const r = await db.execute(
-        sql`select f.id as feed_id, e.state, count(e.seq)::int as n, extract(epoch from min(e.created_at))::float8 as oldest
+        sql`select f.id as feed_id, e.state, count(e.seq)::int as n, extract(epoch from min(e.queued_at))::float8 as oldest
             from feeds f left join ${events} e on e.feed_id = f.id group by f.id, e.state order by f.id`,
       );
       const byFeed = new Map<string, { feedId: string; counts: Record<'pending' | 'delivered' | 'acked' | 'dead', number>; oldestPendingAt: Date | undefined }>();

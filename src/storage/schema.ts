@@ -172,9 +172,14 @@ export const events = pgTable(
     /** pending → delivered (push 202) | acked (poll) | dead (rejected / setErrs / expired). */
     state: text('state').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
+    /** Consecutive misbehaving answers (2xx other than 202, 3xx) to this SET; any other outcome resets it. */
+    misbehavingStreak: integer('misbehaving_streak').notNull().default(0),
     errCode: text('err_code'),
     errDescription: text('err_description'),
+    /** Signed and stored (commit): the start of the commit-to-202 latency. */
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+    /** Last put in the queue: created, redriven or replayed. A pending SET's retention counts from here. */
+    queuedAt: timestamp('queued_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     doneAt: timestamp('done_at', { withTimezone: true, precision: 3 }),
   },
   (t) => [index('events_feed_state_seq').on(t.feedId, t.state, t.seq), index('events_txn').on(t.txn)],
