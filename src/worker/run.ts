@@ -7,6 +7,7 @@ import type { Deps } from '../deps.js';
 import { makeApplyAsyncRequest } from './tasks/apply-async-request.js';
 import { makePrune } from './tasks/prune.js';
 import { makeDeliverPush } from './tasks/deliver-push.js';
+import { CONNECTION_FAILURE, withTaggedConnectionErrors } from './transient-pool.js';
 
 /** graphile-worker's own schema, migrated under the same advisory lock as ours (storage/migrate.ts). */
 export async function migrateWorkerSchema(pool: pg.Pool): Promise<void> {
@@ -33,9 +34,10 @@ export interface WorkerHandle {
  * so a task that ends while PostgreSQL is away (a restart, a failover) rejects unhandled and kills
  * the process, and the job stays locked for hours. These are transient by nature: the connection
  * comes back. Marking them retryable makes the outcome wait for the database instead
- * (issue 10 §1: Postgres restarted under load, the service recovers by itself).
+ * (issue 10 §1: Postgres restarted under load, the service recovers by itself). node-postgres's
+ * own code-less "Connection terminated" errors get 08006 from transient-pool.ts.
  */
-const TRANSIENT_CONNECTION_ERRORS = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P01', '57P02', '08000', '08001', '08003', '08004', '08006'];
+const TRANSIENT_CONNECTION_ERRORS = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P01', '57P02', '08000', '08001', '08003', '08004', CONNECTION_FAILURE];
 function retryConnectionErrors(): void {
   for (const code of TRANSIENT_CONNECTION_ERRORS) RETRYABLE_ERROR_CODES[code] ??= { minDelay: 500, maxDelay: 10_000 };
 }
@@ -59,7 +61,7 @@ export async function startWorker(d: Deps, pool: pg.Pool): Promise<WorkerHandle>
   events.on('worker:create', ({ worker }) => graphileIds.push(worker.workerId));
   const runner: Runner = await run({
     events,
-    pgPool: pool,
+    pgPool: withTaggedConnectionErrors(pool),
     taskList: makeTaskList(d),
     concurrency: d.config.worker.concurrency,
     noHandleSignals: true,
