@@ -68,7 +68,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
   const storage = makeStorage(database.db);
   const jwt = config.jwt ? makeJwtVerifier(config.jwt) : undefined;
   const notifier = makeEventNotifier(database.pool);
-  const sign = makeSetSigner(currentKeyLoader(storage, clock));
+  const sign = makeSetSigner(currentKeyLoader(clock));
   const metrics = makeAppMetrics();
   const enqueuePush = (s: Storage, feedId: string, runAt?: Date) =>
     s.jobs.enqueue(DELIVER_TASK, { feedId }, { jobKey: `push:${feedId}`, queueName: `push:${feedId}`, runAt, jobKeyMode: runAt ? 'replace' : 'preserve_run_at' });

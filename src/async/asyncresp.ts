@@ -44,7 +44,7 @@ export async function recordResults(d: PublisherDeps & { baseUrl: string }, s: S
       const subId = r.resourceId ? scimSubId(`${ENDPOINTS[type]}/${r.resourceId}`, r.resourceId) : scimSubId(ENDPOINTS[type]); // Q-13
       const jti = d.ids.jti(now);
       const own = setClaims({ iss: d.iss, aud: statusUrl(d.baseUrl, txn.id), jti, txn: txnFor('rfc9967', ref), now, profile: 'rfc9967' }, subId, EVENT.asyncResp, payload);
-      const setJws = await d.sign(own);
+      const setJws = await d.sign(own, { storage: s });
       const row = {
         txnId: txn.id,
         opIndex: index,

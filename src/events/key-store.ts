@@ -23,11 +23,12 @@ export async function rotateSigningKey(storage: Storage, clock: Clock, rand: () 
 
 /**
  * The current signer, cached briefly so signing does not read the key table per SET;
- * a rotation reaches every replica within `ttlMs`.
+ * a rotation reaches every replica within `ttlMs`. The table is read through `storage`, the
+ * signing transaction (see SetSigner), never through a second pooled connection.
  */
-export function currentKeyLoader(storage: Storage, clock: Clock, ttlMs = 10_000): () => Promise<SignerKey> {
+export function currentKeyLoader(clock: Clock, ttlMs = 10_000): (storage: Storage) => Promise<SignerKey> {
   let cached: { key: SignerKey; at: number } | undefined;
-  return async () => {
+  return async (storage) => {
     const now = clock.now().getTime();
     if (cached && now - cached.at < ttlMs) return cached.key;
     const row = await storage.keys.current();

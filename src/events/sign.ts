@@ -1,4 +1,5 @@
 import { CompactSign, type JWK } from 'jose';
+import type { Storage } from '../storage/index.js';
 import type { SetClaims } from './claims.js';
 import { importPrivateKey } from './keys.js';
 
@@ -12,13 +13,19 @@ export interface SignerKey {
   privateJwk: JWK;
 }
 
-export type SetSigner = (claims: SetClaims, opts?: { kidMode?: 'kid' | 'issuer' }) => Promise<string>;
+/**
+ * `storage` is the caller's transaction: a SET is signed while its change's transaction holds a
+ * pooled connection, so the key, when it must be read, is read on that connection. Reading it
+ * through the pool instead deadlocked the server once every pooled connection was such a
+ * transaction (64 clients creating users with a stream attached, 20 connections).
+ */
+export type SetSigner = (claims: SetClaims, opts: { storage: Storage; kidMode?: 'kid' | 'issuer' }) => Promise<string>;
 
-export function makeSetSigner(currentKey: () => Promise<SignerKey>): SetSigner {
+export function makeSetSigner(currentKey: (storage: Storage) => Promise<SignerKey>): SetSigner {
   const cache = new Map<string, Awaited<ReturnType<typeof importPrivateKey>>>();
   const encoder = new TextEncoder();
-  return async (claims, opts = {}) => {
-    const key = await currentKey();
+  return async (claims, opts) => {
+    const key = await currentKey(opts.storage);
     let k = cache.get(key.kid);
     if (!k) {
       k = await importPrivateKey(key.privateJwk, key.alg);

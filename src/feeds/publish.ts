@@ -36,7 +36,7 @@ export async function storeSets(d: PublisherDeps, s: Storage, sets: OneSet[]): P
   for (const one of sets) {
     const jti = d.ids.jti(now);
     const claims = one.build({ jti, now });
-    const jws = await d.sign(claims, { kidMode: one.feed.kidMode === 'issuer' ? 'issuer' : 'kid' });
+    const jws = await d.sign(claims, { storage: s, kidMode: one.feed.kidMode === 'issuer' ? 'issuer' : 'kid' });
     rows.push({ jti, feedId: one.feed.id, txn: claims.txn, eventUri: one.canonicalUri, subjectUri: one.subjectUri, jws, createdAt: now });
   }
   await s.events.insert(rows);
