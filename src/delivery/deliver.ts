@@ -29,34 +29,53 @@ export interface PushDeps {
  * One SET is in flight by default (issue 7 §3); a stream's `max_in_flight` allows a window of
  * several for receivers that do not need order. Retries are scheduled, not slept: the job returns,
  * and the next one starts at the backoff time; the head SET's attempt count drives the delay.
+ * Accepted SETs are marked delivered together, at the end of each batch and before any other
+ * outcome is recorded, so the stored state never shows a later SET settled before an earlier one.
  */
 export async function deliverFeed(d: PushDeps, feedId: string): Promise<void> {
   const feed = await d.storage.feeds.get(feedId);
   if (!feed || feed.status !== 'enabled' || feed.deliveryMethod !== 'urn:ietf:rfc:8935' || !feed.endpointUrl) return;
   const target = { url: feed.endpointUrl, authorization: feed.authorizationHeader };
   const window = Math.max(1, feed.maxInFlight);
-  for (;;) {
-    const batch = await d.storage.events.pending(feedId, d.batch);
-    if (batch.length === 0) return;
-    for (let i = 0; i < batch.length; i += window) {
-      const slice = batch.slice(i, i + window);
-      const outcomes = await Promise.all(slice.map((ev) => d.client.push(target, ev.jws, () => d.clock.now())));
-      let stopped = false;
-      // Outcomes are settled in commit order; after the first stop, later failures only count.
-      for (const [k, ev] of slice.entries()) stopped = (await settle(d, feedId, ev, outcomes[k]!, stopped)) || stopped;
-      if (stopped) return;
+  const accepted: number[] = [];
+  const flush = async () => {
+    if (accepted.length === 0) return;
+    await d.storage.events.markDelivered(accepted.splice(0), d.clock.now());
+  };
+  try {
+    for (;;) {
+      const batch = await d.storage.events.pending(feedId, d.batch);
+      if (batch.length === 0) return;
+      for (let i = 0; i < batch.length; i += window) {
+        const slice = batch.slice(i, i + window);
+        const outcomes = await Promise.all(slice.map((ev) => d.client.push(target, ev.jws, () => d.clock.now())));
+        let stopped = false;
+        // Outcomes are settled in commit order; after the first stop, later failures only count.
+        for (const [k, ev] of slice.entries()) {
+          const out = outcomes[k]!;
+          d.metrics?.pushAnswered(feedId, out, ev.createdAt, d.clock.now());
+          if (out.kind === 'delivered') {
+            accepted.push(ev.seq);
+            continue;
+          }
+          await flush();
+          stopped = (await settle(d, feedId, ev, out, stopped)) || stopped;
+        }
+        if (stopped) return;
+      }
+      await flush();
     }
+  } finally {
+    // A job that fails half way still records what the receiver accepted (best effort: a lost
+    // mark means the same SET is sent again, which at-least-once delivery allows).
+    await flush().catch(() => {});
   }
 }
 
-/** Record one push outcome; returns true when delivery must stop for now. */
-async function settle(d: PushDeps, feedId: string, ev: EventRow, out: PushOutcome, alreadyStopped: boolean): Promise<boolean> {
+/** Record one push outcome other than delivered; returns true when delivery must stop for now. */
+async function settle(d: PushDeps, feedId: string, ev: EventRow, out: Exclude<PushOutcome, { kind: 'delivered' }>, alreadyStopped: boolean): Promise<boolean> {
   const now = d.clock.now();
-  d.metrics?.pushAnswered(feedId, out, ev.createdAt, now);
   switch (out.kind) {
-    case 'delivered':
-      await d.storage.events.markDelivered(ev.seq, now);
-      return false;
     case 'rejected':
       await d.storage.events.markDead(feedId, ev.jti, out.err, out.description, now);
       return false;

@@ -108,6 +108,28 @@ describe('RFC 8935 push delivery', () => {
     expect((await counts(cfg.stream_id)).delivered).toBeGreaterThanOrEqual(2);
   });
 
+  it('SETs accepted before a stop are recorded delivered (marked together) and never sent again', async () => {
+    const { rec, cfg } = await pushStream();
+    await t.req('POST', '/ssf/status', { stream_id: cfg.stream_id, status: 'paused' });
+    await mkUsers('push-marks', 5);
+    const answered: { body: string; status: number }[] = [];
+    rec.respond = (n, r) => {
+      const status = n === 3 ? 401 : 202;
+      answered.push({ body: r.body, status });
+      return { status };
+    };
+    await t.req('POST', '/ssf/status', { stream_id: cfg.stream_id, status: 'enabled' });
+    await until(async () => (await t.req('GET', `/ssf/status?stream_id=${cfg.stream_id}`)).json().status === 'paused');
+    // The three 202s of the batch are stored as delivered before the 401 pauses the stream.
+    expect((await counts(cfg.stream_id)).delivered).toBe(3);
+    await t.req('POST', '/ssf/status', { stream_id: cfg.stream_id, status: 'enabled' });
+    await until(async () => (await counts(cfg.stream_id)).pending === 0);
+    const accepted = answered.filter((a) => a.status === 202).map((a) => a.body);
+    expect(new Set(accepted).size).toBe(accepted.length); // no SET pushed again after its 202
+    expect(answered.find((a) => a.status === 401)!.body).toBe(answered[4]!.body); // the refused one came back first
+    expect((await counts(cfg.stream_id)).delivered).toBe(accepted.length);
+  });
+
   it('a receiver that answers 200 instead of 202 is retried a few times, then the stream is disabled', async () => {
     const { rec, cfg } = await pushStream();
     rec.respond = () => ({ status: 200 });
