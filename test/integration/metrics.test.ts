@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { startScimcast } from '../../src/main.js';
 import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
+import { metricSample, scrapeMetrics } from '../helpers/metrics.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const EV = 'urn:ietf:params:scim:event:';
@@ -18,19 +19,10 @@ afterAll(async () => {
   for (const r of receivers) await r.close();
 });
 
-async function scrape(): Promise<string> {
-  const res = await t.req('GET', '/metrics', undefined, { auth: await metricsToken() });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.body;
-}
 let token: string | undefined;
 const metricsToken = async () => (token ??= await t.tokenWith(['metrics:read']));
 
 /** The value of one sample line, by metric name and exact label text; undefined when absent. */
-function sample(text: string, name: string, labels: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 async function pushStream() {
   const rec = await startReceiver();
@@ -64,21 +56,21 @@ describe('GET /metrics on the main port', () => {
     await mkUsers('metrics-ok', 3);
     await until(async () => (await counts(id)).delivered === 3);
     expect(rec.received).toHaveLength(3);
-    const text = await scrape();
+    const text = await scrapeMetrics(t, await metricsToken());
     const s = `stream="${id}"`;
-    expect(sample(text, 'scimcast_sets_created_total', s)).toBe(3);
-    expect(sample(text, 'scimcast_push_attempts_total', `${s},outcome="delivered"`)).toBe(3);
-    expect(sample(text, 'scimcast_push_delivery_seconds_count', s)).toBe(3);
-    expect(sample(text, 'scimcast_push_delivery_seconds_bucket', `${s},le="+Inf"`)).toBe(3);
-    expect(sample(text, 'scimcast_push_delivery_seconds_sum', s)).toBeGreaterThan(0);
-    expect(sample(text, 'scimcast_stream_backlog', s)).toBe(0);
-    expect(sample(text, 'scimcast_stream_oldest_pending_seconds', s)).toBe(0);
-    expect(sample(text, 'scimcast_stream_sets', `${s},state="delivered"`)).toBe(3);
+    expect(metricSample(text, 'scimcast_sets_created_total', s)).toBe(3);
+    expect(metricSample(text, 'scimcast_push_attempts_total', `${s},outcome="delivered"`)).toBe(3);
+    expect(metricSample(text, 'scimcast_push_delivery_seconds_count', s)).toBe(3);
+    expect(metricSample(text, 'scimcast_push_delivery_seconds_bucket', `${s},le="+Inf"`)).toBe(3);
+    expect(metricSample(text, 'scimcast_push_delivery_seconds_sum', s)).toBeGreaterThan(0);
+    expect(metricSample(text, 'scimcast_stream_backlog', s)).toBe(0);
+    expect(metricSample(text, 'scimcast_stream_oldest_pending_seconds', s)).toBe(0);
+    expect(metricSample(text, 'scimcast_stream_sets', `${s},state="delivered"`)).toBe(3);
     // Requests are counted by route pattern, not raw URL.
-    expect(sample(text, 'scimcast_http_requests_total', 'method="POST",route="/scim/v2/Users",status="201"')).toBeGreaterThanOrEqual(3);
+    expect(metricSample(text, 'scimcast_http_requests_total', 'method="POST",route="/scim/v2/Users",status="201"')).toBeGreaterThanOrEqual(3);
     expect(text).not.toMatch(/route="\/ssf\/streams\/[^:"]/);
     await t.req('GET', `/no/such/${id}`);
-    expect(sample(await scrape(), 'scimcast_http_requests_total', 'method="GET",route="unmatched",status="404"')).toBeGreaterThanOrEqual(1);
+    expect(metricSample(await scrapeMetrics(t, await metricsToken()), 'scimcast_http_requests_total', 'method="GET",route="unmatched",status="404"')).toBeGreaterThanOrEqual(1);
   });
 
   it('a receiver answering 400 {err, description} dead-letters the SET and counts it', async () => {
@@ -86,34 +78,34 @@ describe('GET /metrics on the main port', () => {
     rec.respond = () => ({ status: 400, headers: JSON_CT, body: JSON.stringify({ err: 'invalid_request', description: 'x' }) });
     await mkUsers('metrics-dead', 1);
     await until(async () => (await counts(id)).dead === 1);
-    const text = await scrape();
+    const text = await scrapeMetrics(t, await metricsToken());
     const s = `stream="${id}"`;
-    expect(sample(text, 'scimcast_push_attempts_total', `${s},outcome="rejected"`)).toBe(1);
-    expect(sample(text, 'scimcast_sets_dead_total', `${s},reason="invalid_request"`)).toBe(1);
-    expect(sample(text, 'scimcast_stream_sets', `${s},state="dead"`)).toBe(1);
-    expect(sample(text, 'scimcast_stream_backlog', s)).toBe(0);
+    expect(metricSample(text, 'scimcast_push_attempts_total', `${s},outcome="rejected"`)).toBe(1);
+    expect(metricSample(text, 'scimcast_sets_dead_total', `${s},reason="invalid_request"`)).toBe(1);
+    expect(metricSample(text, 'scimcast_stream_sets', `${s},state="dead"`)).toBe(1);
+    expect(metricSample(text, 'scimcast_stream_backlog', s)).toBe(0);
   });
 
   it('a poll stream: backlog and oldest pending age from the database, then acks and setErrs are counted', async () => {
     const created = await t.req('POST', '/ssf/streams', { events_requested: [`${EV}prov:create:notice`] }, { headers: JSON_CT });
     const id = (created.json() as { stream_id: string }).stream_id;
     await mkUsers('metrics-poll', 3);
-    let text = await scrape();
+    let text = await scrapeMetrics(t, await metricsToken());
     const s = `stream="${id}"`;
-    expect(sample(text, 'scimcast_stream_backlog', s)).toBe(3);
-    expect(sample(text, 'scimcast_stream_oldest_pending_seconds', s)).toBeGreaterThanOrEqual(0);
+    expect(metricSample(text, 'scimcast_stream_backlog', s)).toBe(3);
+    expect(metricSample(text, 'scimcast_stream_oldest_pending_seconds', s)).toBeGreaterThanOrEqual(0);
     const polled = await t.req('POST', `/ssf/streams/${id}/poll`, { returnImmediately: true }, { headers: JSON_CT });
     const [a, b, c] = Object.keys((polled.json() as { sets: Record<string, string> }).sets);
     const body = { ack: [a, b, a], setErrs: { [c!]: { err: 'invalid_audience', description: 'not ours' } }, maxEvents: 0, returnImmediately: true };
     expect((await t.req('POST', `/ssf/streams/${id}/poll`, body, { headers: JSON_CT })).statusCode).toBe(200);
     // A repeated ack of the same SETs is not counted twice.
     await t.req('POST', `/ssf/streams/${id}/poll`, { ack: [a], maxEvents: 0, returnImmediately: true }, { headers: JSON_CT });
-    text = await scrape();
-    expect(sample(text, 'scimcast_sets_acked_total', s)).toBe(2);
-    expect(sample(text, 'scimcast_sets_dead_total', `${s},reason="invalid_audience"`)).toBe(1);
-    expect(sample(text, 'scimcast_stream_backlog', s)).toBe(0);
-    expect(sample(text, 'scimcast_stream_sets', `${s},state="acked"`)).toBe(2);
-    expect(sample(text, 'scimcast_http_requests_total', 'method="POST",route="/ssf/streams/:id/poll",status="200"')).toBe(3);
+    text = await scrapeMetrics(t, await metricsToken());
+    expect(metricSample(text, 'scimcast_sets_acked_total', s)).toBe(2);
+    expect(metricSample(text, 'scimcast_sets_dead_total', `${s},reason="invalid_audience"`)).toBe(1);
+    expect(metricSample(text, 'scimcast_stream_backlog', s)).toBe(0);
+    expect(metricSample(text, 'scimcast_stream_sets', `${s},state="acked"`)).toBe(2);
+    expect(metricSample(text, 'scimcast_http_requests_total', 'method="POST",route="/ssf/streams/:id/poll",status="200"')).toBe(3);
   });
 });
 
@@ -132,7 +124,7 @@ describe('SCIMCAST_METRICS_PORT', () => {
       const text = await res.text();
       const gauges = (x: string) => x.split('\n').filter((l) => l.startsWith('scimcast_stream_'));
       expect(gauges(text).length).toBeGreaterThan(0);
-      expect(gauges(text)).toEqual(gauges(await scrape()));
+      expect(gauges(text)).toEqual(gauges(await scrapeMetrics(t, await metricsToken())));
       // This process's own counters: it stored no SETs and pushed nothing yet.
       expect(text).toContain('# TYPE scimcast_push_attempts_total counter');
       expect((await fetch(`${running.metricsAddress}/other`)).status).toBe(404);

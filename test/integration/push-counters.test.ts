@@ -4,6 +4,7 @@ import { makePrune } from '../../src/worker/tasks/prune.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { jtiOf } from '../helpers/sets.js';
+import { metricSample, scrapeMetrics } from '../helpers/metrics.js';
 
 /**
  * Issue 7 audit, §2 / §4 / §6: what push delivery counts. The misbehaving limit counts a SET's
@@ -66,15 +67,6 @@ const setErr = (err: string) => ({ status: 400, headers: JSON_CT, body: JSON.str
 const pruneAt = (at: number) => makePrune({ ...t.deps, clock: { now: () => new Date(at) } })(undefined as never, undefined as never);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function scrape(): Promise<string> {
-  const res = await t.req('GET', '/metrics');
-  expect(res.statusCode).toBe(200);
-  return res.body;
-}
-function sample(text: string, name: string, labels: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 describe('the misbehaving limit counts consecutive misbehaving answers (issue 7 §2)', () => {
   it(`503, 503, then 200: the stream is not disabled (only 1 of ${LIMIT} misbehaving answers in a row); the SET is retried and delivered`, async () => {
@@ -87,10 +79,10 @@ describe('the misbehaving limit counts consecutive misbehaving answers (issue 7 
     expect(rec.received).toHaveLength(4);
     expect(new Set(rec.received.map((r) => jtiOf(r.body))).size).toBe(1); // the same SET each time
     expect(await counts(id)).toMatchObject({ pending: 0, delivered: 1, dead: 0 }); // no stream-updated SET either
-    const text = await scrape();
-    expect(sample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="retry"`)).toBe(2);
-    expect(sample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="misbehaving"`)).toBe(1);
-    expect(sample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="delivered"`)).toBe(1);
+    const text = await scrapeMetrics(t);
+    expect(metricSample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="retry"`)).toBe(2);
+    expect(metricSample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="misbehaving"`)).toBe(1);
+    expect(metricSample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="delivered"`)).toBe(1);
   });
 
   it(`${LIMIT} consecutive 200s disable the stream with a reason and a stream-updated SET; a 503 in between starts the count again`, async () => {
@@ -107,9 +99,9 @@ describe('the misbehaving limit counts consecutive misbehaving answers (issue 7 
     const pending = await t.deps.storage.events.pending(id, 10);
     expect(pending.map((e) => e.eventUri)).toEqual([`${EV}prov:create:notice`, STREAM_UPDATED]);
     expect((await eventOf(pending[1]!.jws))[1]).toEqual({ status: 'disabled', reason: expect.stringMatching(/200.*202/) });
-    const text = await scrape();
-    expect(sample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="misbehaving"`)).toBe(5);
-    expect(sample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="retry"`)).toBe(3);
+    const text = await scrapeMetrics(t);
+    expect(metricSample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="misbehaving"`)).toBe(5);
+    expect(metricSample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="retry"`)).toBe(3);
     // Disabled: nothing more is sent.
     await sleep(400);
     expect(rec.received).toHaveLength(script.length);
@@ -145,7 +137,7 @@ describe('a redriven or replayed SET gets a new retention (issue 7 §4)', () => 
     expect((await t.req('GET', `/ssf/streams/${id}/dead`)).json().sets).toEqual([]);
     const stats = (await t.req('GET', `/ssf/streams/${id}/stats`)).json();
     expect(stats.oldest_pending_age_seconds).toBeLessThan(600); // waiting since the requeue, not for days
-    expect(sample(await scrape(), 'scimcast_sets_dead_total', `stream="${id}",reason="expired"`)).toBeUndefined();
+    expect(metricSample(await scrapeMetrics(t), 'scimcast_sets_dead_total', `stream="${id}",reason="expired"`)).toBeUndefined();
 
     // The receiver is back: both arrive, in commit order, same bytes.
     rec.respond = () => ({ status: 202 });
@@ -179,25 +171,25 @@ describe('expired SETs are counted in /metrics (issue 7 §6)', () => {
     liar.rec.respond = () => setErr('expired'); // a receiver's code, not the retention
     await mkUsers(2);
     await until(async () => (await counts(liar.id)).dead === 2 && push.rec.received.length >= 2);
-    const before = await scrape();
-    expect(sample(before, 'scimcast_sets_dead_total', `stream="${push.id}",reason="expired"`)).toBeUndefined();
-    expect(sample(before, 'scimcast_sets_dead_total', `stream="${liar.id}",reason="other"`)).toBe(2);
+    const before = await scrapeMetrics(t);
+    expect(metricSample(before, 'scimcast_sets_dead_total', `stream="${push.id}",reason="expired"`)).toBeUndefined();
+    expect(metricSample(before, 'scimcast_sets_dead_total', `stream="${liar.id}",reason="other"`)).toBe(2);
 
     const t0 = Date.now();
     await pruneAt(t0 + RETENTION_DAYS * DAY + 60_000);
     expect(await counts(push.id)).toMatchObject({ pending: 0, dead: 2 });
     expect(await counts(poll)).toMatchObject({ pending: 0, dead: 2 });
-    const text = await scrape();
-    expect(sample(text, 'scimcast_sets_dead_total', `stream="${push.id}",reason="expired"`)).toBe(2);
-    expect(sample(text, 'scimcast_sets_dead_total', `stream="${poll}",reason="expired"`)).toBe(2);
-    expect(sample(text, 'scimcast_sets_dead_total', `stream="${liar.id}",reason="expired"`)).toBeUndefined();
-    expect(sample(text, 'scimcast_sets_dead_total', `stream="${liar.id}",reason="other"`)).toBe(2);
+    const text = await scrapeMetrics(t);
+    expect(metricSample(text, 'scimcast_sets_dead_total', `stream="${push.id}",reason="expired"`)).toBe(2);
+    expect(metricSample(text, 'scimcast_sets_dead_total', `stream="${poll}",reason="expired"`)).toBe(2);
+    expect(metricSample(text, 'scimcast_sets_dead_total', `stream="${liar.id}",reason="expired"`)).toBeUndefined();
+    expect(metricSample(text, 'scimcast_sets_dead_total', `stream="${liar.id}",reason="other"`)).toBe(2);
     // The counter agrees with the dead-letter gauge read from the database.
-    expect(sample(text, 'scimcast_stream_sets', `stream="${push.id}",state="dead"`)).toBe(2);
+    expect(metricSample(text, 'scimcast_stream_sets', `stream="${push.id}",state="dead"`)).toBe(2);
     expect(text).toMatch(/# HELP scimcast_sets_dead_total .*expired/);
 
     // A later prune does not count them again.
     await pruneAt(t0 + RETENTION_DAYS * DAY + 120_000);
-    expect(sample(await scrape(), 'scimcast_sets_dead_total', `stream="${push.id}",reason="expired"`)).toBe(2);
+    expect(metricSample(await scrapeMetrics(t), 'scimcast_sets_dead_total', `stream="${push.id}",reason="expired"`)).toBe(2);
   });
 });

@@ -9,6 +9,7 @@ import { makePrune } from '../../src/worker/tasks/prune.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { jtiOf } from '../helpers/sets.js';
+import { metricSample, scrapeMetrics } from '../helpers/metrics.js';
 
 /**
  * Issue 7 audit: the points of RFC 8935 push delivery that push.test.ts, operator.test.ts,
@@ -59,15 +60,6 @@ const claimsOf = async (jws: string) => verifySet(jws, { jwks: (await t.req('GET
 const eventOf = async (jws: string) => Object.entries((await claimsOf(jws)).events)[0]!;
 const setErr = (err: string) => ({ status: 400, headers: JSON_CT, body: JSON.stringify({ err, description: `because ${err}` }) });
 
-async function scrape(): Promise<string> {
-  const res = await t.req('GET', '/metrics');
-  expect(res.statusCode).toBe(200);
-  return res.body;
-}
-function sample(text: string, name: string, labels: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 describe('the request (PUSH-2)', () => {
   it('the body is the stored compact SET, the headers are exactly Content-Type application/secevent+jwt (no parameters) and Accept application/json, no Authorization without authorization_header; one keep-alive connection carries them all', async () => {
@@ -186,7 +178,7 @@ describe('outcomes (PUSH-5, PUSH-9..11, SSF-6)', () => {
       const pending = await t.deps.storage.events.pending(id, 10);
       expect(pending.map((e) => e.eventUri)).toEqual([`${EV}prov:create:notice`, STREAM_UPDATED]); // kept, not lost
       expect((await eventOf(pending[1]!.jws))[1]).toMatchObject({ status: 'disabled' });
-      expect(sample(await scrape(), 'scimcast_push_attempts_total', `stream="${id}",outcome="misbehaving"`)).toBe(3);
+      expect(metricSample(await scrapeMetrics(t), 'scimcast_push_attempts_total', `stream="${id}",outcome="misbehaving"`)).toBe(3);
     }
     expect(elsewhere.received).toHaveLength(0);
   });
@@ -196,11 +188,11 @@ describe('outcomes (PUSH-5, PUSH-9..11, SSF-6)', () => {
     rec.respond = (k) => (k < 2 ? { status: 500 } : k === 2 ? { status: 401 } : { status: 202 });
     await mkUsers(1);
     await until(async () => (await status(id)).status === 'paused');
-    const text = await scrape();
-    expect(sample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="retry"`)).toBe(2);
-    expect(sample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="pause"`)).toBe(1);
-    expect(sample(text, 'scimcast_stream_backlog', `stream="${id}"`)).toBe(2);
-    expect(sample(text, 'scimcast_stream_oldest_pending_seconds', `stream="${id}"`)).toBeGreaterThanOrEqual(0);
+    const text = await scrapeMetrics(t);
+    expect(metricSample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="retry"`)).toBe(2);
+    expect(metricSample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="pause"`)).toBe(1);
+    expect(metricSample(text, 'scimcast_stream_backlog', `stream="${id}"`)).toBe(2);
+    expect(metricSample(text, 'scimcast_stream_oldest_pending_seconds', `stream="${id}"`)).toBeGreaterThanOrEqual(0);
     const stats = (await t.req('GET', `/ssf/streams/${id}/stats`)).json();
     expect(stats.last_error).toMatchObject({ state: 'pending', description: expect.stringMatching(/401/) });
   });
