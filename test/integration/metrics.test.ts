@@ -4,6 +4,7 @@ import { startScimcast } from '../../src/main.js';
 import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { metricSample, scrapeMetrics } from '../helpers/metrics.js';
+import { pushStreamTo } from '../helpers/push-stream.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const EV = 'urn:ietf:params:scim:event:';
@@ -24,13 +25,7 @@ const metricsToken = async () => (token ??= await t.tokenWith(['metrics:read']))
 
 /** The value of one sample line, by metric name and exact label text; undefined when absent. */
 
-async function pushStream() {
-  const rec = await startReceiver();
-  receivers.push(rec);
-  const res = await t.req('POST', '/ssf/streams', { delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: rec.url }, events_requested: [`${EV}prov:create:notice`] });
-  expect(res.statusCode, res.body).toBe(201);
-  return { rec, id: (res.json() as { stream_id: string }).stream_id };
-}
+const pushStream = () => pushStreamTo(t, receivers);
 const mkUsers = async (prefix: string, n: number) => {
   for (let i = 0; i < n; i++) expect((await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: `${prefix}-${i}` })).statusCode).toBe(201);
 };

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
+import { pushStreamTo } from '../helpers/push-stream.js';
 
 /**
  * Issue 7 §4 (and issue 5 §7: dead letters visible through the API): per-stream counts, oldest
@@ -24,12 +25,7 @@ afterAll(async () => {
   for (const r of receivers) await r.close();
 });
 
-async function pushStream() {
-  const rec = await startReceiver();
-  receivers.push(rec);
-  const cfg = (await t.req('POST', '/ssf/streams', { delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: rec.url }, events_requested: [`${EV}prov:create:notice`] })).json();
-  return { rec, id: cfg.stream_id as string };
-}
+const pushStream = () => pushStreamTo(t, receivers);
 const mkUser = (userName: string) => t.req('POST', '/scim/v2/Users', { schemas: [USER], userName });
 const stats = async (id: string) => (await t.req('GET', `/ssf/streams/${id}/stats`)).json();
 

@@ -5,6 +5,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { jtiOf } from '../helpers/sets.js';
 import { metricSample, scrapeMetrics } from '../helpers/metrics.js';
+import { pushStreamTo } from '../helpers/push-stream.js';
 
 /**
  * Issue 7 audit, §2 / §4 / §6: what push delivery counts. The misbehaving limit counts a SET's
@@ -43,13 +44,7 @@ afterAll(async () => {
   for (const r of receivers) await r.close();
 });
 
-async function pushStream() {
-  const rec = await startReceiver();
-  receivers.push(rec);
-  const res = await t.req('POST', '/ssf/streams', { delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: rec.url }, events_requested: [`${EV}prov:create:notice`] }, { headers: JSON_CT });
-  expect(res.statusCode, res.body).toBe(201);
-  return { rec, id: (res.json() as { stream_id: string }).stream_id };
-}
+const pushStream = () => pushStreamTo(t, receivers);
 async function pollStream() {
   const res = await t.req('POST', '/ssf/streams', { events_requested: [`${EV}prov:create:notice`] }, { headers: JSON_CT });
   expect(res.statusCode, res.body).toBe(201);
