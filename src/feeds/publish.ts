@@ -3,8 +3,9 @@ import type { Clock } from '../core/clock.js';
 import type { Ids } from '../core/ids.js';
 import { provPayload, scimSubId, setClaims, type SetClaims } from '../events/claims.js';
 import type { SetSigner } from '../events/sign.js';
-import { txnFor, type EventProfile, type TxnRef } from '../events/uris.js';
+import { EVENT, txnFor, type EventProfile, type TxnRef } from '../events/uris.js';
 import type { Change } from '../provisioning/outcome.js';
+import { redactPatchOp } from '../scim/patch/redact.js';
 import type { FeedRow, NewEvent, Storage } from '../storage/index.js';
 import { routeChange } from './targets.js';
 
@@ -75,13 +76,24 @@ export function makeChangesPublisher(d: PublisherDeps) {
   };
 }
 
+/**
+ * The `data` of a :full event (RFC 9967 §2.4): the representation after a create or put, which
+ * already leaves out `returned: never` attributes (provisioning/representation.ts), or the PatchOp
+ * without their values (scim/patch/redact.ts). Undefined when a PATCH changed only such attributes.
+ */
+function fullData(change: Change): unknown {
+  return change.kind === 'patch' ? redactPatchOp(change.type, change.patchOp) : change.after;
+}
+
 function setsFor(d: PublisherDeps, byId: ReadonlyMap<string, FeedRow>, routes: { feedId: string; uris: string[] }[], change: Change, txn: TxnRef, subjectUri: string): OneSet[] {
   const resource = change.after ?? change.before;
   const subId = scimSubId(subjectUri, change.id, resource?.externalId);
+  const data = fullData(change);
+  // No valid PatchOp is left to carry (RFC 7644 §3.5.2 needs one operation): no patch:full SET.
+  const sendable = (uri: string) => !(uri === EVENT.patchFull && data === undefined);
   return routes.flatMap(({ feedId, uris }) =>
-    uris.map((uri) => {
+    uris.filter(sendable).map((uri) => {
       const feed = byId.get(feedId)!;
-      const data = change.kind === 'patch' ? change.patchOp : change.after;
       const payload = provPayload(uri, { data, attributes: change.attributes, version: change.after?.meta.version as string | undefined });
       return {
         feed,

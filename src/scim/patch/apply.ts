@@ -554,7 +554,8 @@ function changedAttributes(st: State, before: Obj): string[] {
 // ---------------------------------------------------------------------------------------------
 // JSON helpers. Attribute names are case-insensitive (RFC 7643 §2.1); writes use the canonical name.
 
-function getCi(obj: Obj, name: string): unknown {
+/** The member the engine reads: the exact name if present, else the first case-insensitive match. */
+export function getCi(obj: Obj, name: string): unknown {
   if (Object.hasOwn(obj, name)) return obj[name];
   const key = Object.keys(obj).find((k) => ciEq(k, name));
   return key === undefined ? undefined : obj[key];
