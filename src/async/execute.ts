@@ -29,14 +29,15 @@ export type TxnRun = { kind: 'single'; result: OperationResult | undefined } | {
 /** The worker's entry point for one transaction; safe to run again after a crash. */
 export async function executeTxn(d: AsyncDeps, txnId: string): Promise<TxnRun | undefined> {
   const txn = await d.storage.txns.get(txnId);
-  if (!txn || txn.status === 'completed') return undefined;
-  if (txn.status === 'pending') await d.storage.txns.setStatus(txn.id, 'running', d.clock.now());
+  // A finished request has no stored body any more (txns.finish): another executor did the work.
+  if (!txn || txn.status === 'completed' || txn.status === 'failed' || txn.request === null) return undefined;
+  if (txn.status === 'pending') await d.storage.txns.start(txn.id, d.clock.now());
   let out: TxnRun;
   if (txn.kind === 'bulk') {
     out = { kind: 'bulk', run: await runBulkTxn(d, txn) };
   } else {
     out = { kind: 'single', result: await runStep(d, txn, 0, txn.request as OperationRequest) };
   }
-  await d.storage.txns.setStatus(txn.id, 'completed', d.clock.now());
+  await d.storage.txns.finish(txn.id, 'completed', d.clock.now());
   return out;
 }

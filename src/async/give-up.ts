@@ -28,7 +28,8 @@ function requestedOps(kind: string, request: unknown, single: OperationRequest):
  * The job's last attempt failed (issue 6 §5): the transaction becomes `failed`, and every
  * operation without a result gets a 500 result and its asyncresp SET, so that a client waiting
  * for one completion SET per operation (BULK-11) is not left waiting forever. Operations that
- * already have a result keep it.
+ * already have a result keep it. The stored request is dropped in the same transaction
+ * (txns.finish): it may hold cleartext passwords, and a failed request is never run again.
  */
 export async function giveUpTxn(d: AsyncDeps, txnId: string): Promise<void> {
   const txn = await d.storage.txns.get(txnId);
@@ -42,6 +43,6 @@ export async function giveUpTxn(d: AsyncDeps, txnId: string): Promise<void> {
       .filter(({ index }) => !done.has(index))
       .map(({ index, op }) => ({ index, type: op.type, result: errorResult(d.baseUrl, op as OperationRequest, GAVE_UP()) }));
     await recordResults(publish, s, txn, missing);
-    await s.txns.setStatus(txn.id, 'failed', d.clock.now());
+    await s.txns.finish(txn.id, 'failed', d.clock.now());
   });
 }

@@ -7,9 +7,30 @@ import type { OperationRequest } from './operation.js';
  * bulk-response shape with the jti of each asyncresp.
  */
 export function requestedOps(txn: TxnRow): { method: string; bulkId?: string | undefined }[] {
-  if (txn.kind === 'single') return [{ method: (txn.request as OperationRequest).method }];
-  const ops = ((txn.request as { Operations?: { method?: string; bulkId?: string }[] }).Operations ?? []) as { method?: string; bulkId?: string }[];
-  return ops.map((o) => ({ method: String(o.method ?? '').toUpperCase(), bulkId: o.bulkId }));
+  // A finished request's body is dropped (txns.finish); its operations are all in txn_ops then.
+  if (txn.request === null || typeof txn.request !== 'object') return [];
+  if (txn.kind === 'single') return [{ method: String((txn.request as OperationRequest).method ?? '') }];
+  const ops = (txn.request as { Operations?: unknown }).Operations;
+  if (!Array.isArray(ops)) return [];
+  return ops.map((o: { method?: unknown; bulkId?: unknown } | null) => ({
+    method: String(o?.method ?? '').toUpperCase(),
+    bulkId: typeof o?.bulkId === 'string' ? o.bulkId : undefined,
+  }));
+}
+
+/** One operation's entry: its recorded result, or `pending` with what the stored request says of it. */
+function operationEntry(index: number, o: TxnOpRow | undefined, req: { method: string; bulkId?: string | undefined } | undefined) {
+  if (!o) return { index, ...(req?.method ? { method: req.method } : {}), ...(req?.bulkId ? { bulkId: req.bulkId } : {}), status: 'pending' };
+  return {
+    index,
+    method: o.method,
+    ...(o.bulkId ? { bulkId: o.bulkId } : {}),
+    ...(o.location ? { location: o.location } : {}),
+    ...(o.version ? { version: o.version } : {}),
+    status: o.status,
+    ...(o.response ? { response: o.response } : {}),
+    jti: o.jti,
+  };
 }
 
 export function statusDocument(txn: TxnRow, ops: TxnOpRow[], opts: { withOperations: boolean; location: string }) {
@@ -29,20 +50,8 @@ export function statusDocument(txn: TxnRow, ops: TxnOpRow[], opts: { withOperati
   };
   if (opts.withOperations) {
     const byIndex = new Map(ops.map((o) => [o.opIndex, o]));
-    doc.operations = requestedOps(txn).map((req, index) => {
-      const o = byIndex.get(index);
-      if (!o) return { index, method: req.method, ...(req.bulkId ? { bulkId: req.bulkId } : {}), status: 'pending' };
-      return {
-        index,
-        method: o.method,
-        ...(o.bulkId ? { bulkId: o.bulkId } : {}),
-        ...(o.location ? { location: o.location } : {}),
-        ...(o.version ? { version: o.version } : {}),
-        status: o.status,
-        ...(o.response ? { response: o.response } : {}),
-        jti: o.jti,
-      };
-    });
+    const requested = requestedOps(txn);
+    doc.operations = Array.from({ length: total }, (_, index) => operationEntry(index, byIndex.get(index), requested[index]));
   }
   return doc;
 }

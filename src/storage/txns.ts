@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { txnOps, txns } from './schema.js';
 
@@ -26,8 +26,21 @@ export function makeTxnRepo(db: Db) {
     async lock(id: string): Promise<void> {
       await db.execute(sql`select 1 from ${txns} where ${txns.id} = ${id} for update`);
     },
-    async setStatus(id: string, status: string, at: Date): Promise<void> {
-      await db.update(txns).set({ status, lastModified: at }).where(eq(txns.id, id));
+    /** pending → running. Only from pending: an executor that started late never reopens a finished request. */
+    async start(id: string, at: Date): Promise<void> {
+      await db.update(txns).set({ status: 'running', lastModified: at }).where(and(eq(txns.id, id), eq(txns.status, 'pending')));
+    },
+    /**
+     * The final outcome, `completed` or `failed`, and the stored request dropped in the same
+     * statement: the body can hold cleartext secrets (a `password`, RFC 7643 §7), and once every
+     * operation has its result in txn_ops nothing needs it, while the row itself is kept for the
+     * whole retention period. A finished request is never finished again (a second executor).
+     */
+    async finish(id: string, status: 'completed' | 'failed', at: Date): Promise<void> {
+      await db
+        .update(txns)
+        .set({ status, request: null, lastModified: at })
+        .where(and(eq(txns.id, id), inArray(txns.status, ['pending', 'running'])));
     },
     /**
      * Record one operation's result. The (txn, index) primary key makes a retried job's second
