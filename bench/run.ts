@@ -6,7 +6,7 @@
  * Options:
  *   --quick            about a minute: short windows, 10,000 users, no 1M scale
  *   --only=a,b         run only these scenarios (ceilings, creates, reads, member-add, bulk,
- *                      async, push, poll, scaling); ceilings always run
+ *                      password-bulk, async, push, poll, scaling); ceilings always run
  *   --no-peer          skip SCIMMY
  *
  * Each server (scimcast, SCIMMY, the hello-world, the push receiver) runs in its own process, so
@@ -25,6 +25,7 @@ import { ceilings } from './scenarios/ceilings.js';
 import type { Ctx } from './scenarios/context.js';
 import { creates } from './scenarios/creates.js';
 import { memberAdd } from './scenarios/member-add.js';
+import { passwordBulk } from './scenarios/password-bulk.js';
 import { pollScenario } from './scenarios/poll.js';
 import { push } from './scenarios/push.js';
 import { reads } from './scenarios/reads.js';
@@ -90,6 +91,7 @@ async function main() {
     await step('reads', reads);
     await step('member-add', memberAdd);
     await step('bulk', bulk);
+    await step('password-bulk', passwordBulk);
     await step('async', asyncRequests);
     await step('push', push);
     await step('poll', pollScenario);

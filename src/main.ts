@@ -9,6 +9,7 @@ import type { Deps } from './deps.js';
 import { buildApp } from './http/app.js';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.js';
 import { scrapeMetrics } from './http/routes/metrics.js';
+import { pooledPasswordHasher } from './provisioning/scrypt-pool.js';
 import { makeDb, type Database } from './storage/db.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './storage/embedded.js';
 import { makeStorage } from './storage/index.js';
@@ -75,7 +76,17 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
   const publisher = { iss: config.baseUrl, ids, clock, sign, metrics, onPushFeed: (s: Storage, feedId: string) => enqueuePush(s, feedId) };
   const streams = { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow };
   const pushClient = makePushClient({ timeoutMs: config.events.pushTimeoutMs, allow: config.events.pushAllow });
-  const provisioning = { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat, filterLimits: config.limits.filter, onChange: makeChangePublisher(publisher), onChanges: makeChangesPublisher(publisher) };
+  const provisioning = {
+    storage,
+    clock,
+    ids,
+    baseUrl: config.baseUrl,
+    compat: config.compat,
+    filterLimits: config.limits.filter,
+    passwords: pooledPasswordHasher(config.passwordHashConcurrency),
+    onChange: makeChangePublisher(publisher),
+    onChanges: makeChangesPublisher(publisher),
+  };
   return {
     config,
     storage,

@@ -1,10 +1,11 @@
-import { runCycleInTx } from '../bulk/cycle.js';
+import { cyclePasswords, runCycleInTx } from '../bulk/cycle.js';
 import { executeBulk, type BulkExecutor, type BulkRun } from '../bulk/run.js';
 import { ScimError } from '../core/errors.js';
 import { parseBulkRequest } from '../scim/messages/bulk.js';
 import type { ScimErrorBody } from '../core/errors.js';
 import type { TxnOpRow, TxnRow } from '../storage/index.js';
 import { createMany } from '../provisioning/create-many.js';
+import { passwordsIn, prehash } from '../provisioning/password.js';
 import { recordResult, recordResults } from './asyncresp.js';
 import type { AsyncDeps } from './execute.js';
 import { runStep } from './step.js';
@@ -36,19 +37,22 @@ async function recorded(d: AsyncDeps, txnId: string, index: number): Promise<Ope
 const ASYNC_BATCH = 500;
 
 /** The worker's bulk executor: every result is recorded with its asyncresp SETs, exactly once. */
-function asyncExecutor(d: AsyncDeps, txn: TxnRow): BulkExecutor {
-  const publish = { ...d.publisher, baseUrl: d.baseUrl };
+function asyncExecutor(base: AsyncDeps, txn: TxnRow): BulkExecutor {
+  const publish = { ...base.publisher, baseUrl: base.baseUrl };
+  // After a refused batch, its operations run one by one with the hashes the batch computed.
+  let d = base;
   return {
     async run(index, op) {
       return (await runStep(d, txn, index, op)) ?? recorded(d, txn.id, index);
     },
     async runCycle(members) {
       try {
+        const passwords = await prehash(d.provisioning.passwords, cyclePasswords(members));
         const done = await d.storage.withTx(async (s) => {
           await s.txns.lock(txn.id);
           // Another executor of this txn (the inline wait=N run or the queued job) got there first.
           if (await s.txns.anyOpDone(txn.id, members.map((m) => m.index))) return undefined;
-          const outcomes = await runCycleInTx({ ...d.provisioning, storage: s, txn: { base: txn.id } }, members);
+          const outcomes = await runCycleInTx({ ...d.provisioning, passwords, storage: s, txn: { base: txn.id } }, members);
           const results = members.map((m, k) => successResult(m.create, outcomes[k]!));
           for (const [k, m] of members.entries()) await recordResult(publish, s, txn, m.index, m.create.type, results[k]!);
           return results;
@@ -72,20 +76,28 @@ function asyncExecutor(d: AsyncDeps, txn: TxnRow): BulkExecutor {
      */
     batchSize: ASYNC_BATCH,
     async runMany(items) {
+      // Hashed before the transaction: 500 passwords are half a minute of scrypt on one core, which
+      // must not be half a minute holding the txn's row lock and a pooled connection.
+      const passwords = await prehash(base.provisioning.passwords, items.flatMap(({ op }) => passwordsIn(op.method, op.type, op.body)));
+      const alone = { ...base, provisioning: { ...base.provisioning, passwords } };
+      d = base;
       try {
-        return await d.storage.withTx(async (s) => {
+        const done = await d.storage.withTx(async (s) => {
           await s.txns.lock(txn.id);
           if (await s.txns.anyOpDone(txn.id, items.map((it) => it.index))) return undefined;
           const outcomes = await createMany(
-            { ...d.provisioning, storage: s },
+            { ...d.provisioning, passwords: passwords.replay(), storage: s },
             items.map(({ index, op }) => ({ type: op.type, body: op.body, txn: { base: txn.id, index } })),
           );
           const results = items.map(({ op }, k) => successResult(op, outcomes[k]!));
           await recordResults(publish, s, txn, items.map(({ index, op }, k) => ({ index, type: op.type, result: results[k]! })));
           return results;
         });
+        if (!done) d = alone;
+        return done;
       } catch (e) {
         if (!(e instanceof ScimError)) throw e;
+        d = alone;
         return undefined; // nothing was written; the engine runs each operation alone
       }
     },

@@ -1,6 +1,7 @@
 import { ScimError } from '../core/errors.js';
 import type { ProvisioningCtx } from '../provisioning/context.js';
 import type { Outcome } from '../provisioning/outcome.js';
+import { passwordsIn } from '../provisioning/password.js';
 import { createResource, replaceResource } from '../provisioning/write.js';
 import { unresolvableCycle } from './plan.js';
 import type { CycleMember } from './run.js';
@@ -41,4 +42,14 @@ export async function runCycleInTx(ctx: ProvisioningCtx, members: CycleMember[])
     final.push({ ...o, status: 201 });
   }
   return final;
+}
+
+/**
+ * The passwords `runCycleInTx` stores, for hashing them before its transaction opens: each
+ * member is created and then replaced with its full data, so a password is stored (and hashed,
+ * with its own salt) twice. Cycles with passwords are rare (users whose `manager` references
+ * run in a circle), but their transaction should not wait on the hash pool either.
+ */
+export function cyclePasswords(members: readonly CycleMember[]): string[] {
+  return members.flatMap((m) => passwordsIn('POST', m.create.type, m.create.body)).flatMap((pw) => [pw, pw]);
 }

@@ -2,14 +2,18 @@ import { ScimError } from '../core/errors.js';
 import { errorResult, runOperation, successResult } from '../async/operation.js';
 import type { ProvisioningCtx } from '../provisioning/context.js';
 import { createMany } from '../provisioning/create-many.js';
-import { runCycleInTx } from './cycle.js';
+import { passwordsIn, prehash } from '../provisioning/password.js';
+import { cyclePasswords, runCycleInTx } from './cycle.js';
 import type { BulkExecutor } from './run.js';
 
 /**
  * POST /Bulk without respond-async: each operation commits on its own with its SETs
  * (issue 4 §5); operations are not atomic together. Each op's events carry `<txn>:<index>`.
  */
-export function makeSyncExecutor(ctx: ProvisioningCtx, txn: string): BulkExecutor {
+export function makeSyncExecutor(base: ProvisioningCtx, txn: string): BulkExecutor {
+  // After a refused batch the engine runs its operations one by one: they take the hashes the
+  // batch computed (nothing of it was stored) instead of hashing every password a second time.
+  let ctx = base;
   return {
     async run(index, op) {
       try {
@@ -21,7 +25,8 @@ export function makeSyncExecutor(ctx: ProvisioningCtx, txn: string): BulkExecuto
     },
     async runCycle(members) {
       try {
-        const outcomes = await ctx.storage.withTx((s) => runCycleInTx({ ...ctx, storage: s, txn: { base: txn } }, members));
+        const passwords = await prehash(ctx.passwords, cyclePasswords(members));
+        const outcomes = await ctx.storage.withTx((s) => runCycleInTx({ ...ctx, passwords, storage: s, txn: { base: txn } }, members));
         return members.map((m, k) => successResult(m.create, outcomes[k]!));
       } catch (e) {
         if (!(e instanceof ScimError)) throw e;
@@ -29,11 +34,14 @@ export function makeSyncExecutor(ctx: ProvisioningCtx, txn: string): BulkExecuto
       }
     },
     async runMany(items) {
+      const passwords = await prehash(base.passwords, items.flatMap(({ op }) => passwordsIn(op.method, op.type, op.body)));
+      ctx = base;
       try {
-        const outcomes = await createMany(ctx, items.map(({ index, op }) => ({ type: op.type, body: op.body, txn: { base: txn, index } })));
+        const outcomes = await createMany({ ...base, passwords: passwords.replay() }, items.map(({ index, op }) => ({ type: op.type, body: op.body, txn: { base: txn, index } })));
         return items.map(({ op }, k) => successResult(op, outcomes[k]!));
       } catch (e) {
         if (!(e instanceof ScimError)) throw e;
+        ctx = { ...base, passwords };
         return undefined; // nothing was written; the engine retries each operation alone
       }
     },

@@ -1,4 +1,5 @@
 
+import { availableParallelism } from 'node:os';
 import { AppError } from '../core/errors.js';
 import type { ClientCompat } from '../scim/compat.js';
 import { envSchema, type Env } from './schema.js';
@@ -25,6 +26,8 @@ export interface Config {
     | undefined;
   readonly worker: { readonly concurrency: number; readonly deadAfterMs: number };
   readonly shutdownTimeoutMs: number;
+  /** Password hashes computed at once (SCIMCAST_PASSWORD_HASH_CONCURRENCY or the default for this machine). */
+  readonly passwordHashConcurrency: number;
   readonly compat: ClientCompat;
   /** Token-less /metrics listener; `port` unset means none (the main port still serves /metrics). */
   readonly metrics: { readonly port: number | undefined; readonly host: string };
@@ -97,6 +100,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : undefined,
     worker: { concurrency: e.SCIMCAST_WORKER_CONCURRENCY, deadAfterMs: e.SCIMCAST_WORKER_DEAD_AFTER_MS },
     shutdownTimeoutMs: e.SCIMCAST_SHUTDOWN_TIMEOUT_MS,
+    passwordHashConcurrency: e.SCIMCAST_PASSWORD_HASH_CONCURRENCY ?? defaultPasswordHashConcurrency(),
     compat: compatOf(e),
     metrics: { port: e.SCIMCAST_METRICS_PORT, host: e.SCIMCAST_METRICS_HOST },
     events: {
@@ -115,6 +119,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
   };
   return deepFreeze(config);
+}
+
+/**
+ * One core is left to the event loop (and, on a small machine, PostgreSQL), and at most 3 of the
+ * libuv threadpool's default 4 threads are taken, so DNS lookups and file access keep one.
+ */
+function defaultPasswordHashConcurrency(): number {
+  return Math.max(1, Math.min(availableParallelism() - 1, 3));
 }
 
 /** Only the keys we know: unrelated environment never reaches the schema. */

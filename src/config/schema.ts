@@ -68,6 +68,13 @@ export const envSchema = z.object({
   SCIMCAST_WORKER_DEAD_AFTER_MS: int(30_000, 600),
   /** Graceful shutdown bound: in-flight requests get this long to finish. */
   SCIMCAST_SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
+  /**
+   * User password hashes (scrypt, about 50 ms of CPU each) computed at once, off the event loop on
+   * the libuv threadpool (4 threads unless UV_THREADPOOL_SIZE says otherwise, shared with DNS
+   * lookups and file access). Unset: max(1, min(cores − 1, 3)), which leaves a core to serve
+   * requests and a pool thread to DNS. More than the threadpool size would queue DNS behind hashes.
+   */
+  SCIMCAST_PASSWORD_HASH_CONCURRENCY: optionalString.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1).max(64).optional()),
   /** Push targets allowed over plain http or to private addresses (issue 7 §5), comma-separated hosts. */
   SCIMCAST_PUSH_ALLOW: z.string().default(''),
   /** RFC 8935 push: per-request timeout, backoff bounds, and non-RFC answers tolerated before disabling. */

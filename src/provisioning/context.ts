@@ -4,6 +4,7 @@ import type { FilterLimits } from '../scim/filter/index.js';
 import type { Ids } from '../core/ids.js';
 import type { Storage } from '../storage/index.js';
 import type { Change } from './outcome.js';
+import type { PasswordHasher } from './password.js';
 import type { TxnRef } from '../events/uris.js';
 
 /** What a provisioning use case needs; the same on the sync route and in the worker. */
@@ -16,6 +17,8 @@ export interface ProvisioningCtx {
   readonly compat: ClientCompat;
   /** Bounds on query filters (SCIMCAST_FILTER_MAX_*); unset means the built-in defaults. */
   readonly filterLimits?: FilterLimits | undefined;
+  /** Turns a user's cleartext password into its stored form, off the event loop (password.ts). */
+  readonly passwords: PasswordHasher;
   /** Called inside each operation's transaction for every change: the outbox hook (issue 5 §6). */
   readonly onChange?: ((s: Storage, change: Change, txn: TxnRef) => Promise<void>) | undefined;
   /** The same for many changes in one transaction (bulk batches): feeds are read once. */

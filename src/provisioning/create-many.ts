@@ -5,7 +5,8 @@ import type { MemberRef, ResourceRow } from '../storage/index.js';
 import { resourceLocation, type ProvisioningCtx, type ResourceTypeName } from './context.js';
 import type { Change, Outcome } from './outcome.js';
 import { toScimResource } from './representation.js';
-import { noticeAttributes, storedDoc, indexedColumns } from './write.js';
+import { protectPasswords } from './password.js';
+import { noticeAttributes, splitMembers, indexedColumns } from './write.js';
 
 export interface NewResource {
   readonly type: ResourceTypeName;
@@ -23,10 +24,15 @@ export interface NewResource {
  * resolved), so each new group's member list is known without reading it back.
  */
 export async function createMany(ctx: ProvisioningCtx, items: readonly NewResource[]): Promise<Outcome[]> {
+  // Every body is validated before any password is hashed, so a bad one fails the batch at once.
+  const inputs = items.map((it) => parseResourceInput(it.type, it.body, { mode: 'create', coerceStringBooleans: ctx.compat.stringBooleans }).doc);
+  // Then hashed before the transaction opens: 2,000 passwords are minutes of scrypt at 1 core, which
+  // must not be minutes of an open transaction (the worker path hands in hashes computed even
+  // before its own transaction, async/bulk.ts).
+  const hashed = await protectPasswords(inputs, ctx.passwords);
   const now = ctx.clock.now();
-  const prepared = items.map((it) => {
-    const { doc: input } = parseResourceInput(it.type, it.body, { mode: 'create', coerceStringBooleans: ctx.compat.stringBooleans });
-    const { doc, memberIds } = storedDoc(it.type, input);
+  const prepared = items.map((it, k) => {
+    const { doc, memberIds } = splitMembers(it.type, hashed[k]!);
     const row: ResourceRow = { id: ctx.ids.uuid(), resourceType: it.type, ...indexedColumns(it.type, doc), doc, version: 1, created: now, lastModified: now };
     return { it, row, doc, memberIds: memberIds ?? [] };
   });

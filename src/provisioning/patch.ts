@@ -7,7 +7,7 @@ import { resourceLocation, scimBase, ENDPOINTS, type ProvisioningCtx, type Resou
 import { checkIfMatch, etagOf } from './etag.js';
 import { checkMembersExist } from './members.js';
 import type { Change, Outcome } from './outcome.js';
-import { protectPassword } from './password.js';
+import { passwordsIn, prehash, protectPassword } from './password.js';
 import { loadRow, represent } from './read.js';
 import { indexedColumns } from './write.js';
 
@@ -24,6 +24,9 @@ export async function patchResource(
   body: unknown,
   opts: { ifMatch?: string | undefined } = {},
 ): Promise<Outcome> {
+  // The stored document is known only under the row lock, but a password the PatchOp sets is
+  // readable now: hashed before the lock is taken (a shape not recognised here is hashed below).
+  const passwords = await prehash(ctx.passwords, passwordsIn('PATCH', type, body));
   return ctx.storage.withTx(async (s) => {
     const current = await loadRow(s, type, id, true);
     checkIfMatch(opts.ifMatch, current.version);
@@ -38,7 +41,7 @@ export async function patchResource(
     let row: ResourceRow = current;
     if (docChanged) {
       const { doc: checked } = parseResourceInput(type, result.doc, { mode: 'replace', existing: before, coerceStringBooleans: ctx.compat.stringBooleans });
-      const doc = checked.password !== undefined && checked.password !== (current.doc as Record<string, unknown>).password ? protectPassword(checked) : checked;
+      const doc = checked.password !== undefined && checked.password !== (current.doc as Record<string, unknown>).password ? await protectPassword(checked, passwords) : checked;
       version = current.version + 1;
       row = { ...current, ...indexedColumns(type, doc), doc, version, lastModified: now };
       await s.resources.update(row);

@@ -4,7 +4,7 @@ import { resourceLocation, type ProvisioningCtx, type ResourceTypeName } from '.
 import { checkIfMatch } from './etag.js';
 import { checkMembersExist, memberIdsOf } from './members.js';
 import type { Change, Outcome } from './outcome.js';
-import { protectPassword } from './password.js';
+import { passwordsIn, prehash, protectPassword, type PasswordHasher } from './password.js';
 import { loadRow, represent } from './read.js';
 import { toScimResource, type ScimResource } from './representation.js';
 
@@ -18,11 +18,16 @@ export function indexedColumns(type: ResourceTypeName, doc: Record<string, unkno
   };
 }
 
-/** Split the Group `members` out of the document: membership lives in its own table. */
-export function storedDoc(type: ResourceTypeName, doc: Record<string, unknown>) {
-  if (type !== 'Group') return { doc: protectPassword(doc), memberIds: undefined };
+/** Split the Group `members` out of a document whose password is already hashed: membership lives in its own table. */
+export function splitMembers(type: ResourceTypeName, doc: Record<string, unknown>) {
+  if (type !== 'Group') return { doc, memberIds: undefined };
   const { members, ...rest } = doc;
   return { doc: rest, memberIds: memberIdsOf(members) };
+}
+
+/** The document as stored: password hashed (password.ts), Group members split out. */
+export async function storedDoc(type: ResourceTypeName, doc: Record<string, unknown>, passwords: PasswordHasher) {
+  return splitMembers(type, type === 'User' ? await protectPassword(doc, passwords) : doc);
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
@@ -60,7 +65,8 @@ function outcome(ctx: ProvisioningCtx, status: number, change: Change): Outcome 
 /** POST /{type} (RFC 7644 §3.3). */
 export async function createResource(ctx: ProvisioningCtx, type: ResourceTypeName, body: unknown): Promise<Outcome> {
   const { doc: input } = parseResourceInput(type, body, { mode: 'create', coerceStringBooleans: ctx.compat.stringBooleans });
-  const { doc, memberIds } = storedDoc(type, input);
+  // Hashed before the transaction opens: the hash waits its turn in the pool without holding a connection.
+  const { doc, memberIds } = await storedDoc(type, input, ctx.passwords);
   const id = ctx.ids.uuid();
   const now = ctx.clock.now();
   return ctx.storage.withTx(async (s) => {
@@ -85,6 +91,9 @@ export async function replaceResource(
   body: unknown,
   opts: { ifMatch?: string | undefined } = {},
 ): Promise<Outcome> {
+  // The body is validated only against the locked row (immutable attributes), but its password is
+  // known now: hashed before the row lock is taken, not while holding it.
+  const passwords = await prehash(ctx.passwords, passwordsIn('PUT', type, body));
   return ctx.storage.withTx(async (s) => {
     const current = await loadRow(s, type, id, true);
     checkIfMatch(opts.ifMatch, current.version);
@@ -92,7 +101,7 @@ export async function replaceResource(
     // and the old ones come back from the statement that removes them (issue 3 §3).
     const before = await represent(s, ctx.baseUrl, current, { members: false });
     const { doc: input } = parseResourceInput(type, body, { mode: 'replace', existing: before, coerceStringBooleans: ctx.compat.stringBooleans });
-    const { doc, memberIds } = storedDoc(type, input);
+    const { doc, memberIds } = await storedDoc(type, input, passwords);
     const row: ResourceRow = { ...current, ...indexedColumns(type, doc), doc, version: current.version + 1, lastModified: ctx.clock.now() };
     await s.resources.update(row);
     let membersChanged = false;
