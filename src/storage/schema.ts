@@ -100,7 +100,10 @@ export const workerHeartbeats = pgTable('worker_heartbeats', {
   graphileWorkerIds: text('graphile_worker_ids').array().notNull().default(sql`'{}'::text[]`),
 });
 
-/** SET signing keys (issue 5 §5). The private JWK never leaves storage except to the signer. */
+/**
+ * SET signing keys (issue 5 §5). The private JWK never leaves storage except to the signer; with
+ * SCIMCAST_KEY_ENCRYPTION_KEY set it is stored encrypted (core/secret-box.ts), bound to its kid.
+ */
 export const signingKeys = pgTable('signing_keys', {
   kid: text('kid').primaryKey(),
   alg: text('alg').notNull(),
@@ -121,6 +124,7 @@ export const feeds = pgTable(
     description: text('description'),
     deliveryMethod: text('delivery_method').notNull(),
     endpointUrl: text('endpoint_url'),
+    /** A receiver secret; with SCIMCAST_KEY_ENCRYPTION_KEY set it is stored encrypted, bound to the feed id. */
     authorizationHeader: text('authorization_header'),
     eventsRequested: text('events_requested').array().notNull(),
     eventsDelivered: text('events_delivered').array().notNull(),
