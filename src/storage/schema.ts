@@ -112,6 +112,11 @@ export const signingKeys = pgTable('signing_keys', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   /** Set when a newer key takes over signing; the public key stays published while SETs need it. */
   retiredAt: timestamp('retired_at', { withTimezone: true }),
+  /**
+   * `scimcast keys revoke`: the key is no longer published in the JWKS and never signs again; its
+   * private JWK is erased. The row stays as the record of the revocation.
+   */
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });
 
 /** Event feeds, managed as OpenID SSF 1.0 streams (SSF-4). */
@@ -159,7 +164,9 @@ export const feedSubjects = pgTable(
 
 /**
  * The SET outbox: one row per (SET, feed), written in the transaction of the change it reports.
- * `seq` is commit order for push and poll (Q-22). Bytes and jti never change (Q-16).
+ * `seq` is commit order for push and poll. The jti never changes (receivers de-duplicate by it,
+ * RFC 8417 §2.2); the bytes only when `scimcast keys revoke` re-signs a SET its revoked key signed
+ * (same payload, new signature).
  */
 export const events = pgTable(
   'events',
