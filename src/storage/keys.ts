@@ -25,7 +25,7 @@ const signing = and(isNull(signingKeys.retiredAt), isNull(signingKeys.revokedAt)
 export function makeKeyRepo(db: Db, box: SecretBox) {
   const sealed = (row: NewSigningKey) => ({ ...row, privateJwk: box.sealJson(row.privateJwk, slot(row.kid)) });
   return {
-    /** The newest unretired key signs (issue 5 §5); its private JWK opened. */
+    /** The newest key neither retired nor revoked signs; its private JWK opened. */
     async current(): Promise<SigningKeyRow | undefined> {
       const rows = await db.select().from(signingKeys).where(signing).orderBy(desc(signingKeys.createdAt)).limit(1);
       return rows[0] && { ...rows[0], privateJwk: box.openJson(rows[0].privateJwk, slot(rows[0].kid)) };

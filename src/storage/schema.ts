@@ -101,8 +101,9 @@ export const workerHeartbeats = pgTable('worker_heartbeats', {
 });
 
 /**
- * SET signing keys (issue 5 §5). The private JWK never leaves storage except to the signer; with
- * SCIMCAST_KEY_ENCRYPTION_KEY set it is stored encrypted (core/secret-box.ts), bound to its kid.
+ * SET signing keys (RFC 8417 §2.3: SETs are signed JWTs). The private JWK never leaves storage
+ * except to the signer; with SCIMCAST_KEY_ENCRYPTION_KEY set it is stored encrypted
+ * (core/secret-box.ts), bound to its kid.
  */
 export const signingKeys = pgTable('signing_keys', {
   kid: text('kid').primaryKey(),
