@@ -5,6 +5,7 @@ import type { Config } from './config/load.js';
 import { makeAppMetrics } from './core/app-metrics.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { makeIds } from './core/ids.js';
+import { makeSecretBox } from './core/secret-box.js';
 import type { Deps } from './deps.js';
 import { buildApp } from './http/app.js';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.js';
@@ -57,8 +58,21 @@ export async function migrateAll(database: Database): Promise<void> {
   await migrateDatabase(database.pool, () => migrateWorkerSchema(database.pool));
 }
 
+/**
+ * Stored secrets in the form this configuration writes: with SCIMCAST_KEY_ENCRYPTION_KEY,
+ * plaintext ones (written before it was set) are encrypted and those under
+ * SCIMCAST_KEY_ENCRYPTION_KEY_PREVIOUS re-encrypted. Each value not yet under the current key is
+ * opened on the way (a value under it names it by fingerprint), so a missing or wrong key stops the
+ * process here with an error naming the setting, before it serves anything. At start rather than
+ * lazily: signing keys are never rewritten, they would stay plaintext.
+ */
+export async function sealStoredSecrets(storage: Storage): Promise<{ keys: number; feeds: number }> {
+  return { keys: await storage.keys.reseal(), feeds: await storage.feeds.reseal() };
+}
+
 /** Work every process does once at start, after migrations. */
 export async function prepare(deps: Deps): Promise<void> {
+  await sealStoredSecrets(deps.storage);
   await ensureSigningKey(deps.storage, deps.clock, () => deps.ids.uuid().slice(0, 8), deps.config.events.signingAlg);
 }
 
@@ -66,7 +80,7 @@ export async function prepare(deps: Deps): Promise<void> {
 export function makeDeps(config: Config, database: Database, opts: { clock?: Clock; localWorker?: () => boolean } = {}): Deps {
   const clock = opts.clock ?? systemClock;
   const ids = makeIds();
-  const storage = makeStorage(database.db);
+  const storage = makeStorage(database.db, makeSecretBox(config.keyEncryption));
   const jwt = config.jwt ? makeJwtVerifier(config.jwt) : undefined;
   const notifier = makeEventNotifier(database.pool);
   const sign = makeSetSigner(currentKeyLoader(clock));

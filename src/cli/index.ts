@@ -5,7 +5,7 @@ import { loadConfig, type Config } from '../config/load.js';
 import { AppError } from '../core/errors.js';
 import type { Deps } from '../deps.js';
 import { startScimcast } from '../main.js';
-import { rotateSigningKey } from '../events/key-store.js';
+import { revokeSigningKey, rotateSigningKey } from '../events/key-store.js';
 import type { SigningAlg } from '../events/keys.js';
 import { STREAMS_USAGE } from './streams.js';
 import { withDeps as withDepsOn } from './with-deps.js';
@@ -21,6 +21,8 @@ Usage:
   scimcast token list | token revoke ID
   scimcast keys rotate [--alg ES256|RS256|EdDSA]      new SET signing key; old public keys stay in the JWKS
   scimcast keys list
+  scimcast keys revoke KID [--alg ES256|RS256|EdDSA]  drop a compromised key from the JWKS now; the signer moves to
+                                      a new key (--alg, else the same algorithm) and stored SETs it signed are re-signed
 ${STREAMS_USAGE}
   scimcast receive (--poll URL|STREAM_ID | --listen PORT) [--jwks URL] [--iss I] [--aud A] [--out FILE]
                    [--once] [--max N] [--auth TOKEN]   verify SETs, write the accepted ones as NDJSON
@@ -132,7 +134,19 @@ async function keys(sub: string | undefined): Promise<void> {
   }
   if (sub === 'list') {
     const rows = await withDeps((d) => d.storage.keys.all());
-    for (const k of rows) process.stdout.write(`${k.kid}\t${k.alg}\t${k.createdAt.toISOString()}\t${k.retiredAt ? `retired ${k.retiredAt.toISOString()}` : 'signing'}\n`);
+    const state = (k: (typeof rows)[number]) => (k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : k.retiredAt ? `retired ${k.retiredAt.toISOString()}` : 'signing');
+    for (const k of rows) process.stdout.write(`${k.kid}\t${k.alg}\t${k.createdAt.toISOString()}\t${state(k)}\n`);
+    return;
+  }
+  if (sub === 'revoke' && positionals[2]) {
+    const kid = positionals[2];
+    const alg = values.alg as SigningAlg | undefined;
+    if (alg !== undefined && !['ES256', 'RS256', 'EdDSA'].includes(alg)) throw new AppError('ERR_CONFIG_INVALID', '--alg must be ES256, RS256 or EdDSA');
+    const r = await withDeps((d) => revokeSigningKey(d.storage, d.clock, () => d.ids.uuid().slice(0, 8), kid, alg));
+    if (r.status === 'unknown') throw new AppError('ERR_CONFIG_INVALID', `no signing key ${kid} (scimcast keys list shows them)`);
+    process.stdout.write(`${r.status === 'revoked' ? 'revoked' : 'already revoked'} ${r.kid}\n`);
+    if (r.replacedBy) process.stdout.write(`signing with ${r.replacedBy}\n`);
+    process.stdout.write(`re-signed ${r.resigned} stored SETs with ${r.signer}\n`);
     return;
   }
   throw new AppError('ERR_CONFIG_INVALID', USAGE);

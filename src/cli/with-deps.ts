@@ -1,6 +1,6 @@
 import type { Config } from '../config/load.js';
 import type { Deps } from '../deps.js';
-import { makeDeps, migrateAll, openDatabase, prepare } from '../main.js';
+import { makeDeps, migrateAll, openDatabase, prepare, sealStoredSecrets } from '../main.js';
 import { makeDb } from '../storage/db.js';
 import { runningEmbedded } from '../storage/embedded.js';
 
@@ -14,6 +14,9 @@ export async function withDeps<T>(cfg: Config, fn: (d: Deps) => Promise<T>): Pro
     const database = makeDb(live.url, { max: 2 });
     const deps = makeDeps(cfg, database);
     try {
+      // The same check as at start: an admin command without the server's KEK must not write
+      // secrets in plaintext next to encrypted ones, nor fail half way through.
+      await sealStoredSecrets(deps.storage);
       return await fn(deps);
     } finally {
       await deps.close();

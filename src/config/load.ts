@@ -1,6 +1,7 @@
 
 import { availableParallelism } from 'node:os';
 import { AppError } from '../core/errors.js';
+import { KEK_PREVIOUS_SETTING, KEK_SETTING, parseKeyEncryptionKey, type KeyEncryptionKeys } from '../core/secret-box.js';
 import type { ClientCompat } from '../scim/compat.js';
 import { envSchema, type Env } from './schema.js';
 
@@ -45,6 +46,11 @@ export interface Config {
     readonly pushBackoffCapMs: number;
     readonly pushMisbehavingLimit: number;
   };
+  /**
+   * Key-encryption keys for secrets at rest; undefined means they are stored in plaintext.
+   * KeyObjects: printing or serialising the configuration never shows the key bytes.
+   */
+  readonly keyEncryption: KeyEncryptionKeys | undefined;
 }
 
 function deepFreeze<T>(o: T): T {
@@ -68,6 +74,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new AppError(
       'ERR_CONFIG_INVALID',
       'Invalid configuration:\n  SCIMCAST_JWT_ISSUER, SCIMCAST_JWT_AUDIENCE and SCIMCAST_JWT_JWKS_URL must be set together',
+    );
+  }
+  if (e.SCIMCAST_KEY_ENCRYPTION_KEY_PREVIOUS && !e.SCIMCAST_KEY_ENCRYPTION_KEY) {
+    throw new AppError(
+      'ERR_CONFIG_INVALID',
+      `Invalid configuration:\n  ${KEK_PREVIOUS_SETTING} is read only together with ${KEK_SETTING} (a rotation: the new key in ${KEK_SETTING}, the old one in ${KEK_PREVIOUS_SETTING})`,
     );
   }
   const hostForUrl = e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST;
@@ -117,6 +129,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pushBackoffCapMs: e.SCIMCAST_PUSH_BACKOFF_CAP_MS,
       pushMisbehavingLimit: e.SCIMCAST_PUSH_MISBEHAVING_LIMIT,
     },
+    keyEncryption: e.SCIMCAST_KEY_ENCRYPTION_KEY
+      ? { current: kekOf(e.SCIMCAST_KEY_ENCRYPTION_KEY), previous: e.SCIMCAST_KEY_ENCRYPTION_KEY_PREVIOUS ? kekOf(e.SCIMCAST_KEY_ENCRYPTION_KEY_PREVIOUS) : undefined }
+      : undefined,
   };
   return deepFreeze(config);
 }
@@ -127,6 +142,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
  */
 function defaultPasswordHashConcurrency(): number {
   return Math.max(1, Math.min(availableParallelism() - 1, 3));
+}
+
+/** Validated by the schema already; a KeyObject from here on. */
+function kekOf(v: string) {
+  const parsed = parseKeyEncryptionKey(v);
+  if ('error' in parsed) throw new AppError('ERR_CONFIG_INVALID', `Invalid configuration:\n  ${KEK_SETTING}: ${parsed.error}`);
+  return parsed.key;
 }
 
 /** Only the keys we know: unrelated environment never reaches the schema. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseKeyEncryptionKey } from '../core/secret-box.js';
 
 /**
  * Every setting scimcast reads, with its default and the reason (architecture B5).
@@ -18,6 +19,12 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+/** A key-encryption key: checked here, turned into a KeyObject by load.ts. The message never quotes the value. */
+const keyEncryptionKey = optionalString.superRefine((v, ctx) => {
+  if (v === undefined) return;
+  const parsed = parseKeyEncryptionKey(v);
+  if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
+});
 
 export const envSchema = z.object({
   /** Loopback by default: nothing listens publicly unless asked. */
@@ -99,6 +106,14 @@ export const envSchema = z.object({
   SCIMCAST_ASYNC_MAX_ATTEMPTS: int(25, 1),
   /** SET signing algorithm for new keys (issue 5 §3). */
   SCIMCAST_SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
+  /**
+   * Secrets at rest: signing private keys and push authorization_header values are stored
+   * AES-256-GCM encrypted under this key (32 random bytes, hex or base64/base64url). Unset: they
+   * are stored in plaintext, readable by anyone who can read the database or its backups.
+   */
+  SCIMCAST_KEY_ENCRYPTION_KEY: keyEncryptionKey,
+  /** The key before a rotation: values it encrypted are still read, and re-encrypted at start. */
+  SCIMCAST_KEY_ENCRYPTION_KEY_PREVIOUS: keyEncryptionKey,
   /**
    * A second listener serving /metrics without a token (issue 7 §6), also in worker-only
    * processes; unset means /metrics only on the main port with a metrics:read token.

@@ -78,7 +78,9 @@ export type AppErrorCode =
   | 'ERR_IMPORT_INPUT'
   | 'ERR_IMPORT_JOURNAL'
   | 'ERR_SCIM_CLIENT'
-  | 'ERR_INTERNAL';
+  | 'ERR_INTERNAL'
+  /** A stored secret cannot be opened: SCIMCAST_KEY_ENCRYPTION_KEY missing, wrong, or the value altered. */
+  | 'ERR_KEY_ENCRYPTION';
 
 export class AppError extends Error {
   readonly code: AppErrorCode;

@@ -102,6 +102,20 @@ export function makeEventRepo(db: Db) {
         .limit(1);
       return { oldestPendingAt: oldest?.at, lastError: err ? { ...err, description: err.description! } : undefined };
     },
+    /** Stored SETs (any state) created in [from, to], in seq order after `afterSeq`: `keys revoke` looks for the ones a revoked key signed. */
+    async createdBetween(from: Date, to: Date, afterSeq: number, limit: number): Promise<{ seq: number; jws: string }[]> {
+      return db
+        .select({ seq: events.seq, jws: events.jws })
+        .from(events)
+        .where(and(sql`${events.seq} > ${afterSeq}`, gte(events.createdAt, from), lte(events.createdAt, to)))
+        .orderBy(asc(events.seq))
+        .limit(limit);
+    },
+    /** A SET re-signed with a new key: same payload, same jti; only if its bytes are still `old`. */
+    async replaceJws(seq: number, old: string, next: string): Promise<boolean> {
+      const r = await db.update(events).set({ jws: next }).where(and(eq(events.seq, seq), eq(events.jws, old))).returning({ seq: events.seq });
+      return r.length > 0;
+    },
     /** Seq of a feed's SET by jti, to turn jti ranges into seq ranges. */
     async seqOf(feedId: string, jti: string): Promise<number | undefined> {
       const [r] = await db.select({ seq: events.seq }).from(events).where(and(eq(events.feedId, feedId), eq(events.jti, jti)));

@@ -1,28 +1,38 @@
-import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import type { SecretBox, SecretSlot } from '../core/secret-box.js';
 import type { Db } from './db.js';
 import { feedSubjects, feeds } from './schema.js';
 
 export type FeedRow = typeof feeds.$inferSelect;
 
-export function makeFeedRepo(db: Db) {
+const slot = (id: string): SecretSlot => ({ column: 'feeds.authorization_header', id });
+
+/**
+ * The push authorization_header is sealed on the way in and opened on the way out
+ * (core/secret-box.ts): above storage, a FeedRow always carries the plaintext header.
+ */
+export function makeFeedRepo(db: Db, box: SecretBox) {
+  const open = (row: FeedRow): FeedRow => (row.authorizationHeader == null ? row : { ...row, authorizationHeader: box.openText(row.authorizationHeader, slot(row.id)) });
+  const opened = (rows: FeedRow[]) => rows.map(open);
   return {
     async insert(row: FeedRow): Promise<void> {
-      await db.insert(feeds).values(row);
+      await db.insert(feeds).values(row.authorizationHeader == null ? row : { ...row, authorizationHeader: box.sealText(row.authorizationHeader, slot(row.id)) });
     },
     async get(id: string): Promise<FeedRow | undefined> {
       const rows = await db.select().from(feeds).where(eq(feeds.id, id));
-      return rows[0];
+      return rows[0] && open(rows[0]);
     },
     /** Every stream, for the operator CLI. */
     async all(): Promise<FeedRow[]> {
-      return db.select().from(feeds).orderBy(asc(feeds.createdAt), asc(feeds.id));
+      return opened(await db.select().from(feeds).orderBy(asc(feeds.createdAt), asc(feeds.id)));
     },
     async listByOwner(owner: string): Promise<FeedRow[]> {
-      return db.select().from(feeds).where(eq(feeds.owner, owner)).orderBy(asc(feeds.createdAt), asc(feeds.id));
+      return opened(await db.select().from(feeds).where(eq(feeds.owner, owner)).orderBy(asc(feeds.createdAt), asc(feeds.id)));
     },
     async update(id: string, patch: Partial<Omit<FeedRow, 'id' | 'owner' | 'createdAt'>>): Promise<FeedRow | undefined> {
-      const rows = await db.update(feeds).set(patch).where(eq(feeds.id, id)).returning();
-      return rows[0];
+      const set = patch.authorizationHeader == null ? patch : { ...patch, authorizationHeader: box.sealText(patch.authorizationHeader, slot(id)) };
+      const rows = await db.update(feeds).set(set).where(eq(feeds.id, id)).returning();
+      return rows[0] && open(rows[0]);
     },
     async delete(id: string): Promise<boolean> {
       const r = await db.delete(feeds).where(eq(feeds.id, id)).returning({ id: feeds.id });
@@ -33,7 +43,7 @@ export function makeFeedRepo(db: Db) {
      * a disabled one drops them, SSF-6). Read on every change, so it is one indexed scan.
      */
     async accepting(): Promise<FeedRow[]> {
-      return db.select().from(feeds).where(ne(feeds.status, 'disabled')).orderBy(asc(feeds.createdAt));
+      return opened(await db.select().from(feeds).where(ne(feeds.status, 'disabled')).orderBy(asc(feeds.createdAt)));
     },
     async addSubject(feedId: string, subjectUri: string): Promise<boolean> {
       const r = await db.insert(feedSubjects).values({ feedId, subjectUri }).onConflictDoNothing().returning({ s: feedSubjects.subjectUri });
@@ -57,6 +67,26 @@ export function makeFeedRepo(db: Db) {
     },
     async touch(id: string, at: Date): Promise<void> {
       await db.update(feeds).set({ updatedAt: at }).where(eq(feeds.id, id));
+    },
+    /**
+     * Bring every authorization_header to the form this configuration writes (at start): encrypt
+     * plaintext ones, re-encrypt those under the previous KEK; opening each is also the start-time
+     * check that the configured KEK reads them. Conditional, so replicas starting together agree.
+     */
+    async reseal(): Promise<number> {
+      const rows = await db.select({ id: feeds.id, h: feeds.authorizationHeader }).from(feeds).where(isNotNull(feeds.authorizationHeader));
+      let n = 0;
+      for (const r of rows) {
+        if (r.h == null || box.isCurrentText(r.h)) continue;
+        const plain = box.openText(r.h, slot(r.id));
+        const u = await db
+          .update(feeds)
+          .set({ authorizationHeader: box.sealText(plain, slot(r.id)) })
+          .where(and(eq(feeds.id, r.id), eq(feeds.authorizationHeader, r.h)))
+          .returning({ id: feeds.id });
+        n += u.length;
+      }
+      return n;
     },
     count: async () => Number((await db.execute(sql`select count(*)::int as n from feeds`)).rows[0]?.n ?? 0),
   };

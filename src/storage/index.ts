@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { makeSecretBox, type SecretBox } from '../core/secret-box.js';
 import type { Db } from './db.js';
 import { makeEventRepo } from './events.js';
 import { makeFeedRepo } from './feeds.js';
@@ -11,7 +12,7 @@ import { makeTxnRepo } from './txns.js';
 
 export type { ResourceRow, ResourceTypeName, MemberRef, ListQuery, ListResult, IndexPage, CursorPage } from './resources.js';
 export type { TokenRow } from './tokens.js';
-export type { SigningKeyRow } from './keys.js';
+export type { SigningKeyRow, SigningKeyInfo, NewSigningKey } from './keys.js';
 export type { FeedRow } from './feeds.js';
 export type { EventRow, NewEvent } from './events.js';
 export type { TxnRow, TxnOpRow } from './txns.js';
@@ -35,19 +36,23 @@ export interface Storage {
   ping(): Promise<void>;
 }
 
-export function makeStorage(db: Db, inTx = false): Storage {
+/**
+ * `secrets` seals signing private keys and push authorization_headers on write and opens them on
+ * read (SCIMCAST_KEY_ENCRYPTION_KEY); without a KEK they are stored as given.
+ */
+export function makeStorage(db: Db, secrets: SecretBox = makeSecretBox(undefined), inTx = false): Storage {
   const self: Storage = {
     resources: makeResourceRepo(db),
     members: makeMemberRepo(db),
     tokens: makeTokenRepo(db),
     heartbeats: makeHeartbeatRepo(db),
-    keys: makeKeyRepo(db),
-    feeds: makeFeedRepo(db),
+    keys: makeKeyRepo(db, secrets),
+    feeds: makeFeedRepo(db, secrets),
     events: makeEventRepo(db),
     txns: makeTxnRepo(db),
     jobs: makeJobRepo(db),
     // Inside a transaction, a nested withTx joins it: one operation is one unit of work.
-    withTx: inTx ? (fn) => fn(self) : (fn) => db.transaction((tx) => fn(makeStorage(tx as unknown as Db, true))),
+    withTx: inTx ? (fn) => fn(self) : (fn) => db.transaction((tx) => fn(makeStorage(tx as unknown as Db, secrets, true))),
     async ping() {
       await db.execute(sql`select 1`);
     },

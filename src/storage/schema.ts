@@ -100,7 +100,11 @@ export const workerHeartbeats = pgTable('worker_heartbeats', {
   graphileWorkerIds: text('graphile_worker_ids').array().notNull().default(sql`'{}'::text[]`),
 });
 
-/** SET signing keys (issue 5 §5). The private JWK never leaves storage except to the signer. */
+/**
+ * SET signing keys (RFC 8417 §2.3: SETs are signed JWTs). The private JWK never leaves storage
+ * except to the signer; with SCIMCAST_KEY_ENCRYPTION_KEY set it is stored encrypted
+ * (core/secret-box.ts), bound to its kid.
+ */
 export const signingKeys = pgTable('signing_keys', {
   kid: text('kid').primaryKey(),
   alg: text('alg').notNull(),
@@ -109,6 +113,11 @@ export const signingKeys = pgTable('signing_keys', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   /** Set when a newer key takes over signing; the public key stays published while SETs need it. */
   retiredAt: timestamp('retired_at', { withTimezone: true }),
+  /**
+   * `scimcast keys revoke`: the key is no longer published in the JWKS and never signs again; its
+   * private JWK is erased. The row stays as the record of the revocation.
+   */
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });
 
 /** Event feeds, managed as OpenID SSF 1.0 streams (SSF-4). */
@@ -121,6 +130,7 @@ export const feeds = pgTable(
     description: text('description'),
     deliveryMethod: text('delivery_method').notNull(),
     endpointUrl: text('endpoint_url'),
+    /** A receiver secret; with SCIMCAST_KEY_ENCRYPTION_KEY set it is stored encrypted, bound to the feed id. */
     authorizationHeader: text('authorization_header'),
     eventsRequested: text('events_requested').array().notNull(),
     eventsDelivered: text('events_delivered').array().notNull(),
@@ -155,7 +165,9 @@ export const feedSubjects = pgTable(
 
 /**
  * The SET outbox: one row per (SET, feed), written in the transaction of the change it reports.
- * `seq` is commit order for push and poll (Q-22). Bytes and jti never change (Q-16).
+ * `seq` is commit order for push and poll. The jti never changes (receivers de-duplicate by it,
+ * RFC 8417 §2.2); the bytes only when `scimcast keys revoke` re-signs a SET its revoked key signed
+ * (same payload, new signature).
  */
 export const events = pgTable(
   'events',
