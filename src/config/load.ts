@@ -41,6 +41,11 @@ export interface Config {
     readonly pushBackoffBaseMs: number;
     readonly pushBackoffCapMs: number;
     readonly pushMisbehavingLimit: number;
+    /**
+     * Push may reach loopback targets without the allow-list: only while HOST is loopback itself
+     * (127.0.0.0/8, ::1, localhost), where the server's users are on its own machine.
+     */
+    readonly pushLoopback: boolean;
   };
 }
 
@@ -112,9 +117,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pushBackoffBaseMs: e.SCIMCAST_PUSH_BACKOFF_BASE_MS,
       pushBackoffCapMs: e.SCIMCAST_PUSH_BACKOFF_CAP_MS,
       pushMisbehavingLimit: e.SCIMCAST_PUSH_MISBEHAVING_LIMIT,
+      pushLoopback: listensOnLoopbackOnly(e.HOST),
     },
   };
   return deepFreeze(config);
+}
+
+/**
+ * HOST is a loopback address or name: nothing off this machine can reach the server, so whoever
+ * registers a stream is local too, and a push to loopback shows them nothing they could not see.
+ */
+function listensOnLoopbackOnly(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** Only the keys we know: unrelated environment never reaches the schema. */

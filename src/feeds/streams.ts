@@ -15,6 +15,8 @@ export interface StreamsCtx extends PublisherDeps {
   /** What this server emits (SPC securityEvents.eventUris = SSF events_supported). */
   readonly supported: readonly string[];
   readonly pushAllow: readonly string[];
+  /** Push may reach loopback (config events.pushLoopback: this server listens on loopback). */
+  readonly pushLoopback: boolean;
   /** Name resolution for the registration-time target check; dns.lookup unless a test injects one. */
   readonly resolve?: Resolver | undefined;
 }
@@ -62,7 +64,7 @@ async function deliveryColumns(ctx: StreamsCtx, input: StreamInput, fallback?: F
   if (method === PUSH) {
     const url = input.delivery?.endpoint_url ?? fallback?.endpointUrl ?? undefined;
     if (!url) throw badRequest('invalidValue', 'delivery.endpoint_url is required for push (urn:ietf:rfc:8935)');
-    await checkPushTarget(url, ctx.pushAllow, ctx.resolve);
+    await checkPushTarget(url, { allow: ctx.pushAllow, loopback: ctx.pushLoopback }, ctx.resolve);
     return { deliveryMethod: PUSH, endpointUrl: url, authorizationHeader: input.delivery?.authorization_header ?? (input.delivery ? null : fallback?.authorizationHeader ?? null) };
   }
   return { deliveryMethod: POLL, endpointUrl: null, authorizationHeader: null };
