@@ -73,7 +73,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
   const enqueuePush = (s: Storage, feedId: string, runAt?: Date) =>
     s.jobs.enqueue(DELIVER_TASK, { feedId }, { jobKey: `push:${feedId}`, queueName: `push:${feedId}`, runAt, jobKeyMode: runAt ? 'replace' : 'preserve_run_at' });
   const publisher = { iss: config.baseUrl, ids, clock, sign, metrics, onPushFeed: (s: Storage, feedId: string) => enqueuePush(s, feedId) };
-  const streams = { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow, pushLoopback: config.events.pushLoopback };
+  const streams = { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow, pushLoopback: config.events.pushLoopback, streamCaps: { perOwner: config.events.streamsMaxPerOwner, total: config.events.streamsMax } };
   const pushClient = makePushClient({ timeoutMs: config.events.pushTimeoutMs, allow: config.events.pushAllow, loopback: config.events.pushLoopback });
   const provisioning = { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat, filterLimits: config.limits.filter, onChange: makeChangePublisher(publisher), onChanges: makeChangesPublisher(publisher) };
   return {

@@ -46,6 +46,9 @@ export interface Config {
      * (127.0.0.0/8, ::1, localhost), where the server's users are on its own machine.
      */
     readonly pushLoopback: boolean;
+    /** The most streams one owner, and the whole deployment, may hold. */
+    readonly streamsMaxPerOwner: number;
+    readonly streamsMax: number;
   };
 }
 
@@ -118,6 +121,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pushBackoffCapMs: e.SCIMCAST_PUSH_BACKOFF_CAP_MS,
       pushMisbehavingLimit: e.SCIMCAST_PUSH_MISBEHAVING_LIMIT,
       pushLoopback: listensOnLoopbackOnly(e.HOST),
+      streamsMaxPerOwner: e.SCIMCAST_STREAMS_MAX_PER_OWNER,
+      streamsMax: e.SCIMCAST_STREAMS_MAX,
     },
   };
   return deepFreeze(config);
