@@ -88,8 +88,8 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
   const enqueuePush = (s: Storage, feedId: string, runAt?: Date) =>
     s.jobs.enqueue(DELIVER_TASK, { feedId }, { jobKey: `push:${feedId}`, queueName: `push:${feedId}`, runAt, jobKeyMode: runAt ? 'replace' : 'preserve_run_at' });
   const publisher = { iss: config.baseUrl, ids, clock, sign, metrics, onPushFeed: (s: Storage, feedId: string) => enqueuePush(s, feedId) };
-  const streams = { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow };
-  const pushClient = makePushClient({ timeoutMs: config.events.pushTimeoutMs, allow: config.events.pushAllow });
+  const streams = { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow, pushLoopback: config.events.pushLoopback, streamCaps: { perOwner: config.events.streamsMaxPerOwner, total: config.events.streamsMax } };
+  const pushClient = makePushClient({ timeoutMs: config.events.pushTimeoutMs, allow: config.events.pushAllow, loopback: config.events.pushLoopback });
   const provisioning = {
     storage,
     clock,
@@ -126,6 +126,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
       backoff: { baseMs: config.events.pushBackoffBaseMs, capMs: config.events.pushBackoffCapMs },
       random: Math.random,
       metrics,
+      logTransportError: transportErrorLog(config.logLevel),
     },
     poll: {
       storage,
@@ -143,6 +144,15 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
       await pushClient.close();
     },
   };
+}
+
+/**
+ * Push transport failures with their error code, as a JSON line on stderr at warn level (like the
+ * worker's own warnings); stream owners see them only in generic words.
+ */
+function transportErrorLog(level: string): ((entry: { stream: string; code: string }) => void) | undefined {
+  if (!['warn', 'info', 'debug', 'trace'].includes(level)) return undefined;
+  return (entry) => void process.stderr.write(`${JSON.stringify({ level: 'warn', source: 'push', msg: 'push attempt failed', ...entry })}\n`);
 }
 
 export interface Running {

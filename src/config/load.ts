@@ -45,6 +45,14 @@ export interface Config {
     readonly pushBackoffBaseMs: number;
     readonly pushBackoffCapMs: number;
     readonly pushMisbehavingLimit: number;
+    /**
+     * Push may reach loopback targets without the allow-list: only while HOST is loopback itself
+     * (127.0.0.0/8, ::1, localhost), where the server's users are on its own machine.
+     */
+    readonly pushLoopback: boolean;
+    /** The most streams one owner, and the whole deployment, may hold. */
+    readonly streamsMaxPerOwner: number;
+    readonly streamsMax: number;
   };
   /**
    * Key-encryption keys for secrets at rest; undefined means they are stored in plaintext.
@@ -128,6 +136,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pushBackoffBaseMs: e.SCIMCAST_PUSH_BACKOFF_BASE_MS,
       pushBackoffCapMs: e.SCIMCAST_PUSH_BACKOFF_CAP_MS,
       pushMisbehavingLimit: e.SCIMCAST_PUSH_MISBEHAVING_LIMIT,
+      pushLoopback: listensOnLoopbackOnly(e.HOST),
+      streamsMaxPerOwner: e.SCIMCAST_STREAMS_MAX_PER_OWNER,
+      streamsMax: e.SCIMCAST_STREAMS_MAX,
     },
     keyEncryption: e.SCIMCAST_KEY_ENCRYPTION_KEY
       ? { current: kekOf(e.SCIMCAST_KEY_ENCRYPTION_KEY), previous: e.SCIMCAST_KEY_ENCRYPTION_KEY_PREVIOUS ? kekOf(e.SCIMCAST_KEY_ENCRYPTION_KEY_PREVIOUS) : undefined }
@@ -149,6 +160,15 @@ function kekOf(v: string) {
   const parsed = parseKeyEncryptionKey(v);
   if ('error' in parsed) throw new AppError('ERR_CONFIG_INVALID', `Invalid configuration:\n  ${KEK_SETTING}: ${parsed.error}`);
   return parsed.key;
+}
+
+/**
+ * HOST is a loopback address or name: nothing off this machine can reach the server, so whoever
+ * registers a stream is local too, and a push to loopback shows them nothing they could not see.
+ */
+function listensOnLoopbackOnly(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** Only the keys we know: unrelated environment never reaches the schema. */

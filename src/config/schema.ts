@@ -115,6 +115,16 @@ export const envSchema = z.object({
   /** The key before a rotation: values it encrypted are still read, and re-encrypted at start. */
   SCIMCAST_KEY_ENCRYPTION_KEY_PREVIOUS: keyEncryptionKey,
   /**
+   * Streams per owner (token principal) and per deployment. Every change is signed and stored
+   * once per stream, in the change's own transaction, so streams are a cost on every write: 100
+   * streams add about 100 signatures (some 20 ms of one core at the benchmark's ~5,000 ES256
+   * signs/s) to a one-user change. A receiver needs one stream or a few (per profile or
+   * environment); 20 per owner leaves room for that while one token cannot take more than a
+   * fifth of the deployment's budget. Creating more answers 409 (SSF 1.0 §8.1.1.1).
+   */
+  SCIMCAST_STREAMS_MAX_PER_OWNER: int(20, 1),
+  SCIMCAST_STREAMS_MAX: int(100, 1),
+  /**
    * A second listener serving /metrics without a token (issue 7 §6), also in worker-only
    * processes; unset means /metrics only on the main port with a metrics:read token.
    */

@@ -10,8 +10,11 @@ export type PushOutcome =
   | { kind: 'pause'; reason: string }
   /** Not RFC 8935 (any other 2xx, 3xx, 400 without a body): retried a few times, then disabled. */
   | { kind: 'misbehaving'; reason: string }
-  /** Transient: retry later, at `retryAfterMs` when the receiver said so. */
-  | { kind: 'retry'; reason: string; retryAfterMs?: number };
+  /**
+   * Transient: retry later, at `retryAfterMs` when the receiver said so. `cause` is a transport
+   * error's code, for the operator's log only: it is never stored nor shown to the stream's owner.
+   */
+  | { kind: 'retry'; reason: string; retryAfterMs?: number; cause?: string };
 
 export interface PushResponse {
   status: number;
@@ -60,7 +63,27 @@ export function classifyPushResponse(r: PushResponse, now: Date): PushOutcome {
   return { kind: 'pause', reason: `receiver answered ${s}` };
 }
 
-/** A transport failure (refused, reset, timeout, DNS): transient. */
-export function classifyNetworkError(code: string | undefined, message: string): PushOutcome {
-  return { kind: 'retry', reason: `network error${code ? ` ${code}` : ''}: ${message}` };
+/**
+ * A transport failure (refused, reset, timeout, DNS, TLS): transient. The reason is stored and
+ * shown to the stream's owner (stats, dead letters), so it names the kind of failure in generic
+ * words and no more: a refused connection, a reset, a timeout and an answer that is not HTTP all
+ * read the same, or an owner could tell open ports from closed ones by pointing a stream at them.
+ * The code goes to `cause` (the operator's log).
+ */
+export function classifyNetworkError(code: string | undefined): PushOutcome {
+  return { kind: 'retry', reason: `network error: ${networkFailure(code)}`, ...(code ? { cause: code } : {}) };
+}
+
+const DNS_FAILURES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'ENODATA']);
+/** Certificate verification codes (OpenSSL X509_V_ERR names as node reports them, ERR_TLS_CERT_ALTNAME_INVALID). */
+const TLS_CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME_MISMATCH/;
+
+/** The owner's words for a transport error code. */
+export function networkFailure(code: string | undefined): string {
+  if (code === 'ERR_PUSH_FORBIDDEN_ADDRESS') return 'the target resolves to an address push may not reach';
+  if (code !== undefined && DNS_FAILURES.has(code)) return 'the target host name did not resolve';
+  // Only a certificate problem, not any TLS failure: a handshake with something that is not TLS
+  // would again tell an open port from a closed one.
+  if (code !== undefined && TLS_CERTIFICATE.test(code)) return 'TLS error: the target certificate was not accepted';
+  return 'connection failed or timed out';
 }

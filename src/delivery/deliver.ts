@@ -22,6 +22,11 @@ export interface PushDeps {
   readonly random: () => number;
   /** Push attempts by outcome, commit-to-202 latency, rejections (issue 7 §6). */
   readonly metrics?: Pick<AppMetrics, 'pushAnswered'> | undefined;
+  /**
+   * The operator's record of a transport failure with its error code, which the stream's owner
+   * only sees in generic words (classify.ts).
+   */
+  readonly logTransportError?: ((entry: { stream: string; code: string }) => void) | undefined;
 }
 
 /**
@@ -94,6 +99,7 @@ async function settle(d: PushDeps, feedId: string, ev: EventRow, out: Exclude<Pu
       return true;
     }
     case 'retry': {
+      if (out.cause) d.logTransportError?.({ stream: feedId, code: out.cause });
       const { attempts } = await d.storage.events.noteAttempt(ev.seq, out.reason);
       if (!alreadyStopped) await d.schedule(feedId, new Date(now.getTime() + retryDelayMs(out.retryAfterMs, attempts, { ...d.backoff, random: d.random })));
       return true;

@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
 import { classifyNetworkError, classifyPushResponse, type PushOutcome } from './classify.js';
-import { forbiddenLiteral, makeSafeLookup } from './safe-lookup.js';
+import { forbiddenLiteral, makeSafeLookup, type TargetPolicy } from './safe-lookup.js';
 
 /**
  * RFC 8935 push of one stored SET (PUSH-2): exactly `Content-Type: application/secevent+jwt`
@@ -8,9 +8,8 @@ import { forbiddenLiteral, makeSafeLookup } from './safe-lookup.js';
  * authorization_header, the compact JWS as the body. Keep-alive pools per origin, timeouts,
  * no redirects followed, response bodies read up to a cap.
  */
-export interface PushClientOptions {
+export interface PushClientOptions extends TargetPolicy {
   timeoutMs: number;
-  allow: readonly string[];
   maxResponseBytes?: number;
   /** Name resolution for the connect-time check; tests inject one, production uses dns.lookup. */
   resolve?: Parameters<typeof makeSafeLookup>[1];
@@ -45,7 +44,7 @@ export function makePushClient(o: PushClientOptions): PushClient {
   const agent = new Agent({
     keepAliveTimeout: 30_000,
     connections: 8,
-    connect: { lookup: makeSafeLookup(o.allow, o.resolve) as never, timeout: o.timeoutMs },
+    connect: { lookup: makeSafeLookup(o, o.resolve) as never, timeout: o.timeoutMs },
     headersTimeout: o.timeoutMs,
     bodyTimeout: o.timeoutMs,
   });
@@ -57,7 +56,7 @@ export function makePushClient(o: PushClientOptions): PushClient {
       const headers: Record<string, string> = { 'content-type': 'application/secevent+jwt', accept: 'application/json' };
       if (target.authorization) headers.authorization = target.authorization;
       const host = new URL(target.url).hostname;
-      if (forbiddenLiteral(host, o.allow)) return classifyNetworkError('ERR_PUSH_FORBIDDEN_ADDRESS', `push target ${host} is a forbidden address`);
+      if (forbiddenLiteral(host, o)) return classifyNetworkError('ERR_PUSH_FORBIDDEN_ADDRESS');
       try {
         // One deadline for the whole attempt: the per-phase timeouts restart on every byte, so a
         // receiver trickling its answer could otherwise hold the stream's worker for days.
@@ -66,9 +65,11 @@ export function makePushClient(o: PushClientOptions): PushClient {
         const bodyText = await readCapped(res.body, cap);
         return classifyPushResponse({ status: res.statusCode, headers: res.headers, bodyText }, now());
       } catch (e) {
-        const err = e as { name?: string; code?: unknown; message?: string; cause?: { code?: string; message?: string } };
-        if (err.name === 'TimeoutError' || err.name === 'AbortError') return classifyNetworkError('ERR_PUSH_DEADLINE', `no complete answer within ${deadlineMs} ms`);
-        return classifyNetworkError(typeof err.code === 'string' ? err.code : err.cause?.code, err.cause?.message ?? err.message ?? String(e));
+        // Only the error's code goes on; its message (addresses, ports, the peer's words) stays here.
+        const err = e as { name?: string; code?: unknown; cause?: { code?: unknown } };
+        if (err.name === 'TimeoutError' || err.name === 'AbortError') return classifyNetworkError('ERR_PUSH_DEADLINE');
+        const code = typeof err.code === 'string' ? err.code : typeof err.cause?.code === 'string' ? err.cause.code : undefined;
+        return classifyNetworkError(code ?? err.name ?? 'unknown');
       }
     },
     close: () => agent.close(),

@@ -2,9 +2,21 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 
 /**
+ * Who a push may reach besides public addresses: the hosts named in SCIMCAST_PUSH_ALLOW, and
+ * loopback only while this server itself listens on loopback. A server listening there is used
+ * from this machine (the local walkthroughs push to a receiver next to it); on any other address
+ * a stream owner is a remote client, and loopback targets would let them reach, and probe, the
+ * services of the server's own host.
+ */
+export interface TargetPolicy {
+  readonly allow: readonly string[];
+  readonly loopback: boolean;
+}
+
+/**
  * Addresses a push must never reach unless the host is allow-listed (issue 7 §5): private,
  * link-local (incl. cloud metadata 169.254.169.254), CGNAT, unique-local and unspecified ranges.
- * Loopback is allowed (local receivers, tests) — the registration check already limits plain http.
+ * Loopback is not among them: `refusedAddress` decides it by the policy.
  */
 export function isForbiddenAddress(ip: string): boolean {
   if (isIP(ip) === 4) return forbiddenV4(ip.split('.').map(Number) as [number, number, number, number]);
@@ -22,7 +34,7 @@ export function isForbiddenAddress(ip: string): boolean {
   );
 }
 
-/** RFC 6890 special-purpose IPv4 blocks a push must not reach; 127/8 stays allowed (see above). */
+/** RFC 6890 special-purpose IPv4 blocks a push must not reach; 127/8 is the policy's (see above). */
 function forbiddenV4([a, b]: [number, number, number, number]): boolean {
   return (
     a === 0 || // "this network"
@@ -35,6 +47,24 @@ function forbiddenV4([a, b]: [number, number, number, number]): boolean {
     (a === 198 && (b === 18 || b === 19)) || // benchmarking
     a >= 224 // multicast, reserved, broadcast
   );
+}
+
+/**
+ * Loopback: 127.0.0.0/8 (RFC 6890), ::1, and the IPv6 forms that carry a 127/8 address (a
+ * connection to ::ffff:127.0.0.1 reaches this host as well).
+ */
+export function isLoopbackAddress(ip: string): boolean {
+  if (isIP(ip) === 4) return ip.split('.')[0] === '127';
+  const g = ipv6Groups(ip);
+  if (!g) return false;
+  const embedded = embeddedV4(g);
+  if (embedded) return embedded[0] === 127;
+  return g.slice(0, 7).every((x) => x === 0) && g[7] === 1;
+}
+
+/** An address a push under this policy must not reach (allow-listed hosts are decided by name before). */
+export function refusedAddress(ip: string, policy: TargetPolicy): boolean {
+  return isForbiddenAddress(ip) || (!policy.loopback && isLoopbackAddress(ip));
 }
 
 /**
@@ -74,28 +104,31 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
 
 export type Resolver = (hostname: string, options: { all: true }, cb: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
 
+const bare = (h: string) => h.toLowerCase().replace(/^\[|\]$/g, '');
+const allowListed = (hostname: string, policy: TargetPolicy) => policy.allow.some((h) => bare(h) === bare(hostname));
+
 /**
  * An IP-literal target never goes through DNS (node skips lookup for literals), so it is
  * checked here, before any connection is attempted.
  */
-export function forbiddenLiteral(hostname: string, allow: readonly string[]): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  return isIP(host) !== 0 && isForbiddenAddress(host) && !allow.map((h) => h.toLowerCase().replace(/^\[|\]$/g, '')).includes(host.toLowerCase());
+export function forbiddenLiteral(hostname: string, policy: TargetPolicy): boolean {
+  const host = bare(hostname);
+  return isIP(host) !== 0 && refusedAddress(host, policy) && !allowListed(host, policy);
 }
 
-/** A dns.lookup that refuses forbidden addresses at connect time (DNS rebinding), unless allow-listed. */
-export function makeSafeLookup(allow: readonly string[], resolve: Resolver = dnsLookup as unknown as Resolver) {
-  const allowed = new Set(allow.map((h) => h.toLowerCase()));
+/**
+ * A dns.lookup that refuses forbidden addresses at connect time (DNS rebinding), unless allow-listed.
+ * The error names no address: its code is all the push client passes on (an owner is not told
+ * what this server's resolver answers).
+ */
+export function makeSafeLookup(policy: TargetPolicy, resolve: Resolver = dnsLookup as unknown as Resolver) {
   return (hostname: string, options: object, callback: LookupCallback): void => {
     resolve(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
       const list = addresses as LookupAddress[];
-      if (!allowed.has(hostname.toLowerCase())) {
-        const bad = list.find((a) => isForbiddenAddress(a.address));
-        if (bad) {
-          const e = Object.assign(new Error(`push target ${hostname} resolves to a forbidden address ${bad.address}`), { code: 'ERR_PUSH_FORBIDDEN_ADDRESS' });
-          return callback(e, []);
-        }
+      if (!allowListed(hostname, policy) && list.some((a) => refusedAddress(a.address, policy))) {
+        const e = Object.assign(new Error(`push target ${hostname} resolves to an address push may not reach`), { code: 'ERR_PUSH_FORBIDDEN_ADDRESS' });
+        return callback(e, []);
       }
       if ((options as { all?: boolean }).all) return callback(null, list);
       callback(null, list[0]!.address, list[0]!.family);
@@ -108,15 +141,15 @@ export function makeSafeLookup(allow: readonly string[], resolve: Resolver = dns
  * must not reach, or undefined. A name that does not resolve (yet), or not within `timeoutMs`, is
  * let through: the connect-time lookup above still refuses it if it later points somewhere forbidden.
  */
-export function forbiddenResolution(hostname: string, allow: readonly string[], resolve: Resolver = dnsLookup as unknown as Resolver, timeoutMs = 3000): Promise<string | undefined> {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) !== 0 || allow.some((h) => h.toLowerCase().replace(/^\[|\]$/g, '') === host.toLowerCase())) return Promise.resolve(undefined);
+export function forbiddenResolution(hostname: string, policy: TargetPolicy, resolve: Resolver = dnsLookup as unknown as Resolver, timeoutMs = 3000): Promise<string | undefined> {
+  const host = bare(hostname);
+  if (isIP(host) !== 0 || allowListed(host, policy)) return Promise.resolve(undefined);
   return new Promise((done) => {
     const timer = setTimeout(() => done(undefined), timeoutMs);
     timer.unref?.();
     resolve(host, { all: true }, (err, addresses) => {
       clearTimeout(timer);
-      done(err ? undefined : addresses.find((a) => isForbiddenAddress(a.address))?.address);
+      done(err ? undefined : addresses.find((a) => refusedAddress(a.address, policy))?.address);
     });
   });
 }

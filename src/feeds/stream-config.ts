@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { badRequest } from '../core/errors.js';
+import { compileWildcard } from './wildcard.js';
 
 /**
  * SSF 1.0 stream configuration (SSF-4, SSF-5) as scimcast accepts it from a receiver.
@@ -16,9 +17,19 @@ const delivery = z
   })
   .strict();
 
+/**
+ * Bounds on what a receiver asks for: event URIs are under 100 characters, and there are a few
+ * dozen event types, so these leave room while keeping the work of matching small and fixed.
+ */
+export const EVENTS_REQUESTED_MAX = 100;
+export const EVENT_PATTERN_MAX_LENGTH = 512;
+
 const receiverFields = {
   delivery: delivery.optional(),
-  events_requested: z.array(z.string().min(1).max(512)).max(100).optional(),
+  events_requested: z
+    .array(z.string().min(1, 'an event URI or pattern must not be empty').max(EVENT_PATTERN_MAX_LENGTH, `an event URI or pattern has at most ${EVENT_PATTERN_MAX_LENGTH} characters`))
+    .max(EVENTS_REQUESTED_MAX, `at most ${EVENTS_REQUESTED_MAX} entries`)
+    .optional(),
   description: z.string().max(1024).optional(),
   /** scimcast: 'rfc9967' (default) or the draft-03 event profile. */
   profile: z.enum(['rfc9967', 'draft-03']).optional(),
@@ -58,14 +69,15 @@ export function parseStreamInput(body: unknown): StreamInput {
 
 /**
  * events_delivered = requested ∩ supported (SSF-4). Requested entries are compared
- * case-insensitively after mapping legacy spellings; `*` wildcards are the i2goSignals extension.
+ * case-insensitively after mapping legacy spellings; `*` wildcards are the i2goSignals extension,
+ * matched without regular expressions (wildcard.ts: a receiver's pattern must not cost seconds).
  */
 export function eventsDelivered(requested: readonly string[], supported: readonly string[], normalize: (u: string) => string): string[] {
   const out = new Set<string>();
   for (const raw of requested) {
     if (raw.includes('*')) {
-      const re = new RegExp(`^${raw.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
-      for (const s of supported) if (re.test(s)) out.add(s);
+      const matches = compileWildcard(raw);
+      for (const s of supported) if (matches(s)) out.add(s);
       continue;
     }
     const n = normalize(raw).toLowerCase();

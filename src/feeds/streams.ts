@@ -6,6 +6,7 @@ import type { FeedRow, Storage } from '../storage/index.js';
 import { storeSets, type PublisherDeps } from './publish.js';
 import { eventsDelivered, parseStreamInput, POLL, PUSH, type StreamInput } from './stream-config.js';
 import { checkPushTarget } from './push-endpoint.js';
+import { checkStreamRoom, type StreamCaps } from './stream-caps.js';
 import type { Resolver } from '../delivery/safe-lookup.js';
 
 /** SSF stream management (SSF-4..SSF-8) over the feeds table; every call is owner-scoped. */
@@ -15,6 +16,9 @@ export interface StreamsCtx extends PublisherDeps {
   /** What this server emits (SPC securityEvents.eventUris = SSF events_supported). */
   readonly supported: readonly string[];
   readonly pushAllow: readonly string[];
+  /** Push may reach loopback (config events.pushLoopback: this server listens on loopback). */
+  readonly pushLoopback: boolean;
+  readonly streamCaps: StreamCaps;
   /** Name resolution for the registration-time target check; dns.lookup unless a test injects one. */
   readonly resolve?: Resolver | undefined;
 }
@@ -62,7 +66,7 @@ async function deliveryColumns(ctx: StreamsCtx, input: StreamInput, fallback?: F
   if (method === PUSH) {
     const url = input.delivery?.endpoint_url ?? fallback?.endpointUrl ?? undefined;
     if (!url) throw badRequest('invalidValue', 'delivery.endpoint_url is required for push (urn:ietf:rfc:8935)');
-    await checkPushTarget(url, ctx.pushAllow, ctx.resolve);
+    await checkPushTarget(url, { allow: ctx.pushAllow, loopback: ctx.pushLoopback }, ctx.resolve);
     return { deliveryMethod: PUSH, endpointUrl: url, authorizationHeader: input.delivery?.authorization_header ?? (input.delivery ? null : fallback?.authorizationHeader ?? null) };
   }
   return { deliveryMethod: POLL, endpointUrl: null, authorizationHeader: null };
@@ -93,7 +97,11 @@ export async function createStream(ctx: StreamsCtx, owner: string, body: unknown
     createdAt: now,
     updatedAt: now,
   };
-  await ctx.storage.feeds.insert(row);
+  // Counted and inserted under one lock: concurrent creates cannot pass the caps together.
+  await ctx.storage.withTx(async (s) => {
+    checkStreamRoom(await s.feeds.lockAndCount(owner), ctx.streamCaps);
+    await s.feeds.insert(row);
+  });
   return streamConfig(ctx, row);
 }
 

@@ -89,5 +89,16 @@ export function makeFeedRepo(db: Db, box: SecretBox) {
       return n;
     },
     count: async () => Number((await db.execute(sql`select count(*)::int as n from feeds`)).rows[0]?.n ?? 0),
+    /**
+     * For a create under the stream caps, inside withTx: waits for any other create to commit
+     * (a transaction-scoped advisory lock, held until this transaction ends), then counts the
+     * owner's streams and all of them. Two creates, in any processes, cannot both count the last
+     * free slot; a delete needs no lock, it only frees one.
+     */
+    async lockAndCount(owner: string): Promise<{ owner: number; total: number }> {
+      await db.execute(sql`select pg_advisory_xact_lock(hashtext('scimcast:feeds:create'))`);
+      const r = await db.execute(sql`select (count(*) filter (where owner = ${owner}))::int as owner, count(*)::int as total from feeds`);
+      return { owner: Number(r.rows[0]?.owner ?? 0), total: Number(r.rows[0]?.total ?? 0) };
+    },
   };
 }

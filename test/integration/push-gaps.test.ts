@@ -105,12 +105,12 @@ describe('attempt deadline (issue 7 §1)', () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     });
-    const client = makePushClient({ timeoutMs: 300, allow: [] });
+    const client = makePushClient({ timeoutMs: 300, allow: [], loopback: true });
     const started = Date.now();
     const out = await client.push({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/e` }, 'a.b.c', () => new Date());
     const took = Date.now() - started;
     await client.close().catch(() => {});
-    expect(out).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/ERR_PUSH_DEADLINE/) });
+    expect(out).toMatchObject({ kind: 'retry', reason: 'network error: connection failed or timed out', cause: 'ERR_PUSH_DEADLINE' });
     expect(took).toBeLessThan(5_000); // 2 x 300 ms; unbounded before (each byte restarted the body timeout)
   });
 });
@@ -245,11 +245,10 @@ describe('safe targets (issue 7 §5)', () => {
     const owner = (await t.deps.authenticate(t.token))!.id;
     for (const address of ['10.1.2.3', '169.254.169.254', 'fd00:ec2::254', '192.168.0.10']) {
       const ctx = { ...t.deps.streams, resolve: resolver(address) };
-      await expect(createStream(ctx, owner, { delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: 'https://receiver.example.net/e' } }), address).rejects.toMatchObject({
-        status: 400,
-        scimType: 'invalidValue',
-        detail: expect.stringContaining(`resolves to a private or link-local address (${address})`),
-      });
+      const refused = await createStream(ctx, owner, { delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: 'https://receiver.example.net/e' } }).catch((e: unknown) => e);
+      expect(refused, address).toMatchObject({ status: 400, scimType: 'invalidValue', detail: expect.stringContaining('resolves to a private, link-local or loopback address') });
+      // What this server's resolver answers is not the stream owner's to learn.
+      expect((refused as { detail: string }).detail).not.toContain(address);
     }
     const ok = await createStream({ ...t.deps.streams, resolve: resolver('93.184.215.14') }, owner, { delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: 'https://receiver.example.net/e' } });
     expect(ok.delivery).toEqual({ method: 'urn:ietf:rfc:8935', endpoint_url: 'https://receiver.example.net/e' });
@@ -266,20 +265,20 @@ describe('safe targets (issue 7 §5)', () => {
     receivers.push(rec);
     const url = rec.url.replace('127.0.0.1', 'rebind.test');
     const jws = 'eyJhbGciOiJFUzI1NiJ9.e30.sig';
-    const good = makePushClient({ timeoutMs: 2000, allow: [], resolve: resolver('127.0.0.1') });
+    const good = makePushClient({ timeoutMs: 2000, allow: [], loopback: true, resolve: resolver('127.0.0.1') });
     expect(await good.push({ url }, jws, () => new Date())).toEqual({ kind: 'delivered' });
     await good.close();
     expect(rec.received).toHaveLength(1);
-    const rebound = makePushClient({ timeoutMs: 2000, allow: [], resolve: resolver('10.0.0.7') });
-    expect(await rebound.push({ url }, jws, () => new Date())).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/ERR_PUSH_FORBIDDEN_ADDRESS.*10\.0\.0\.7/) });
+    const rebound = makePushClient({ timeoutMs: 2000, allow: [], loopback: true, resolve: resolver('10.0.0.7') });
+    expect(await rebound.push({ url }, jws, () => new Date())).toMatchObject({ kind: 'retry', cause: 'ERR_PUSH_FORBIDDEN_ADDRESS' });
     await rebound.close();
     // 0.0.0.0 is forbidden ("this network"), yet on Linux a connection to it reaches this host:
     // refused without the allow-list, delivered to the local receiver with it. Nothing leaves the machine.
-    const unspecified = makePushClient({ timeoutMs: 2000, allow: [], resolve: resolver('0.0.0.0') });
-    expect(await unspecified.push({ url }, jws, () => new Date())).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/FORBIDDEN/) });
+    const unspecified = makePushClient({ timeoutMs: 2000, allow: [], loopback: true, resolve: resolver('0.0.0.0') });
+    expect(await unspecified.push({ url }, jws, () => new Date())).toMatchObject({ kind: 'retry', cause: 'ERR_PUSH_FORBIDDEN_ADDRESS' });
     await unspecified.close();
     expect(rec.received).toHaveLength(1);
-    const allowListed = makePushClient({ timeoutMs: 2000, allow: ['rebind.test'], resolve: resolver('0.0.0.0') });
+    const allowListed = makePushClient({ timeoutMs: 2000, allow: ['rebind.test'], loopback: true, resolve: resolver('0.0.0.0') });
     expect(await allowListed.push({ url }, jws, () => new Date())).toEqual({ kind: 'delivered' });
     await allowListed.close();
     expect(rec.received).toHaveLength(2);

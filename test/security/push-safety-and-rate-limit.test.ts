@@ -38,7 +38,7 @@ describe('push safety (issue 10 §6)', () => {
     });
     for (const status of [301, 302, 307, 308]) {
       const url = await serve((_q, s) => s.writeHead(status, { location: target }).end());
-      const client = makePushClient({ timeoutMs: 2000, allow: [] });
+      const client = makePushClient({ timeoutMs: 2000, allow: [], loopback: true });
       const outcome = await client.push({ url }, 'a.b.c', now);
       await client.close();
       expect(outcome.kind, String(status)).toBe('misbehaving');
@@ -62,7 +62,7 @@ describe('push safety (issue 10 §6)', () => {
         pump();
       });
     });
-    const client = makePushClient({ timeoutMs: 5000, allow: [], maxResponseBytes: 64 * 1024 });
+    const client = makePushClient({ timeoutMs: 5000, allow: [], loopback: true, maxResponseBytes: 64 * 1024 });
     const started = Date.now();
     const outcome = await client.push({ url }, 'a.b.c', now);
     await client.close();

@@ -31,7 +31,20 @@ describe('classifyPushResponse', () => {
     expect(answer(503, '', { 'retry-after': new Date(now.getTime() + 120_000).toUTCString() })).toMatchObject({ kind: 'retry', retryAfterMs: 120_000 });
     expect(answer(503)).toEqual({ kind: 'retry', reason: 'receiver answered 503' });
     for (const s of [500, 502, 504, 599]) expect(answer(s, '', { 'retry-after': '9' })).toEqual({ kind: 'retry', reason: `receiver answered ${s}` });
-    expect(classifyNetworkError('UND_ERR_CONNECT_TIMEOUT', 'timeout')).toMatchObject({ kind: 'retry' });
+    expect(classifyNetworkError('UND_ERR_CONNECT_TIMEOUT')).toMatchObject({ kind: 'retry', cause: 'UND_ERR_CONNECT_TIMEOUT' });
+  });
+
+  it('transport failures reach the owner in generic words: refused, reset, timed out and not-HTTP read the same; the code stays in cause', () => {
+    const generic = 'network error: connection failed or timed out';
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_SOCKET', 'HPE_INVALID_CONSTANT', 'ERR_PUSH_DEADLINE', 'ERR_SSL_WRONG_VERSION_NUMBER']) {
+      expect(classifyNetworkError(code), code).toEqual({ kind: 'retry', reason: generic, cause: code });
+    }
+    expect(classifyNetworkError(undefined)).toEqual({ kind: 'retry', reason: generic });
+    expect(classifyNetworkError('ENOTFOUND')).toMatchObject({ reason: 'network error: the target host name did not resolve' });
+    for (const code of ['CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID']) {
+      expect(classifyNetworkError(code), code).toMatchObject({ reason: 'network error: TLS error: the target certificate was not accepted' });
+    }
+    expect(classifyNetworkError('ERR_PUSH_FORBIDDEN_ADDRESS')).toMatchObject({ reason: 'network error: the target resolves to an address push may not reach' });
   });
 
   it('retryAfterMs: a past date is 0, garbage is ignored', () => {
