@@ -22,8 +22,8 @@ Usage:
   scimcast keys rotate [--alg ES256|RS256|EdDSA]      new SET signing key; old public keys stay in the JWKS
   scimcast keys list
 ${STREAMS_USAGE}
-  scimcast receive (--poll URL|STREAM_ID | --listen PORT) [--jwks URL] [--iss I] [--aud A] [--out FILE]
-                   [--once] [--max N] [--auth TOKEN]   verify SETs, write the accepted ones as NDJSON
+  scimcast receive (--poll URL|STREAM_ID | --listen PORT) [--stream ID | --iss I --aud A] [--jwks URL]
+                   [--out FILE] [--once] [--max N] [--auth TOKEN]   verify SETs, write the accepted ones as NDJSON
   scimcast bulk import FILE [--url U] [--token T] [--concurrency N] [--async] [--fail-on-errors N] [--journal P] [--json]
                                       import users and groups (CSV or NDJSON) with Bulk requests; resumable
 
