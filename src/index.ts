@@ -9,6 +9,7 @@ export { PollRequestError, type PollOptions, type PollSummary } from './client/p
 export type { ListenOptions, PushListener } from './client/push-listener.js';
 export { ndjsonFile, ndjsonStream, type SetOutput } from './client/ndjson-output.js';
 export { JwksUnavailableError, type Jwks } from './client/jwks-source.js';
+export { StreamExpectationsError, expectationsOf, fetchStreamExpectations, type SetExpectations } from './client/stream-expectations.js';
 export { StreamsApiError, StreamsClient, serverOrigin, type RequeueSelector, type StatusDocument, type StreamConfig, type StreamInput, type StreamStatus } from './client/streams-client.js';
 
 // Importing users and groups into any RFC 7644 server: Bulk within its limits, references ordered

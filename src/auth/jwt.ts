@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { accessTokenTypOk, principalFromClaims } from './access-token-claims.js';
 import type { Principal } from './scopes.js';
 
 /**
@@ -11,6 +12,8 @@ export interface JwtVerifierConfig {
   audience: string;
   jwksUrl: string;
   scopeClaim: string;
+  /** RFC 9068 §4: only `typ: at+jwt` is an access token (see accessTokenTypOk). */
+  requireAtTyp: boolean;
 }
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -21,13 +24,15 @@ export function makeJwtVerifier(cfg: JwtVerifierConfig, getKey?: JWTVerifyGetKey
   const keys = getKey ?? createRemoteJWKSet(new URL(cfg.jwksUrl));
   return async (token) => {
     try {
-      // RFC 9068 §2.2: an access token carries `exp`; one without would be valid forever.
-      const { payload } = await jwtVerify(token, keys, { issuer: cfg.issuer, audience: cfg.audience, algorithms: ALGORITHMS, requiredClaims: ['exp'] });
-      const raw = payload[cfg.scopeClaim];
-      const scopes = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(/\s+/).filter(Boolean) : [];
-      const subject = String(payload.client_id ?? payload.sub ?? '');
-      if (!subject) return undefined;
-      return { id: `jwt:${cfg.issuer}|${subject}`, kind: 'jwt', scopes: new Set(scopes) };
+      // RFC 9068 §2.2: an access token carries `exp` (one without would be valid forever) and `sub`.
+      const { payload, protectedHeader } = await jwtVerify(token, keys, {
+        issuer: cfg.issuer,
+        audience: cfg.audience,
+        algorithms: ALGORITHMS,
+        requiredClaims: ['exp', 'sub'],
+      });
+      if (!accessTokenTypOk(protectedHeader.typ, cfg.requireAtTyp)) return undefined;
+      return principalFromClaims(payload, cfg.scopeClaim);
     } catch {
       return undefined;
     }

@@ -24,8 +24,8 @@ Usage:
   scimcast keys revoke KID [--alg ES256|RS256|EdDSA]  drop a compromised key from the JWKS now; the signer moves to
                                       a new key (--alg, else the same algorithm) and stored SETs it signed are re-signed
 ${STREAMS_USAGE}
-  scimcast receive (--poll URL|STREAM_ID | --listen PORT) [--jwks URL] [--iss I] [--aud A] [--out FILE]
-                   [--once] [--max N] [--auth TOKEN]   verify SETs, write the accepted ones as NDJSON
+  scimcast receive (--poll URL|STREAM_ID | --listen PORT) [--stream ID | --iss I --aud A] [--jwks URL]
+                   [--out FILE] [--once] [--max N] [--auth TOKEN]   verify SETs, write the accepted ones as NDJSON
   scimcast bulk import FILE [--url U] [--token T] [--concurrency N] [--async] [--fail-on-errors N] [--journal P] [--json]
                                       import users and groups (CSV or NDJSON) with Bulk requests; resumable
 

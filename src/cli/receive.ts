@@ -3,6 +3,7 @@ import { ndjsonFile, ndjsonStream } from '../client/ndjson-output.js';
 import { PollRequestError } from '../client/poll-loop.js';
 import { JwksUnavailableError } from '../client/jwks-source.js';
 import { SetReceiver, type ReceiveOutcome } from '../client/set-receiver.js';
+import { fetchStreamExpectations, StreamExpectationsError, streamOfPollUrl, type SetExpectations } from '../client/stream-expectations.js';
 import { serverOrigin } from '../client/streams-client.js';
 import { clientSettings } from '../config/client.js';
 import { AppError } from '../core/errors.js';
@@ -11,10 +12,18 @@ import { AppError } from '../core/errors.js';
  * `scimcast receive`: an RFC 8936 poll client or an RFC 8935 push endpoint that verifies every
  * SET against the transmitter's JWKS and writes the accepted ones as NDJSON (README "scimcast
  * receive"). stdout carries only NDJSON; progress, warnings and rejections go to stderr.
+ *
+ * Every SET's `iss` and `aud` are checked (RFC 8935 §2.4, RFC 8936 §2.4): against --iss / --aud,
+ * or else against the stream's own configuration, read from the server (--poll STREAM_ID, a
+ * scimcast poll URL, or --stream ID). Without either the receiver does not start: it would take
+ * any stream's SETs signed with the transmitter's keys.
  */
-export const RECEIVE_USAGE = `  scimcast receive (--poll URL|STREAM_ID | --listen PORT) [--jwks URL] [--iss ISS] [--aud AUD]
+export const RECEIVE_USAGE = `  scimcast receive (--poll URL|STREAM_ID | --listen PORT) [--stream ID | --iss ISS --aud AUD] [--jwks URL]
                    [--out FILE] [--once] [--max N] [--max-events N] [--auth TOKEN] [--host H] [--path P] [--quiet]
-                                      verify SETs and write them as NDJSON (stdout or --out, appended)`;
+                                      verify SETs and write them as NDJSON (stdout or --out, appended).
+                                      Each SET's iss and aud must be the stream's: read from its configuration
+                                      (--poll STREAM_ID, a scimcast poll URL, or --stream ID, with --url/--token)
+                                      unless given with --iss and --aud; --listen needs --stream or both flags.`;
 
 const usage = (msg: string) => new AppError('ERR_CONFIG_INVALID', `${msg}\nUsage:\n${RECEIVE_USAGE}`);
 
@@ -39,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
         jwks: { type: 'string' },
         iss: { type: 'string' },
         aud: { type: 'string' },
+        stream: { type: 'string' },
         out: { type: 'string' },
         url: { type: 'string' },
         token: { type: 'string' },
@@ -69,6 +79,10 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`scimcast receive: ${e.message}\n`);
       return 2;
     }
+    if (e instanceof StreamExpectationsError) {
+      log(`${e.message} (or give the expected values with --iss and --aud)`);
+      return 1;
+    }
     if (e instanceof PollRequestError || e instanceof JwksUnavailableError || (e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       log((e as Error).message);
       return 1;
@@ -83,6 +97,7 @@ type Values = {
   jwks?: string | undefined;
   iss?: string | undefined;
   aud?: string | undefined;
+  stream?: string | undefined;
   out?: string | undefined;
   url?: string | undefined;
   token?: string | undefined;
@@ -109,12 +124,14 @@ async function receive(v: Values): Promise<number> {
   const max = v.once ? 1 : intOf('--max', v.max, 1);
   const maxEvents = intOf('--max-events', v['max-events'], 1);
   const dedupe = intOf('--dedupe', v.dedupe, 1);
+  const expected = await expectedClaims(v, { origin, token: settings.token, pollUrl });
+  if (!v.quiet) log(`expecting iss ${expected.issuer} and aud ${expected.audience}`);
 
   const output = v.out ? await ndjsonFile(v.out) : ndjsonStream(process.stdout);
   const receiver = new SetReceiver({
     jwksUrl,
-    issuer: v.iss,
-    audience: v.aud,
+    issuer: expected.issuer,
+    audience: expected.audience,
     output,
     dedupeCapacity: dedupe,
     onWarning: (m) => log(`warning: ${m}`),
@@ -153,4 +170,29 @@ async function receive(v: Values): Promise<number> {
   const s = receiver.stats;
   log(`${s.accepted} accepted, ${s.duplicates} duplicate, ${s.rejected} rejected`);
   return 0;
+}
+
+/**
+ * The iss and aud every SET must carry. --iss and --aud win; what they leave open is read from the
+ * stream's configuration: the stream named by --stream, by a bare --poll id, or by a scimcast
+ * poll URL (`<origin>/ssf/streams/<id>/poll`), on the server that URL or --url names.
+ */
+async function expectedClaims(v: Values, ctx: { origin: string | undefined; token: string | undefined; pollUrl: string | undefined }): Promise<SetExpectations> {
+  if (v.iss === '' || v.aud === '') throw usage('--iss and --aud take a value');
+  if (v.iss !== undefined && v.aud !== undefined) return { issuer: v.iss, audience: v.aud };
+  const fromUrl = ctx.pollUrl === undefined ? undefined : streamOfPollUrl(ctx.pollUrl);
+  const bareId = v.poll !== undefined && !/^https?:\/\//i.test(v.poll) ? v.poll : undefined;
+  const named = [...new Set([v.stream, bareId, fromUrl?.streamId].filter((id): id is string => id !== undefined))];
+  if (named.length > 1) throw usage(`--stream and --poll name different streams (${named.join(', ')})`);
+  const streamId = named[0];
+  if (streamId === undefined) {
+    throw usage(
+      `${v.listen !== undefined ? '--listen' : '--poll URL'} needs the issuer and audience its SETs must carry: ` +
+        'pass --iss ISS and --aud AUD, or --stream ID with --url / SCIMCAST_URL and --token / SCIMCAST_TOKEN to read them from the stream',
+    );
+  }
+  const server = fromUrl?.origin ?? ctx.origin;
+  if (server === undefined) throw usage('--stream ID needs --url / SCIMCAST_URL (the server the stream is on)');
+  const fetched = await fetchStreamExpectations({ url: server, token: ctx.token, streamId });
+  return { issuer: v.iss ?? fetched.issuer, audience: v.aud ?? fetched.audience };
 }

@@ -49,10 +49,18 @@ export interface SetReceiverOptions {
   jwksUrl?: string | undefined;
   /** Fixed keys instead of jwksUrl. */
   jwks?: Jwks | undefined;
-  /** Expected `iss`; unchecked when absent. */
-  issuer?: string | undefined;
-  /** A value `aud` must contain; unchecked when absent. */
-  audience?: string | undefined;
+  /**
+   * The `iss` every SET must carry (RFC 8417 §2.2; a mismatch is `invalid_issuer`, RFC 8935 §2.4).
+   * Required: a receiver that does not know its transmitter would take SETs signed for any
+   * issuer that shares the keys. `null` turns the check off on purpose (not recommended).
+   * `fetchStreamExpectations` reads it from a scimcast stream.
+   */
+  issuer: string | null;
+  /**
+   * A value `aud` must contain: the stream's audience, so a SET meant for another stream of the
+   * same transmitter is `invalid_audience`. Required like `issuer`; `null` turns the check off.
+   */
+  audience: string | null;
   /** Where accepted SETs are written (see ndjsonFile / ndjsonStream). */
   output?: SetOutput | undefined;
   /** Called for each accepted SET after it was written. */
@@ -82,6 +90,12 @@ export class SetReceiver {
   private started: Promise<void> | undefined;
 
   constructor(private readonly opts: SetReceiverOptions) {
+    for (const name of ['issuer', 'audience'] as const) {
+      const v: unknown = opts[name];
+      if (v !== null && (typeof v !== 'string' || v === '')) {
+        throw new TypeError(`SetReceiver: ${name} is required (the expected ${name === 'issuer' ? 'iss' : 'aud'} of the stream's SETs, or null to skip the check)`);
+      }
+    }
     this.keys = new JwksSource({ url: opts.jwksUrl, keys: opts.jwks, minRefreshMs: opts.jwksRefreshMinMs });
     this.recent = new RecentJtis(opts.dedupeCapacity ?? 100_000);
   }
@@ -151,7 +165,8 @@ export class SetReceiver {
 
   /** verifySet, with one JWKS refresh when the kid is unknown (a rotated key). */
   private async verify(token: string) {
-    const check = async () => verifySet(token, { jwks: await this.keys.get(), issuer: this.opts.issuer, audience: this.opts.audience });
+    const check = async () =>
+      verifySet(token, { jwks: await this.keys.get(), issuer: this.opts.issuer ?? undefined, audience: this.opts.audience ?? undefined });
     try {
       return await check();
     } catch (e) {

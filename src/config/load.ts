@@ -23,7 +23,7 @@ export interface Config {
   /** Per-client token bucket; undefined when SCIMCAST_RATE_LIMIT is 0 (off). */
   readonly rateLimit: { readonly rate: number; readonly burst: number } | undefined;
   readonly jwt:
-    | { readonly issuer: string; readonly audience: string; readonly jwksUrl: string; readonly scopeClaim: string }
+    | { readonly issuer: string; readonly audience: string; readonly jwksUrl: string; readonly scopeClaim: string; readonly requireAtTyp: boolean }
     | undefined;
   readonly worker: { readonly concurrency: number; readonly deadAfterMs: number };
   readonly shutdownTimeoutMs: number;
@@ -116,6 +116,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           audience: e.SCIMCAST_JWT_AUDIENCE!,
           jwksUrl: e.SCIMCAST_JWT_JWKS_URL!,
           scopeClaim: e.SCIMCAST_JWT_SCOPE_CLAIM,
+          requireAtTyp: e.SCIMCAST_JWT_REQUIRE_AT_TYP,
         }
       : undefined,
     worker: { concurrency: e.SCIMCAST_WORKER_CONCURRENCY, deadAfterMs: e.SCIMCAST_WORKER_DEAD_AFTER_MS },

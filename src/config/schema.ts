@@ -67,6 +67,12 @@ export const envSchema = z.object({
   SCIMCAST_JWT_JWKS_URL: optionalString.pipe(z.url().optional()),
   /** Claim holding space-separated scopes (RFC 8693 `scope`). */
   SCIMCAST_JWT_SCOPE_CLAIM: z.string().min(1).default('scope'),
+  /**
+   * RFC 9068 §4: only a JWT with `typ: at+jwt` is an access token, so an ID token or another JWT
+   * from the same issuer cannot stand in for one. Off, for issuers that do not set it: no `typ` or
+   * the generic `JWT` is also taken, and any other `typ` is still refused.
+   */
+  SCIMCAST_JWT_REQUIRE_AT_TYP: bool(true),
   SCIMCAST_WORKER_CONCURRENCY: int(4, 1),
   /**
    * A worker without a heartbeat for this long counts as dead (SIGKILL, OOM, lost host): live

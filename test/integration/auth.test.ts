@@ -28,7 +28,7 @@ afterAll(async () => {
 
 const jwt = (claims: Record<string, unknown>, opts: { iss?: string; aud?: string } = {}) =>
   new SignJWT(claims)
-    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
     .setIssuer(opts.iss ?? 'https://idp.example.test')
     .setAudience(opts.aud ?? 'scimcast')
     .setSubject('client-a')
@@ -83,12 +83,12 @@ describe('JWT access tokens (issue 2 §5b)', () => {
   it('rejects a wrong issuer, a wrong audience, alg none and an unknown key', async () => {
     const wrongIss = await jwt({ scope: 'scim:read' }, { iss: 'https://evil.example' });
     const wrongAud = await jwt({ scope: 'scim:read' }, { aud: 'other' });
-    const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+    const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url');
     const payload = Buffer.from(JSON.stringify({ iss: 'https://idp.example.test', aud: 'scimcast', sub: 'x', scope: 'scim:read', exp: 9999999999 })).toString('base64url');
     const none = `${header}.${payload}.`;
     const other = await generateKeyPair('ES256');
     const unknownKey = await new SignJWT({ scope: 'scim:read' })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k2' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k2', typ: 'at+jwt' })
       .setIssuer('https://idp.example.test')
       .setAudience('scimcast')
       .setSubject('x')

@@ -9,7 +9,7 @@ import { verifySet } from '../../src/events/verify.js';
 import { freePort } from '../../src/storage/embedded.js';
 import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
 import { until } from '../helpers/receiver.js';
-import { claims, makeKey, sign, startJwksServer, tamper } from '../unit/client/receiver-fixtures.js';
+import { AUD, claims, makeKey, sign, startJwksServer, tamper } from '../unit/client/receiver-fixtures.js';
 
 /**
  * Issue 8 §3, §6: `scimcast receive` as a child process against a real, listening scimcast.
@@ -17,6 +17,8 @@ import { claims, makeKey, sign, startJwksServer, tamper } from '../unit/client/r
  * suppressed across runs, rejected SETs reported in setErrs and dead-lettered with their code.
  * Listen (RFC 8935): a push stream pointed at it gets 202s; a tampered, foreign or unknown-key SET
  * gets 400 with the right `err`; input from older peers is accepted with a warning.
+ * Without --iss / --aud the expected issuer and audience are the stream's own, read from the
+ * server; a push receiver with neither them nor --stream does not start.
  */
 const ROOT = join(import.meta.dirname, '../..');
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -67,6 +69,24 @@ async function finished(r: Run): Promise<{ code: number | null; stdout: string; 
   const code = await r.exited;
   return { code, stdout: r.stdout(), stderr: r.stderr() };
 }
+
+/** For a run that must exit by itself: killed after `ms` (its code is then null). */
+async function finishedWithin(r: Run, ms: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const timer = setTimeout(() => r.child.kill('SIGKILL'), ms);
+  try {
+    return await finished(r);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The claims of a stored SET, re-signed with the server's own key after `change`: a SET the transmitter could have sent. */
+async function resign(jws: string, change: Record<string, unknown>): Promise<string> {
+  const claims = JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+  return t.deps.streams.sign({ ...claims, ...change } as never, { storage: t.deps.storage });
+}
+
+const serverEnv = () => ({ SCIMCAST_URL: `${origin}/scim/v2`, SCIMCAST_TOKEN: t.token });
 
 const ndjson = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
 const mkUser = async (userName: string) => (await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName })).json().id as string;
@@ -164,6 +184,46 @@ describe('scimcast receive --poll', () => {
     );
   }, 120_000);
 
+  it('without --iss / --aud, a SET for another stream or from another issuer is rejected (invalid_audience, invalid_issuer) and not written', async () => {
+    const mine = await pollStream([`${EV}prov:create:notice`]);
+    const other = await pollStream([`${EV}prov:create:notice`]);
+    await mkUser('recv-expect-1');
+    await mkUser('recv-expect-2');
+    await mkUser('recv-expect-3');
+    const rows = async (id: string) =>
+      (await t.database.pool.query<{ jti: string; jws: string }>('select jti, jws from events where feed_id = $1 order by seq', [id])).rows;
+    const [kept, forOther, fromOther] = await rows(mine.stream_id);
+    const [theirs] = await rows(other.stream_id);
+    // The other stream's SET, moved into this stream under its own jti: signed by this server, for another audience.
+    await t.database.pool.query('delete from events where jti = $1', [theirs!.jti]);
+    await t.database.pool.query('update events set jti = $1, jws = $2 where jti = $3', [theirs!.jti, theirs!.jws, forOther!.jti]);
+    // A SET signed with this server's key, for this stream, but naming another issuer.
+    await t.database.pool.query('update events set jws = $1 where jti = $2', [await resign(fromOther!.jws, { iss: 'https://other-transmitter.example' }), fromOther!.jti]);
+
+    const out = outFile();
+    const r = await finished(scimcast(['receive', '--poll', mine.stream_id, '--once', '--out', out], serverEnv()));
+    expect(r.code, r.stderr).toBe(0);
+    expect(ndjson(readFileSync(out, 'utf8')).map((l) => l.jti)).toEqual([kept!.jti]);
+    expect(r.stderr).toMatch(/1 accepted, 0 duplicate, 2 rejected/);
+    expect(r.stderr).toContain(`rejected SET ${theirs!.jti}: invalid_audience`);
+    expect(r.stderr).toContain(`rejected SET ${fromOther!.jti}: invalid_issuer`);
+    expect(r.stderr).toContain(`expecting iss ${BASE_URL} and aud ${mine.aud}`);
+    const dead = (await t.req('GET', `/ssf/streams/${mine.stream_id}/dead`)).json().sets as Array<{ jti: string; err: string }>;
+    expect(Object.fromEntries(dead.map((d) => [d.jti, d.err]))).toEqual({ [theirs!.jti]: 'invalid_audience', [fromOther!.jti]: 'invalid_issuer' });
+  }, 120_000);
+
+  it('a scimcast poll URL without --iss / --aud is checked against its stream; another URL needs the flags (exit 2)', async () => {
+    const stream = await pollStream([`${EV}prov:create:notice`]);
+    await mkUser('recv-expect-url');
+    const ok = await finished(scimcast(['receive', '--poll', `${origin}/ssf/streams/${stream.stream_id}/poll`, '--jwks', `${origin}/jwks.json`, '--token', t.token, '--once']));
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain(`expecting iss ${BASE_URL} and aud ${stream.aud}`);
+    expect(ok.stderr).toMatch(/1 accepted, 0 duplicate, 0 rejected/);
+    const elsewhere = await finishedWithin(scimcast(['receive', '--poll', `${origin}/elsewhere/poll`, '--jwks', `${origin}/jwks.json`, '--token', t.token, '--once']), 30_000);
+    expect(elsewhere.code, elsewhere.stderr).toBe(2);
+    expect(elsewhere.stderr).toMatch(/--poll URL needs the issuer and audience .*pass --iss ISS and --aud AUD, or --stream ID/);
+  }, 120_000);
+
   it('maps a draft-03 stream\'s misc:asyncResp to the RFC 9967 URI; status stays a string', async () => {
     const stream = await pollStream([`${EV}misc:asyncresp`], { profile: 'draft-03' });
     const res = await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'recv-async' }, { headers: { prefer: 'respond-async' } });
@@ -198,6 +258,10 @@ describe('scimcast receive --poll', () => {
     const r = await finished(scimcast([...receiveArgs(stream, '--once'), '--token', 'nope']));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/HTTP 401/);
+    // With a bare stream id and no --iss/--aud, the stream's configuration cannot be read either.
+    const b = await finished(scimcast(['receive', '--poll', stream.stream_id, '--once'], { SCIMCAST_URL: `${origin}/scim/v2`, SCIMCAST_TOKEN: 'nope' }));
+    expect(b.code, b.stderr).toBe(1);
+    expect(b.stderr).toMatch(new RegExp(`cannot read the configuration of stream ${stream.stream_id} .*HTTP 401.*--iss and --aud`));
     const u = await finished(scimcast(['receive', '--jwks', `${origin}/jwks.json`]));
     expect(u.code).toBe(2);
     expect(u.stderr).toMatch(/--poll URL or --listen PORT/);
@@ -247,7 +311,7 @@ describe('scimcast receive --listen', () => {
     const jwks = await startJwksServer([key]);
     try {
       const port = await freePort();
-      const run = scimcast(['receive', '--listen', String(port), '--jwks', jwks.url, '--iss', 'https://i2scim.example', '--once']);
+      const run = scimcast(['receive', '--listen', String(port), '--jwks', jwks.url, '--iss', 'https://i2scim.example', '--aud', AUD, '--once']);
       await until(() => run.stderr().includes('listening on'), 30_000);
       const c = claims({ iss: 'https://i2scim.example', iat: undefined, events: { 'urn:ietf:params:SCIM:event:misc:asyncResp': { method: 'PATCH', status: 200, location: '/Users/u1' } } });
       const unknownKid = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/secevent+jwt' }, body: await sign(await makeKey('stranger'), claims({ iss: 'https://i2scim.example' })) });
@@ -264,4 +328,42 @@ describe('scimcast receive --listen', () => {
       await jwks.close();
     }
   });
+
+  it('does not start without --iss and --aud, or --stream (exit 2, saying what to pass)', async () => {
+    const port = await freePort();
+    for (const more of [[], ['--iss', BASE_URL], ['--aud', `${BASE_URL}/ssf/streams/f-x`]]) {
+      const r = await finishedWithin(scimcast(['receive', '--listen', String(port), '--jwks', `${origin}/jwks.json`, '--once', ...more]), 30_000);
+      expect(r.code, `${more.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/--listen needs the issuer and audience its SETs must carry: pass --iss ISS and --aud AUD, or --stream ID with --url/);
+      expect(r.stderr).not.toMatch(/listening on/);
+    }
+  }, 120_000);
+
+  it('with --stream ID, checks against that stream: another stream\'s SET is invalid_audience, another issuer\'s invalid_issuer', async () => {
+    // Another stream's SET, made before the push stream exists (so it gets none of it).
+    const other = await pollStream([`${EV}prov:create:notice`]);
+    await mkUser('recv-push-other');
+    const foreign = Object.values((await pollNow(other.stream_id)).sets)[0]!;
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/events`;
+    const push = (await t.req('POST', '/ssf/streams', { delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: url }, events_requested: [`${EV}prov:create:notice`] })).json();
+    const run = scimcast(['receive', '--listen', String(port), '--path', '/events', '--stream', push.stream_id, '--once'], serverEnv());
+    await until(() => run.stderr().includes(`listening on ${url}`), 30_000);
+    expect(run.stderr()).toContain(`expecting iss ${BASE_URL} and aud ${push.aud}`);
+
+    const post = (body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/secevent+jwt' }, body });
+    const wrongAud = await post(foreign);
+    expect(wrongAud.status).toBe(400);
+    expect(((await wrongAud.json()) as { err: string }).err).toBe('invalid_audience');
+    const wrongIss = await post(await resign(foreign, { aud: push.aud, iss: 'https://other-transmitter.example', jti: 'forged-iss' }));
+    expect(wrongIss.status).toBe(400);
+    expect(((await wrongIss.json()) as { err: string }).err).toBe('invalid_issuer');
+
+    // The stream's own SET (pushed by the server) is accepted; --once then stops the receiver.
+    await mkUser('recv-push-stream');
+    const r = await finishedWithin(run, 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(ndjson(r.stdout)).toEqual([expect.objectContaining({ via: 'push', aud: [push.aud] })]);
+    expect(r.stderr).toMatch(/1 accepted, 0 duplicate, 2 rejected/);
+  }, 120_000);
 });

@@ -10,8 +10,8 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
  * route added later without a line in ACCESS below fails this test. Each protected route must
  * refuse a missing, malformed, unknown or revoked token (401 with WWW-Authenticate) and a token
  * lacking its scope (403 insufficient_scope), and accept a token holding only that scope. JWT
- * access tokens with `alg: none`, HMAC, an unknown key, an embedded key, or no `exp` are refused
- * on every protected route.
+ * access tokens with `alg: none`, HMAC, an unknown key, an embedded key, no `exp`, no `sub`, or a
+ * `typ` other than `at+jwt` are refused on every protected route.
  */
 type Access = 'public' | 'authenticated' | (typeof SCOPES)[number];
 
@@ -215,15 +215,15 @@ describe('JWT access tokens that must never be accepted (issue 10 §5)', () => {
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const claims = () => ({ iss: 'https://idp.example.test', aud: 'scimcast', sub: 'attacker', scope: SCOPES.join(' '), iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 });
   const signed = (header: Record<string, unknown>, body: Record<string, unknown>, key: Key | Uint8Array = signingKey, crit?: Record<string, boolean>) =>
-    new SignJWT(body).setProtectedHeader(header as { alg: string }).sign(key, crit ? { crit } : undefined);
+    new SignJWT(body).setProtectedHeader({ typ: 'at+jwt', ...header } as Record<string, unknown> as { alg: string }).sign(key, crit ? { crit } : undefined);
 
   async function forged(): Promise<Array<[string, string]>> {
     const other = await generateKeyPair('ES256', { extractable: true });
     const otherJwk = { ...(await exportJWK(other.publicKey)), kid: 'idp-1' };
     const { exp: _exp, ...noExp } = claims();
     return [
-      ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims())}.`],
-      ['alg none, kid of a real key', `${b64({ alg: 'none', kid: 'idp-1' })}.${b64(claims())}.`],
+      ['alg none', `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64(claims())}.`],
+      ['alg none, kid of a real key', `${b64({ alg: 'none', typ: 'at+jwt', kid: 'idp-1' })}.${b64(claims())}.`],
       ['HS256 keyed with the public JWK (key confusion)', await signed({ alg: 'HS256', kid: 'idp-1' }, claims(), new TextEncoder().encode(JSON.stringify(publicJwk)))],
       ['unknown kid', await signed({ alg: 'ES256', kid: 'idp-2' }, claims(), other.privateKey)],
       ['right kid, wrong key', await signed({ alg: 'ES256', kid: 'idp-1' }, claims(), other.privateKey)],
@@ -235,6 +235,8 @@ describe('JWT access tokens that must never be accepted (issue 10 §5)', () => {
       ['other issuer', await signed({ alg: 'ES256', kid: 'idp-1' }, { ...claims(), iss: 'https://evil.example' })],
       ['other audience', await signed({ alg: 'ES256', kid: 'idp-1' }, { ...claims(), aud: 'someone-else' })],
       ['unknown critical header', await signed({ alg: 'ES256', kid: 'idp-1', crit: ['x-must-understand'], 'x-must-understand': 1 }, claims(), signingKey, { 'x-must-understand': true })],
+      ['a SET from the same issuer, not an access token (typ secevent+jwt)', await signed({ alg: 'ES256', kid: 'idp-1', typ: 'secevent+jwt' }, claims())],
+      ['no sub', await signed({ alg: 'ES256', kid: 'idp-1' }, { ...claims(), sub: undefined, client_id: 'app' })],
       ['signature stripped', (await signed({ alg: 'ES256', kid: 'idp-1' }, claims())).replace(/\.[^.]+$/, '.')],
     ];
   }

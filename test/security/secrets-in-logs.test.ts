@@ -118,8 +118,8 @@ async function drive() {
   // --- JWT access tokens from the loopback IdP: valid, expired, tampered.
   const now = Math.floor(Date.now() / 1000);
   const claims = { iss: 'https://idp.example.test', aud: 'scimcast', sub: 'okta-app', scope: 'scim:read scim:write feeds:admin', iat: now, exp: now + 600 };
-  const goodJwt = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'idp-1' }).sign(idpKey);
-  const expiredJwt = await new SignJWT({ ...claims, exp: now - 60 }).setProtectedHeader({ alg: 'ES256', kid: 'idp-1' }).sign(idpKey);
+  const goodJwt = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'idp-1', typ: 'at+jwt' }).sign(idpKey);
+  const expiredJwt = await new SignJWT({ ...claims, exp: now - 60 }).setProtectedHeader({ alg: 'ES256', kid: 'idp-1', typ: 'at+jwt' }).sign(idpKey);
   const tampered = goodJwt.replace(/\.([^.]+)\./, (_m, p: string) => `.${Buffer.from(JSON.stringify({ ...claims, scope: 'admin' })).toString('base64url')}.`);
   jwts.push(goodJwt, expiredJwt, tampered);
   bearerValues.push(goodJwt, expiredJwt, tampered);

@@ -91,7 +91,7 @@ describe('push listener', () => {
   });
 
   it('with max, stops after that many accepted SETs', async () => {
-    const r = new SetReceiver({ jwksUrl: jwks.url });
+    const r = new SetReceiver({ jwksUrl: jwks.url, issuer: ISS, audience: AUD });
     const l = await r.listen({ port: 0, max: 2 });
     const send = async () => (await fetch(l.url, { method: 'POST', headers: { 'content-type': 'application/secevent+jwt' }, body: await sign(key, claims()) })).status;
     expect(await send()).toBe(202);

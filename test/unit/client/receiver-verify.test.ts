@@ -182,7 +182,7 @@ describe('SetReceiver de-duplication by jti (SET-4, PUSH-7, POLL-14)', () => {
 
 describe('SetReceiver keys', () => {
   it('fails fast when the JWKS cannot be fetched', async () => {
-    const r = new SetReceiver({ jwksUrl: 'http://127.0.0.1:9/jwks.json' });
+    const r = new SetReceiver({ jwksUrl: 'http://127.0.0.1:9/jwks.json', issuer: ISS, audience: AUD });
     await expect(r.start()).rejects.toBeInstanceOf(JwksUnavailableError);
   });
 
@@ -200,7 +200,28 @@ describe('SetReceiver keys', () => {
   });
 
   it('takes fixed keys without a URL', async () => {
-    const r = new SetReceiver({ jwks: { keys: [key.publicJwk] }, issuer: ISS });
+    const r = new SetReceiver({ jwks: { keys: [key.publicJwk] }, issuer: ISS, audience: AUD });
     expect((await r.receive(await sign(key, claims()))).outcome).toBe('accepted');
+  });
+});
+
+describe('SetReceiver expectations', () => {
+  it('will not be built without the expected iss and aud (null skips a check on purpose)', async () => {
+    const jwks = { keys: [key.publicJwk] };
+    const unchecked = [{ jwks }, { jwks, issuer: ISS }, { jwks, audience: AUD }, { jwks, issuer: '', audience: AUD }, { jwks, issuer: ISS, audience: 7 }];
+    for (const opts of unchecked) expect(() => new SetReceiver(opts as never), JSON.stringify(Object.keys(opts))).toThrow(/is required/);
+    const any = new SetReceiver({ jwks, issuer: null, audience: null });
+    expect((await any.receive(await sign(key, claims({ iss: 'https://elsewhere.example', aud: ['https://elsewhere.example/s'] })))).outcome).toBe('accepted');
+  });
+
+  it('a SET for another stream or from another issuer is rejected and counted', async () => {
+    const r = new SetReceiver({ jwks: { keys: [key.publicJwk] }, issuer: ISS, audience: AUD });
+    const otherStream = await r.receive(await sign(key, claims({ aud: [`${ISS}/ssf/streams/f-other`] })));
+    const otherIssuer = await r.receive(await sign(key, claims({ iss: 'https://elsewhere.example' })));
+    expect([otherStream, otherIssuer]).toMatchObject([
+      { outcome: 'rejected', err: 'invalid_audience' },
+      { outcome: 'rejected', err: 'invalid_issuer' },
+    ]);
+    expect(r.stats).toEqual({ accepted: 0, duplicates: 0, rejected: 2 });
   });
 });
