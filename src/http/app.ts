@@ -5,6 +5,7 @@ import type { Capabilities } from '../scim/service-provider-config.js';
 import { registerAuth } from './plugins/auth.js';
 import { frameworkError, MAX_PARAM_LENGTH, registerErrorHandler } from './plugins/error-handler.js';
 import { makeRateLimit } from './plugins/rate-limit.js';
+import { registerQueryParams } from './plugins/query-params.js';
 import { registerRequestText } from './plugins/request-text.js';
 import { logOptions, type LogSink } from './log-options.js';
 import { registerScimJson } from './plugins/scim-json.js';
@@ -56,6 +57,7 @@ export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink 
   rateLimit?.beforeAuth(app);
   registerAuth(app, d.authenticate);
   rateLimit?.afterAuth(app);
+  registerQueryParams(app);
   registerRequestText(app);
   healthRoutes(app, { ping: () => d.storage.ping(), workerAlive: d.workerAlive });
   metricsRoutes(app, { scrape: () => scrapeMetrics(d) });
