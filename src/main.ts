@@ -40,7 +40,7 @@ export async function openDatabase(config: Config, opts: { log?: (msg: string) =
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
     url = embedded.url('scimcast');
   }
-  const database = makeDb(url);
+  const database = makeDb(url, { statementTimeoutMs: config.limits.statementTimeoutMs });
   return {
     url,
     database,
@@ -75,7 +75,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
   const publisher = { iss: config.baseUrl, ids, clock, sign, metrics, onPushFeed: (s: Storage, feedId: string) => enqueuePush(s, feedId) };
   const streams = { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow };
   const pushClient = makePushClient({ timeoutMs: config.events.pushTimeoutMs, allow: config.events.pushAllow });
-  const provisioning = { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat, filterLimits: config.limits.filter, onChange: makeChangePublisher(publisher), onChanges: makeChangesPublisher(publisher) };
+  const provisioning = { storage, clock, ids, baseUrl: config.baseUrl, compat: config.compat, filterLimits: config.limits.filter, maxMembers: config.limits.maxMembersReturned, onChange: makeChangePublisher(publisher), onChanges: makeChangesPublisher(publisher) };
   return {
     config,
     storage,

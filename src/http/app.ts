@@ -51,7 +51,11 @@ export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink 
   });
   countRequests(app, d.metrics.httpRequests);
   registerScimJson(app, { maxDepth: d.config.limits.jsonMaxDepth });
-  registerErrorHandler(app, { maxBodySize: d.config.limits.maxBodySize, bulkMaxPayloadSize: d.config.bulk.maxPayloadSize });
+  registerErrorHandler(app, {
+    maxBodySize: d.config.limits.maxBodySize,
+    bulkMaxPayloadSize: d.config.bulk.maxPayloadSize,
+    statementTimeoutMs: d.config.limits.statementTimeoutMs,
+  });
   // Token buckets around authentication (issue 10 §5): by address before it, by principal after.
   const rateLimit = d.config.rateLimit && makeRateLimit({ ...d.config.rateLimit, now: () => d.clock.now().getTime() });
   rateLimit?.beforeAuth(app);

@@ -16,6 +16,8 @@ export interface ProvisioningCtx {
   readonly compat: ClientCompat;
   /** Bounds on query filters (SCIMCAST_FILTER_MAX_*); unset means the built-in defaults. */
   readonly filterLimits?: FilterLimits | undefined;
+  /** Most Group members one response carries (SCIMCAST_MAX_MEMBERS_RETURNED); unset: no bound. */
+  readonly maxMembers?: number | undefined;
   /** Called inside each operation's transaction for every change: the outbox hook (issue 5 §6). */
   readonly onChange?: ((s: Storage, change: Change, txn: TxnRef) => Promise<void>) | undefined;
   /** The same for many changes in one transaction (bulk batches): feeds are read once. */

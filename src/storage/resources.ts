@@ -154,6 +154,19 @@ export function makeMemberRepo(db: Db) {
       return out;
     },
 
+    /**
+     * How many members these groups have together, counted no further than `limit`: the
+     * primary key index answers it without reading past the bound, however large the groups.
+     */
+    async countUpTo(groupIds: string[], limit: number): Promise<number> {
+      const valid = groupIds.filter(isUuid);
+      if (valid.length === 0) return 0;
+      const r = await db.execute(
+        sql`select count(*)::int as n from (select 1 from ${groupMembers} where ${groupMembers.groupId} = any(${uuidArray(valid)}) limit ${limit}) as x`,
+      );
+      return Number(r.rows[0]?.n ?? 0);
+    },
+
     /** The User `groups` attribute (RFC 7643 §4.1.2, readOnly): direct memberships. */
     async groupsOf(memberIds: string[]): Promise<Map<string, MemberRef[]>> {
       const out = new Map<string, MemberRef[]>(memberIds.map((id) => [id, []]));

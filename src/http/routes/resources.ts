@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ScimError } from '../../core/errors.js';
 import { ENDPOINTS, type ProvisioningCtx, type ResourceTypeName } from '../../provisioning/context.js';
 import { matchesIfNoneMatch } from '../../provisioning/etag.js';
 import { listParamsOf, sendList } from './search.js';
@@ -31,7 +32,7 @@ export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => Provisio
     app.get<{ Params: IdParams }>(`${base}/:id`, read, async (req, reply) => {
       const ctx = opts.ctx();
       const sel = selectionOf(queryOf(req));
-      const { resource, version } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: wantsMembers(sel) });
+      const { resource, version } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: wantsMembers(sel), maxMembers: ctx.maxMembers });
       if (matchesIfNoneMatch(req.headers['if-none-match'], version)) return reply.code(304).header('etag', resource.meta.version).send();
       return sendResource(reply, 200, resource, sel);
     });
@@ -62,8 +63,14 @@ export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => Provisio
       const sel = selectionOf(queryOf(req));
       // A Group PATCH answers 204 (no member list serialised) unless the client asks for attributes.
       if (outcome.status === 204 && hasSelection(sel)) {
-        const { resource } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: wantsMembers(sel) });
-        return sendResource(reply, 200, resource, sel);
+        try {
+          const { resource } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: wantsMembers(sel), maxMembers: ctx.maxMembers });
+          return sendResource(reply, 200, resource, sel);
+        } catch (e) {
+          // The change is committed; a group too large to return is still a success, and
+          // RFC 7644 §3.5.2 lets any PATCH answer 204 without the resource.
+          if (!(e instanceof ScimError && e.scimType === 'tooMany')) throw e;
+        }
       }
       return sendOutcome(reply, outcome, sel);
     });
