@@ -42,7 +42,7 @@ export async function openDatabase(config: Config, opts: { log?: (msg: string) =
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
     url = embedded.url('scimcast');
   }
-  const database = makeDb(url);
+  const database = makeDb(url, { statementTimeoutMs: config.limits.statementTimeoutMs });
   return {
     url,
     database,
@@ -97,6 +97,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
     baseUrl: config.baseUrl,
     compat: config.compat,
     filterLimits: config.limits.filter,
+    maxMembers: config.limits.maxMembersReturned,
     passwords: pooledPasswordHasher(config.passwordHashConcurrency),
     onChange: makeChangePublisher(publisher),
     onChanges: makeChangesPublisher(publisher),

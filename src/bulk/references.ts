@@ -8,7 +8,11 @@ export function refOf(value: unknown): string | undefined {
   return typeof value === 'string' && value.startsWith(PREFIX) && value.length > PREFIX.length ? value.slice(PREFIX.length) : undefined;
 }
 
-/** Every bulkId referenced by a path and a data value, walking without recursion. */
+/**
+ * Every bulkId referenced by a path and a data value, walking without recursion. Children are
+ * pushed one by one: `push(...v)` passes each element as an argument, and an array of some
+ * 150,000 elements (well within the bulk payload limit) overflows the call stack.
+ */
 export function findRefs(path: string, data: unknown): Set<string> {
   const out = new Set<string>();
   for (const seg of path.split('/')) {
@@ -20,8 +24,8 @@ export function findRefs(path: string, data: unknown): Set<string> {
     const v = stack.pop();
     const r = refOf(v);
     if (r) out.add(r);
-    else if (Array.isArray(v)) stack.push(...v);
-    else if (v !== null && typeof v === 'object') stack.push(...Object.values(v));
+    else if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) stack.push(x);
   }
   return out;
 }

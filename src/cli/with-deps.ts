@@ -11,7 +11,7 @@ import { runningEmbedded } from '../storage/embedded.js';
 export async function withDeps<T>(cfg: Config, fn: (d: Deps) => Promise<T>): Promise<T> {
   const live = cfg.databaseUrl ? undefined : runningEmbedded(cfg.dataDir);
   if (live) {
-    const database = makeDb(live.url, { max: 2 });
+    const database = makeDb(live.url, { max: 2, statementTimeoutMs: cfg.limits.statementTimeoutMs });
     const deps = makeDeps(cfg, database);
     try {
       // The same check as at start: an admin command without the server's KEK must not write

@@ -364,7 +364,7 @@ export class BulkClient {
       if (a.status === 400 || a.status === 501) return { rejected: `${a.status}: ${errorDetail(a).detail}` };
       if (a.status !== 200 || !isObject(a.body)) throw new LookupFailed(`GET ${endpoint}?filter=… answered ${a.status}: ${errorDetail(a).detail}`);
       const page = Array.isArray(a.body.Resources) ? a.body.Resources.filter(isObject) : [];
-      resources.push(...page);
+      for (const r of page) resources.push(r);
       const total = Number(a.body.totalResults);
       if (!page.length || !Number.isFinite(total) || resources.length >= total) return resources;
       startIndex += page.length;

@@ -19,6 +19,10 @@ export interface Config {
     readonly jsonMaxDepth: number;
     readonly filterMaxResults: number;
     readonly filter: { readonly maxLength: number; readonly maxNodes: number; readonly maxDepth: number };
+    /** PostgreSQL statement_timeout per pooled connection; 0 = none. */
+    readonly statementTimeoutMs: number;
+    /** Group members one response may carry (RFC 7644 §3.4.2.4 tooMany beyond). */
+    readonly maxMembersReturned: number;
   };
   /** Per-client token bucket; undefined when SCIMCAST_RATE_LIMIT is 0 (off). */
   readonly rateLimit: { readonly rate: number; readonly burst: number } | undefined;
@@ -105,6 +109,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       jsonMaxDepth: e.SCIMCAST_JSON_MAX_DEPTH,
       filterMaxResults: e.SCIMCAST_FILTER_MAX_RESULTS,
       filter: { maxLength: e.SCIMCAST_FILTER_MAX_LENGTH, maxNodes: e.SCIMCAST_FILTER_MAX_TERMS, maxDepth: e.SCIMCAST_FILTER_MAX_DEPTH },
+      statementTimeoutMs: e.SCIMCAST_STATEMENT_TIMEOUT_MS,
+      maxMembersReturned: e.SCIMCAST_MAX_MEMBERS_RETURNED,
     },
     rateLimit:
       e.SCIMCAST_RATE_LIMIT > 0

@@ -55,6 +55,21 @@ export const envSchema = z.object({
   SCIMCAST_FILTER_MAX_TERMS: int(200, 1),
   SCIMCAST_FILTER_MAX_DEPTH: int(32, 1),
   /**
+   * PostgreSQL statement_timeout of every pooled connection, in ms (0: none). A pathological
+   * filter or a huge member list must not hold a connection, and a request thread, for minutes.
+   * Applies per statement to API requests and to the worker's jobs that replay them (async
+   * requests): the same operation must not succeed asynchronously and fail synchronously.
+   * Migrations and the hourly prune lift it for themselves (no client input drives them, and a
+   * bound would leave a large backlog cancelled at every run).
+   */
+  SCIMCAST_STATEMENT_TIMEOUT_MS: int(30_000, 0),
+  /**
+   * Most Group members one response carries (a group, or all groups of a list page together).
+   * More is 400 tooMany telling the client to use excludedAttributes=members and page the members
+   * through a filter: a 1,000,000-member group is not loaded into memory for one GET.
+   */
+  SCIMCAST_MAX_MEMBERS_RETURNED: int(10_000, 1),
+  /**
    * Per-client token bucket (issue 10 §5): requests per second per token (per address when
    * unauthenticated); 0 turns it off, the default, so existing deployments keep their behaviour.
    * Burst defaults to twice the rate (at least 1).

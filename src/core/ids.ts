@@ -12,6 +12,15 @@ export interface Ids {
   jti(now: Date): string;
 }
 
+/**
+ * The form of every resource id this server issues (RFC 9562 §4 string form: 8-4-4-4-12 hex
+ * digits). Anything else names no resource: checked before a value reaches a `uuid` column, where
+ * PostgreSQL would refuse it (`------------------------------------` has the length and the
+ * characters, not the shape) and turn a client's typo into a server error.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string): boolean => UUID.test(s);
+
 const B32 = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 function encodeTime(ms: number): string {

@@ -133,7 +133,10 @@ export function makeRegistry(): Registry {
     render() {
       const out: string[] = [];
       for (const f of families.values()) {
-        out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`, ...f.lines());
+        out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
+        // One line per series (per stream for the gauges): a loop, since a spread of that many
+        // arguments can overflow the call stack.
+        for (const line of f.lines()) out.push(line);
       }
       return out.length > 0 ? `${out.join('\n')}\n` : '';
     },

@@ -5,6 +5,7 @@ import type { Capabilities } from '../scim/service-provider-config.js';
 import { registerAuth } from './plugins/auth.js';
 import { frameworkError, MAX_PARAM_LENGTH, registerErrorHandler } from './plugins/error-handler.js';
 import { makeRateLimit } from './plugins/rate-limit.js';
+import { registerQueryParams } from './plugins/query-params.js';
 import { registerRequestText } from './plugins/request-text.js';
 import { logOptions, type LogSink } from './log-options.js';
 import { registerScimJson } from './plugins/scim-json.js';
@@ -50,12 +51,17 @@ export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink 
   });
   countRequests(app, d.metrics.httpRequests);
   registerScimJson(app, { maxDepth: d.config.limits.jsonMaxDepth });
-  registerErrorHandler(app, { maxBodySize: d.config.limits.maxBodySize, bulkMaxPayloadSize: d.config.bulk.maxPayloadSize });
+  registerErrorHandler(app, {
+    maxBodySize: d.config.limits.maxBodySize,
+    bulkMaxPayloadSize: d.config.bulk.maxPayloadSize,
+    statementTimeoutMs: d.config.limits.statementTimeoutMs,
+  });
   // Token buckets around authentication (issue 10 §5): by address before it, by principal after.
   const rateLimit = d.config.rateLimit && makeRateLimit({ ...d.config.rateLimit, now: () => d.clock.now().getTime() });
   rateLimit?.beforeAuth(app);
   registerAuth(app, d.authenticate);
   rateLimit?.afterAuth(app);
+  registerQueryParams(app);
   registerRequestText(app);
   healthRoutes(app, { ping: () => d.storage.ping(), workerAlive: d.workerAlive });
   metricsRoutes(app, { scrape: () => scrapeMetrics(d) });

@@ -19,6 +19,8 @@ export interface ProvisioningCtx {
   readonly filterLimits?: FilterLimits | undefined;
   /** Turns a user's cleartext password into its stored form, off the event loop (password.ts). */
   readonly passwords: PasswordHasher;
+  /** Most Group members one response carries (SCIMCAST_MAX_MEMBERS_RETURNED); unset: no bound. */
+  readonly maxMembers?: number | undefined;
   /** Called inside each operation's transaction for every change: the outbox hook (issue 5 §6). */
   readonly onChange?: ((s: Storage, change: Change, txn: TxnRef) => Promise<void>) | undefined;
   /** The same for many changes in one transaction (bulk batches): feeds are read once. */

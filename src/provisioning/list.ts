@@ -70,7 +70,7 @@ export async function listResources(ctx: ProvisioningCtx, types: readonly Resour
   const page = pageOf(p, clampCount(p.count, maxResults));
   const sortBy = p.sortBy === '' ? undefined : p.sortBy;
   const result = await ctx.storage.resources.list({ types, filter, sortBy, descending: isDescending(p.sortOrder), page });
-  const related = await relatedOf(ctx.storage, result.rows, { members: p.members ?? true });
+  const related = await relatedOf(ctx.storage, result.rows, { members: p.members ?? true, maxMembers: ctx.maxMembers });
   const Resources = result.rows.map((r) => toScimResource(ctx.baseUrl, r, related(r)));
   return responseOf(page, result.total, Resources, result);
 }

@@ -5,13 +5,15 @@ import type { MemberRef, Storage } from '../storage/index.js';
 export function memberIdsOf(members: unknown): string[] {
   if (members === undefined || members === null) return [];
   if (!Array.isArray(members)) throw badRequest('invalidValue', 'members must be an array');
-  const ids: string[] = [];
+  // A set keeps the first occurrence of each id in order; `includes` per member was quadratic
+  // for the 100,000s of members a bulk payload can carry.
+  const ids = new Set<string>();
   for (const [i, m] of members.entries()) {
     const value = (m as { value?: unknown } | null)?.value;
     if (typeof value !== 'string' || value === '') throw badRequest('invalidValue', `members[${i}].value must be a non-empty string`);
-    if (!ids.includes(value)) ids.push(value);
+    ids.add(value);
   }
-  return ids;
+  return [...ids];
 }
 
 /**

@@ -1,11 +1,38 @@
-import { notFound } from '../core/errors.js';
+import { badRequest, notFound } from '../core/errors.js';
 import type { ResourceRow, Storage } from '../storage/index.js';
 import type { ResourceTypeName } from './context.js';
 import { toScimResource, type ScimResource } from './representation.js';
 
-export async function relatedOf(storage: Storage, rows: ResourceRow[], opts: { members: boolean }) {
+/** What a read loads: Group members or not, and at most how many (SCIMCAST_MAX_MEMBERS_RETURNED). */
+export interface ReadOptions {
+  readonly members: boolean;
+  readonly maxMembers?: number | undefined;
+}
+
+/**
+ * More members than one response may carry. Truncating would be wrong (a client that PUTs back
+ * what it read would drop the rest), so the read is refused with RFC 7644 §3.12 `tooMany` ("more
+ * results than the server is willing to calculate or process") and a way around it.
+ */
+function tooManyMembers(groups: readonly string[], max: number): Error {
+  if (groups.length === 1) {
+    const id = groups[0]!;
+    return badRequest(
+      'tooMany',
+      `Group ${id} has more than ${max} members, more than this server returns in one response. Ask with excludedAttributes=members; ` +
+        `page its User members with GET /Users?filter=groups.value eq "${id}", or test one member with GET /Groups?filter=id eq "${id}" and members.value eq "<member id>"`,
+    );
+  }
+  return badRequest('tooMany', `The groups of this page have more than ${max} members together, more than this server returns in one response. Ask with excludedAttributes=members, or with a smaller count`);
+}
+
+export async function relatedOf(storage: Storage, rows: ResourceRow[], opts: ReadOptions) {
   const groups = rows.filter((r) => r.resourceType === 'Group').map((r) => r.id);
   const users = rows.filter((r) => r.resourceType === 'User').map((r) => r.id);
+  if (opts.members && opts.maxMembers !== undefined && groups.length > 0) {
+    // Counted first, and no further than the bound: a 1,000,000-member group is never loaded.
+    if ((await storage.members.countUpTo(groups, opts.maxMembers + 1)) > opts.maxMembers) throw tooManyMembers(groups, opts.maxMembers);
+  }
   const [members, groupsOf] = await Promise.all([
     opts.members ? storage.members.forGroups(groups) : Promise.resolve(new Map()),
     storage.members.groupsOf(users),
@@ -19,7 +46,7 @@ export async function loadRow(storage: Storage, type: ResourceTypeName, id: stri
   return row;
 }
 
-export async function represent(storage: Storage, baseUrl: string, row: ResourceRow, opts = { members: true }): Promise<ScimResource> {
+export async function represent(storage: Storage, baseUrl: string, row: ResourceRow, opts: ReadOptions = { members: true }): Promise<ScimResource> {
   const related = await relatedOf(storage, [row], opts);
   return toScimResource(baseUrl, row, related(row));
 }
@@ -30,7 +57,7 @@ export async function getResource(
   baseUrl: string,
   type: ResourceTypeName,
   id: string,
-  opts = { members: true },
+  opts: ReadOptions = { members: true },
 ): Promise<{ resource: ScimResource; version: number }> {
   const row = await loadRow(storage, type, id);
   return { resource: await represent(storage, baseUrl, row, opts), version: row.version };

@@ -13,12 +13,18 @@ export interface Database {
 // bigint (int8) counts arrive as strings by default; our counts fit in a JS number.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-export function makeDb(url: string, opts: { max?: number; applicationName?: string } = {}): Database {
+/**
+ * `statementTimeoutMs` (SCIMCAST_STATEMENT_TIMEOUT_MS) becomes each connection's
+ * statement_timeout, sent when it connects, so no statement on the pool runs longer unless its
+ * transaction lifts it (withTx's `statementTimeoutMs`). 0 or unset: the server's default.
+ */
+export function makeDb(url: string, opts: { max?: number; applicationName?: string; statementTimeoutMs?: number } = {}): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 20,
     application_name: opts.applicationName ?? 'scimcast',
     idleTimeoutMillis: 30_000,
+    ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
   });
   // A dropped idle connection (database restart) must not crash the process; the pool reconnects.
   pool.on('error', () => {});

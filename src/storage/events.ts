@@ -134,7 +134,9 @@ export function makeEventRepo(db: Db) {
       at: Date,
     ): Promise<number> {
       const conds = [eq(events.feedId, feedId), inArray(events.state, [...states])];
-      if (range.jtis) conds.push(inArray(events.jti, [...range.jtis]));
+      // One jsonb parameter for the list: a redrive body may name more jtis than the 65,535
+      // parameters a statement can bind, and inArray binds one per element.
+      if (range.jtis) conds.push(sql`${events.jti} in (select jsonb_array_elements_text(${JSON.stringify(range.jtis)}::jsonb))`);
       if (range.fromSeq !== undefined) conds.push(gte(events.seq, range.fromSeq));
       if (range.toSeq !== undefined) conds.push(lte(events.seq, range.toSeq));
       if (range.since) conds.push(gte(events.createdAt, range.since));

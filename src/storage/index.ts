@@ -32,8 +32,24 @@ export interface Storage {
   readonly events: ReturnType<typeof makeEventRepo>;
   readonly txns: ReturnType<typeof makeTxnRepo>;
   readonly jobs: ReturnType<typeof makeJobRepo>;
-  withTx<T>(fn: (s: Storage) => Promise<T>): Promise<T>;
+  /**
+   * `statementTimeoutMs` sets statement_timeout for this transaction only (0: none), over the
+   * pool's SCIMCAST_STATEMENT_TIMEOUT_MS: for maintenance no client input drives.
+   */
+  withTx<T>(fn: (s: Storage) => Promise<T>, opts?: TxOptions): Promise<T>;
   ping(): Promise<void>;
+}
+
+export interface TxOptions {
+  readonly statementTimeoutMs?: number;
+}
+
+/** `set local` takes no bind parameter; the value is an integer, checked here. */
+async function applyTxOptions(db: Db, opts: TxOptions | undefined): Promise<void> {
+  const ms = opts?.statementTimeoutMs;
+  if (ms === undefined) return;
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`statementTimeoutMs must be a non-negative integer, not ${ms}`);
+  await db.execute(sql.raw(`set local statement_timeout = ${ms}`));
 }
 
 /**
@@ -52,7 +68,16 @@ export function makeStorage(db: Db, secrets: SecretBox = makeSecretBox(undefined
     txns: makeTxnRepo(db),
     jobs: makeJobRepo(db),
     // Inside a transaction, a nested withTx joins it: one operation is one unit of work.
-    withTx: inTx ? (fn) => fn(self) : (fn) => db.transaction((tx) => fn(makeStorage(tx as unknown as Db, secrets, true))),
+    withTx: inTx
+      ? async (fn, opts) => {
+          await applyTxOptions(db, opts);
+          return fn(self);
+        }
+      : (fn, opts) =>
+          db.transaction(async (tx) => {
+            await applyTxOptions(tx as unknown as Db, opts);
+            return fn(makeStorage(tx as unknown as Db, secrets, true));
+          }),
     async ping() {
       await db.execute(sql`select 1`);
     },

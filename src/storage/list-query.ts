@@ -1,9 +1,11 @@
 import { and, count as countFn, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import { badRequest } from '../core/errors.js';
 import { stringifyFilter, type FilterNode } from '../scim/filter/index.js';
 import type { ResourceTypeName } from '../scim/schemas/registry.js';
 import { decodeCursor, encodeCursor, type CursorScope, type CursorState } from './cursor.js';
 import type { Db } from './db.js';
 import { compileFilter } from './filter-sql.js';
+import { isStatementTimeout } from './pg-errors.js';
 import { resources } from './schema.js';
 import { compileSortKey, keysetAfter, orderBy, reverse, type Direction, type SortKey } from './sort-sql.js';
 
@@ -118,7 +120,25 @@ async function cursorPage(db: Db, plan: Plan, at: CursorState | undefined, count
   return out;
 }
 
+/**
+ * A list query cut off by statement_timeout is the client's to narrow, not a failure to retry
+ * as is: RFC 7644 §3.4.2.4 / §3.12 `tooMany`, "more results than the server is willing to
+ * calculate or process". Retrying the same filter would only cost the same time again.
+ */
 export async function runList(db: Db, q: ListQuery): Promise<ListResult> {
+  try {
+    return await runListQuery(db, q);
+  } catch (e) {
+    if (!isStatementTimeout(e)) throw e;
+    throw badRequest(
+      'tooMany',
+      'The query took longer than this server allows and was cancelled: narrow the filter (for example eq on userName, externalId or id), or page with a cursor instead of a large startIndex',
+      e,
+    );
+  }
+}
+
+async function runListQuery(db: Db, q: ListQuery): Promise<ListResult> {
   const key = compileSortKey(q.types, q.sortBy);
   const dir: Direction = q.descending ? 'desc' : 'asc';
   const scope: CursorScope = { types: q.types, filter: q.filter ? stringifyFilter(q.filter) : '', sortBy: key.label, descending: dir === 'desc' };

@@ -13,6 +13,10 @@ const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
 export async function migrateDatabase(pool: pg.Pool, extra?: () => Promise<void>): Promise<void> {
   const client = await pool.connect();
   try {
+    // No SCIMCAST_STATEMENT_TIMEOUT_MS here: an index build on a large table may take minutes,
+    // and waiting for another replica's migration lock must not fail the start. Reset below,
+    // before the connection goes back to the pool.
+    await client.query('set statement_timeout = 0');
     await client.query(`select pg_advisory_lock(hashtext('scimcast:migrate'))`);
     try {
       await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS, migrationsTable: '__drizzle_migrations', migrationsSchema: 'drizzle' });
@@ -21,6 +25,7 @@ export async function migrateDatabase(pool: pg.Pool, extra?: () => Promise<void>
       await client.query(`select pg_advisory_unlock(hashtext('scimcast:migrate'))`);
     }
   } finally {
+    await client.query('reset statement_timeout').catch(() => {});
     client.release();
   }
 }

@@ -1,5 +1,6 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import { conflict } from '../core/errors.js';
+import { isUuid } from '../core/ids.js';
 import type { Db } from './db.js';
 import { runList, type ListQuery, type ListResult } from './list-query.js';
 import { groupMembers, resources } from './schema.js';
@@ -50,7 +51,8 @@ export function makeResourceRepo(db: Db) {
     },
 
     async get(type: ResourceTypeName, id: string, opts: { forUpdate?: boolean } = {}): Promise<ResourceRow | undefined> {
-      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      // A value that is not a uuid names no resource (and must not reach the uuid column).
+      if (!isUuid(id)) return undefined;
       const q = db
         .select()
         .from(resources)
@@ -91,7 +93,7 @@ export function makeResourceRepo(db: Db) {
     },
 
     async delete(type: ResourceTypeName, id: string): Promise<boolean> {
-      if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
+      if (!isUuid(id)) return false;
       const r = await db
         .delete(resources)
         .where(and(eq(resources.resourceType, type), eq(resources.id, id)))
@@ -106,18 +108,27 @@ export function makeResourceRepo(db: Db) {
 
     /** id → resourceType and display name, for member validation and `display`. */
     async describe(ids: string[]): Promise<Map<string, { type: ResourceTypeName; display: string | null }>> {
-      const valid = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+      const valid = ids.filter(isUuid);
       const out = new Map<string, { type: ResourceTypeName; display: string | null }>();
       if (valid.length === 0) return out;
-      // One array parameter (a PostgreSQL array literal of validated uuids), however many ids.
       const rows = await db
         .select({ id: resources.id, type: resources.resourceType, userName: resources.userName, displayName: resources.displayName })
         .from(resources)
-        .where(sql`${resources.id} = any(${`{${valid.join(',')}}`}::uuid[])`);
+        .where(sql`${resources.id} = any(${uuidArray(valid)})`);
       for (const r of rows) out.set(r.id, { type: r.type as ResourceTypeName, display: r.displayName ?? r.userName });
       return out;
     },
   };
+}
+
+/**
+ * One bound parameter (a PostgreSQL array literal of ids that passed isUuid, so no quoting is
+ * needed), however many ids. `inArray` binds one parameter per id, and the protocol caps a
+ * statement at 65,535 parameters: a group of 70,000 members (well within the bulk payload limit)
+ * broke the connection instead of being stored.
+ */
+function uuidArray(valid: readonly string[]): SQL {
+  return sql`${`{${valid.join(',')}}`}::uuid[]`;
 }
 
 export interface MemberRef {
@@ -125,9 +136,6 @@ export interface MemberRef {
   display: string | null;
   type: ResourceTypeName;
 }
-
-/** Member ids are uuids; any other string names no member (and must not reach a uuid column). */
-const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 
 export function makeMemberRepo(db: Db) {
   const member = { value: groupMembers.memberId, type: resources.resourceType, userName: resources.userName, displayName: resources.displayName };
@@ -139,11 +147,24 @@ export function makeMemberRepo(db: Db) {
         .select({ groupId: groupMembers.groupId, ...member })
         .from(groupMembers)
         .innerJoin(resources, eq(resources.id, groupMembers.memberId))
-        .where(inArray(groupMembers.groupId, groupIds))
+        .where(sql`${groupMembers.groupId} = any(${uuidArray(groupIds.filter(isUuid))})`)
         .orderBy(asc(groupMembers.seq));
       for (const r of rows)
         out.get(r.groupId)!.push({ value: r.value, type: r.type as ResourceTypeName, display: r.displayName ?? r.userName });
       return out;
+    },
+
+    /**
+     * How many members these groups have together, counted no further than `limit`: the
+     * primary key index answers it without reading past the bound, however large the groups.
+     */
+    async countUpTo(groupIds: string[], limit: number): Promise<number> {
+      const valid = groupIds.filter(isUuid);
+      if (valid.length === 0) return 0;
+      const r = await db.execute(
+        sql`select count(*)::int as n from (select 1 from ${groupMembers} where ${groupMembers.groupId} = any(${uuidArray(valid)}) limit ${limit}) as x`,
+      );
+      return Number(r.rows[0]?.n ?? 0);
     },
 
     /** The User `groups` attribute (RFC 7643 §4.1.2, readOnly): direct memberships. */
@@ -154,20 +175,21 @@ export function makeMemberRepo(db: Db) {
         .select({ memberId: groupMembers.memberId, value: resources.id, displayName: resources.displayName })
         .from(groupMembers)
         .innerJoin(resources, eq(resources.id, groupMembers.groupId))
-        .where(inArray(groupMembers.memberId, memberIds))
+        .where(sql`${groupMembers.memberId} = any(${uuidArray(memberIds.filter(isUuid))})`)
         .orderBy(asc(groupMembers.seq));
       for (const r of rows) out.get(r.memberId)!.push({ value: r.value, type: 'Group', display: r.displayName });
       return out;
     },
 
+    /** Members are added in the order given (`seq`), which is the order `members` lists them. */
     async add(groupId: string, memberIds: string[]): Promise<number> {
-      if (memberIds.length === 0) return 0;
-      const r = await db
-        .insert(groupMembers)
-        .values(memberIds.map((memberId) => ({ groupId, memberId })))
-        .onConflictDoNothing()
-        .returning({ m: groupMembers.memberId });
-      return r.length;
+      const valid = memberIds.filter(isUuid);
+      if (valid.length === 0 || !isUuid(groupId)) return 0;
+      const r = await db.execute(sql`
+        insert into ${groupMembers} (group_id, member_id)
+        select ${groupId}::uuid, x.m from unnest(${uuidArray(valid)}) with ordinality as x(m, n) order by x.n
+        on conflict do nothing returning member_id`);
+      return r.rows.length;
     },
 
     async addMany(pairs: { groupId: string; memberId: string }[]): Promise<void> {
@@ -183,7 +205,7 @@ export function makeMemberRepo(db: Db) {
       if (valid.length === 0) return 0;
       const r = await db
         .delete(groupMembers)
-        .where(and(eq(groupMembers.groupId, groupId), inArray(groupMembers.memberId, valid)))
+        .where(and(eq(groupMembers.groupId, groupId), sql`${groupMembers.memberId} = any(${uuidArray(valid)})`))
         .returning({ m: groupMembers.memberId });
       return r.length;
     },
@@ -201,7 +223,7 @@ export function makeMemberRepo(db: Db) {
       const r = await db
         .select({ m: groupMembers.memberId })
         .from(groupMembers)
-        .where(and(eq(groupMembers.groupId, groupId), inArray(groupMembers.memberId, valid)));
+        .where(and(eq(groupMembers.groupId, groupId), sql`${groupMembers.memberId} = any(${uuidArray(valid)})`));
       return new Set(r.map((x) => x.m));
     },
   };

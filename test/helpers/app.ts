@@ -35,7 +35,7 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string> = {}, opts: { worker?: boolean; logStream?: LogSink; clock?: Clock } = {}): Promise<TestApp> {
   const { url: dbUrl, drop } = await createTestDatabase();
   const config = loadConfig({ DATABASE_URL: dbUrl, BASE_URL, LOG_LEVEL: 'silent', ...env });
-  const database = makeDb(dbUrl, { max: 10 });
+  const database = makeDb(dbUrl, { max: 10, statementTimeoutMs: config.limits.statementTimeoutMs });
   const deps = makeDeps(config, database, opts.clock ? { clock: opts.clock } : {});
   await prepare(deps);
   const app = buildApp(deps, opts.logStream ? { logStream: opts.logStream } : { logger: false });

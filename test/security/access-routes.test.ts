@@ -4,6 +4,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../../src/auth/scopes.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { registeredRoutes } from './support.js';
 
 /**
  * Issue 10 §5, access. Every route the app registers is enumerated from the router itself, so a
@@ -63,25 +64,6 @@ const ACCESS: Record<string, Access> = {
   'POST /ssf/subjects/remove': 'feeds:admin',
   'POST /ssf/verify': 'feeds:admin',
 };
-
-/**
- * Every (method, path) in fastify's route tree. printRoutes draws one node per line, indented
- * four columns per level, with the methods in parentheses; HEAD twins of GET routes are kept.
- */
-function registeredRoutes(t: TestApp): string[] {
-  const out: string[] = [];
-  const stack: string[] = [];
-  for (const line of t.app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^([│ ]*)[├└]── (.*?)(?: \(([^)]*)\))?$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    stack.length = depth;
-    stack[depth] = m[2]!;
-    const path = stack.join('');
-    for (const method of m[3] ? m[3].split(', ') : []) out.push(`${method} ${path}`);
-  }
-  return out;
-}
 
 /** A real id where the route is public (discovery), an unknown one elsewhere (access is checked first). */
 const fill = (path: string) =>

@@ -72,3 +72,23 @@ export async function rawRequest(
     ...(body === undefined ? {} : { payload: body }),
   });
 }
+
+/**
+ * Every (method, path) in fastify's route tree, e.g. `GET /scim/v2/users/:id` (lower case: the
+ * router is case-insensitive). printRoutes draws one node per line, indented four columns per
+ * level, with the methods in parentheses; HEAD twins of GET routes are kept.
+ */
+export function registeredRoutes(t: TestApp): string[] {
+  const out: string[] = [];
+  const stack: string[] = [];
+  for (const line of t.app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^([│ ]*)[├└]── (.*?)(?: \(([^)]*)\))?$/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    stack.length = depth;
+    stack[depth] = m[2]!;
+    const path = stack.join('');
+    for (const method of m[3] ? m[3].split(', ') : []) out.push(`${method} ${path}`);
+  }
+  return out;
+}

@@ -212,7 +212,10 @@ export class ImportState {
     if (ext.length) {
       const ids = ext.slice(0, chunkSize(ext));
       ids.forEach((x) => this.externalInFlight.add(x));
-      this.externalQueue.splice(0, this.externalQueue.length, ...ext.slice(ids.length));
+      // Rebuilt by a loop, not splice(…, ...rest): a spread passes each id as an argument, and a
+      // file naming 100,000s of outside members overflows the call stack.
+      this.externalQueue.length = 0;
+      for (let i = ids.length; i < ext.length; i++) this.externalQueue.push(ext[i]!);
       return { type: 'external', externalIds: ids, entries: [] };
     }
     for (const type of ['user', 'group'] as const) {
@@ -499,7 +502,7 @@ export class ImportState {
     }
     e.exists = true;
     e.uncertain = undefined;
-    e.pendingAdds.push(...op.members);
+    for (const m of op.members) e.pendingAdds.push(m);
     this.resolveDeferred(e);
     if (e.pendingAdds.length || e.deferred.size) {
       e.phase = 'members';
@@ -550,7 +553,7 @@ export class ImportState {
     const e = op.entry;
     if (op.kind === 'members') {
       e.addsInFlight = false;
-      e.pendingAdds.unshift(...op.members);
+      e.pendingAdds = op.members.concat(e.pendingAdds);
     } else {
       e.phase = 'write';
     }

@@ -45,6 +45,19 @@ function databaseUnavailable(err: unknown): boolean {
   return false;
 }
 
+/**
+ * SQLSTATE 57014 (query_canceled): a statement ran past SCIMCAST_STATEMENT_TIMEOUT_MS, or an
+ * operator cancelled it; the transaction it ran in was rolled back. Outside list queries (storage turns
+ * those into 400 tooMany, since only a narrower filter helps) the usual cause is load or a lock
+ * held elsewhere, which passes: 503 with Retry-After (RFC 9110 §15.6.4), never a bare 500.
+ */
+function statementCancelled(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === '57014') return true;
+  }
+  return false;
+}
+
 export function sendScimError(reply: FastifyReply, e: ScimError): FastifyReply {
   for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
   return reply.code(e.status).type(SCIM_CONTENT_TYPE).send(toScimErrorBody(e));
@@ -66,7 +79,8 @@ export function frameworkError(e: FastifyError, _req: FastifyRequest, reply: Fas
 export const MAX_PARAM_LENGTH = 100;
 
 /** The one place errors become HTTP (architecture B4). Unknown errors are a 500 with no internals. */
-export function registerErrorHandler(app: FastifyInstance, limits: { maxBodySize: number; bulkMaxPayloadSize: number }): void {
+export function registerErrorHandler(app: FastifyInstance, limits: { maxBodySize: number; bulkMaxPayloadSize: number; statementTimeoutMs?: number }): void {
+  const timeout = limits.statementTimeoutMs ? ` (${limits.statementTimeoutMs} ms)` : '';
   app.setErrorHandler((err, req, reply) => {
     let scim: ScimError | undefined;
     if (err instanceof ScimError) scim = err;
@@ -75,6 +89,12 @@ export function registerErrorHandler(app: FastifyInstance, limits: { maxBodySize
     if (!scim && databaseUnavailable(err)) {
       req.log.warn({ err }, 'database unavailable');
       scim = new ScimError(503, undefined, 'The service is temporarily unavailable (database unreachable); retry later', { headers: { 'retry-after': '5' } });
+    }
+    if (!scim && statementCancelled(err)) {
+      req.log.warn({ err }, 'statement cancelled');
+      scim = new ScimError(503, undefined, `The database did not finish this request within the statement timeout${timeout} and cancelled it; retry later`, {
+        headers: { 'retry-after': '5' },
+      });
     }
     if (!scim) {
       req.log.error({ err }, 'unhandled error');

@@ -8,6 +8,7 @@ import { statusDocument } from '../../async/status.js';
 import { badRequest, notFound, ScimError, type ScimType } from '../../core/errors.js';
 import { sendOutcome } from '../respond.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
+import { integerParam, queryOf } from '../query.js';
 
 /**
  * RFC 9967 §2.5.1.1 / §3: 202 Accepted, empty body, Set-Txn, Preference-Applied, and a Location
@@ -98,11 +99,12 @@ export function asyncRoutes(app: FastifyInstance, opts: { async: () => AsyncDeps
     return reply.type(SCIM_CONTENT_TYPE).send(statusDocument(txn, ops, { withOperations: true, location: statusUrl(d.baseUrl, txn.id) }));
   });
 
-  app.get<{ Querystring: { status?: string; count?: string } }>('/AsyncRequests', auth, async (req, reply) => {
+  app.get('/AsyncRequests', auth, async (req, reply) => {
     const d = opts.async();
-    const status = req.query.status;
+    const q = queryOf(req);
+    const status = q.status;
     if (status !== undefined && !STATUSES.includes(status)) throw badRequest('invalidValue', `status must be one of ${STATUSES.join(', ')}`);
-    const count = Math.min(Math.max(Number(req.query.count ?? 100) || 100, 1), 1000);
+    const count = Math.min(Math.max(integerParam(q, 'count') ?? 100, 1), 1000);
     const now = d.clock.now();
     const txns = (await d.storage.txns.list(req.principal!.id, { status, limit: count })).filter((t) => t.expiresAt > now);
     const Resources = await Promise.all(

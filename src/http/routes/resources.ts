@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { badRequest } from '../../core/errors.js';
+import { ScimError } from '../../core/errors.js';
 import { ENDPOINTS, type ProvisioningCtx, type ResourceTypeName } from '../../provisioning/context.js';
 import { matchesIfNoneMatch } from '../../provisioning/etag.js';
-import { sendList } from './search.js';
+import { listParamsOf, sendList } from './search.js';
 import { getResource } from '../../provisioning/read.js';
 import { createResource, deleteResource, replaceResource } from '../../provisioning/write.js';
 import { patchResource } from '../../provisioning/patch.js';
@@ -12,34 +12,11 @@ import { parsePrefer } from '../../async/prefer.js';
 import type { AsyncDeps } from '../../async/execute.js';
 import type { OperationRequest } from '../../async/operation.js';
 import { answerAsync } from './async.js';
+import { integerParam, queryOf } from '../query.js';
 
 interface IdParams {
   id: string;
 }
-/** Query parameters of GET /{type} (RFC 7644 §3.4.2, RFC 9865 `cursor`); the single-resource routes read attributes/excludedAttributes. */
-interface ListQuery {
-  filter?: string;
-  sortBy?: string;
-  sortOrder?: string;
-  startIndex?: string;
-  count?: string;
-  cursor?: string;
-  attributes?: string;
-  excludedAttributes?: string;
-}
-
-/** `?filter=a&filter=b` arrives as an array: one value per query parameter. */
-function single(name: string, v: string | string[] | undefined): string | undefined {
-  if (Array.isArray(v)) throw badRequest('invalidValue', `${name} must be given once`);
-  return v;
-}
-
-function intParam(name: string, v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  if (!/^-?\d+$/.test(v)) throw badRequest('invalidValue', `${name} must be an integer`);
-  return Number(v);
-}
-
 /** Users and Groups CRUD (RFC 7644 §3.3–3.6); one registration per resource type. */
 export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => ProvisioningCtx; maxResults: number; async: () => AsyncDeps }) {
   for (const type of ['User', 'Group'] as ResourceTypeName[]) {
@@ -47,23 +24,15 @@ export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => Provisio
     const read = { config: { scope: 'scim:read' as const } };
     const write = { config: { scope: 'scim:write' as const } };
 
-    app.get<{ Querystring: ListQuery }>(base, read, async (req, reply) => {
-      const q = req.query;
-      const params = {
-        filter: single('filter', q.filter),
-        sortBy: single('sortBy', q.sortBy),
-        sortOrder: single('sortOrder', q.sortOrder),
-        startIndex: intParam('startIndex', single('startIndex', q.startIndex)),
-        count: intParam('count', single('count', q.count)),
-        cursor: single('cursor', q.cursor),
-      };
-      return sendList(reply, opts.ctx(), [type], params, selectionOf(q), opts.maxResults);
+    app.get(base, read, async (req, reply) => {
+      const q = queryOf(req);
+      return sendList(reply, opts.ctx(), [type], listParamsOf(q), selectionOf(q), opts.maxResults);
     });
 
-    app.get<{ Params: IdParams; Querystring: ListQuery }>(`${base}/:id`, read, async (req, reply) => {
+    app.get<{ Params: IdParams }>(`${base}/:id`, read, async (req, reply) => {
       const ctx = opts.ctx();
-      const sel = selectionOf(req.query);
-      const { resource, version } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: wantsMembers(sel) });
+      const sel = selectionOf(queryOf(req));
+      const { resource, version } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: wantsMembers(sel), maxMembers: ctx.maxMembers });
       if (matchesIfNoneMatch(req.headers['if-none-match'], version)) return reply.code(304).header('etag', resource.meta.version).send();
       return sendResource(reply, 200, resource, sel);
     });
@@ -75,27 +44,33 @@ export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => Provisio
     app.post(base, write, async (req, reply) => {
       const prefs = asyncPrefs(req);
       if (prefs.respondAsync) return answerAsync(opts.async(), req, reply, { method: 'POST', type, body: req.body } satisfies OperationRequest, prefs);
-      return sendOutcome(reply, await createResource(opts.ctx(), type, req.body), selectionOf(req.query as ListQuery));
+      return sendOutcome(reply, await createResource(opts.ctx(), type, req.body), selectionOf(queryOf(req)));
     });
 
-    app.put<{ Params: IdParams; Querystring: ListQuery }>(`${base}/:id`, write, async (req, reply) => {
+    app.put<{ Params: IdParams }>(`${base}/:id`, write, async (req, reply) => {
       const prefs = asyncPrefs(req);
       const op: OperationRequest = { method: 'PUT', type, id: req.params.id, body: req.body, ifMatch: ifMatchOf(req) };
       if (prefs.respondAsync) return answerAsync(opts.async(), req, reply, op, prefs);
-      return sendOutcome(reply, await replaceResource(opts.ctx(), type, req.params.id, req.body, { ifMatch: op.ifMatch }), selectionOf(req.query));
+      return sendOutcome(reply, await replaceResource(opts.ctx(), type, req.params.id, req.body, { ifMatch: op.ifMatch }), selectionOf(queryOf(req)));
     });
 
-    app.patch<{ Params: IdParams; Querystring: ListQuery }>(`${base}/:id`, write, async (req, reply) => {
+    app.patch<{ Params: IdParams }>(`${base}/:id`, write, async (req, reply) => {
       const prefs = asyncPrefs(req);
       const op: OperationRequest = { method: 'PATCH', type, id: req.params.id, body: req.body, ifMatch: ifMatchOf(req) };
       if (prefs.respondAsync) return answerAsync(opts.async(), req, reply, op, prefs);
       const ctx = opts.ctx();
       const outcome = await patchResource(ctx, type, req.params.id, req.body, { ifMatch: op.ifMatch });
-      const sel = selectionOf(req.query);
+      const sel = selectionOf(queryOf(req));
       // A Group PATCH answers 204 (no member list serialised) unless the client asks for attributes.
       if (outcome.status === 204 && hasSelection(sel)) {
-        const { resource } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: wantsMembers(sel) });
-        return sendResource(reply, 200, resource, sel);
+        try {
+          const { resource } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: wantsMembers(sel), maxMembers: ctx.maxMembers });
+          return sendResource(reply, 200, resource, sel);
+        } catch (e) {
+          // The change is committed; a group too large to return is still a success, and
+          // RFC 7644 §3.5.2 lets any PATCH answer 204 without the resource.
+          if (!(e instanceof ScimError && e.scimType === 'tooMany')) throw e;
+        }
       }
       return sendOutcome(reply, outcome, sel);
     });

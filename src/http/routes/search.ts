@@ -4,6 +4,7 @@ import { ENDPOINTS, type ProvisioningCtx, type ResourceTypeName } from '../../pr
 import { listResources, type ListParams } from '../../provisioning/list.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
 import { project, selectionOf, wantsMembers, type Selection } from '../selection.js';
+import { integerParam, queryOf, type Query } from '../query.js';
 
 export const SEARCH_REQUEST_URN = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 
@@ -30,6 +31,18 @@ export async function sendList(
   const body = await listResources(ctx, types, { ...params, members: wantsMembers(sel) }, maxResults);
   body.Resources = body.Resources.map((r) => project(r.meta.resourceType as ResourceTypeName, r, sel));
   return reply.code(200).type(SCIM_CONTENT_TYPE).send(body);
+}
+
+/** The list parameters of a GET query (RFC 7644 §3.4.2, RFC 9865 `cursor`), for GET / and GET /{type} alike. */
+export function listParamsOf(q: Query): ListParams {
+  return {
+    filter: q.filter,
+    sortBy: q.sortBy,
+    sortOrder: q.sortOrder,
+    startIndex: integerParam(q, 'startIndex'),
+    count: integerParam(q, 'count'),
+    cursor: q.cursor,
+  };
 }
 
 /** Member names are case-insensitive like attribute names (RFC 7643 §2.1). */
@@ -96,16 +109,9 @@ export function searchRoutes(app: FastifyInstance, opts: { ctx: () => Provisioni
     });
   route('/.search', ALL_TYPES);
   // RFC 7644 §3.4.2.1: a GET query against the server root covers every resource type.
-  app.get<{ Querystring: Record<string, string | undefined> }>('/', read, async (req, reply) => {
-    const q = req.query;
-    const int = (name: string) => {
-      const v = q[name];
-      if (v === undefined || v === '') return undefined;
-      if (!/^-?\d+$/.test(v)) throw badRequest('invalidValue', `${name} must be an integer`);
-      return Number(v);
-    };
-    const params: ListParams = { filter: q.filter, sortBy: q.sortBy, sortOrder: q.sortOrder, startIndex: int('startIndex'), count: int('count'), cursor: q.cursor };
-    return sendList(reply, opts.ctx(), ALL_TYPES, params, selectionOf(q), opts.maxResults);
+  app.get('/', read, async (req, reply) => {
+    const q = queryOf(req);
+    return sendList(reply, opts.ctx(), ALL_TYPES, listParamsOf(q), selectionOf(q), opts.maxResults);
   });
   for (const type of ALL_TYPES) route(`${ENDPOINTS[type]}/.search`, [type]);
 }

@@ -16,9 +16,10 @@ import {
   verifyStream,
   type StreamsCtx,
 } from '../../feeds/streams.js';
+import { integerParam, queryOf } from '../query.js';
 
 const ownerOf = (req: FastifyRequest) => req.principal!.id;
-const streamIdOf = (req: FastifyRequest) => (req.query as { stream_id?: string }).stream_id;
+const streamIdOf = (req: FastifyRequest) => queryOf(req).stream_id;
 
 /**
  * OpenID SSF 1.0 stream management (SSF-3..SSF-8) and RFC 8936 poll. Streams belong to the
@@ -75,9 +76,7 @@ export function ssfRoutes(app: FastifyInstance, opts: { streams: () => StreamsCt
   /** Operator API (issue 7 §4): where a stream's SETs stand, dead letters, redrive and replay. */
   type ById = { Params: { id: string } };
   app.get<ById>('/ssf/streams/:id/stats', admin, async (req) => streamStats(opts.streams(), ownerOf(req), req.params.id));
-  app.get<ById & { Querystring: { limit?: string } }>('/ssf/streams/:id/dead', admin, async (req) =>
-    deadLetters(opts.streams(), ownerOf(req), req.params.id, Number(req.query.limit ?? 100) || 100),
-  );
+  app.get<ById>('/ssf/streams/:id/dead', admin, async (req) => deadLetters(opts.streams(), ownerOf(req), req.params.id, integerParam(queryOf(req), 'limit') ?? 100));
   app.post<ById>('/ssf/streams/:id/redrive', admin, async (req) => redrive(opts.streams(), ownerOf(req), req.params.id, req.body));
   app.post<ById>('/ssf/streams/:id/replay', admin, async (req) => replay(opts.streams(), ownerOf(req), req.params.id, req.body));
 

@@ -316,7 +316,15 @@ function write(st: State, op: 'add' | 'replace', t: Target, raw: unknown): void 
   // replace: the new values are the attribute (RFC 7644 §3.5.2.3 "replaced").
   if (op === 'replace') return putOrDelete(c, def.name, items);
   // add: new values are appended; one equal to a present value is not added again (§3.5.2.1).
-  const added = items.filter((x, i) => !current.some((y) => same(x, y)) && items.findIndex((y) => same(x, y)) === i);
+  // Compared by canonical text, each value serialised once: pairwise `same` was quadratic, and a
+  // PATCH within the body limit can carry tens of thousands of values.
+  const seen = new Set(current.map(stableJson));
+  const added = items.filter((x) => {
+    const key = stableJson(x);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   putOrDelete(c, def.name, settlePrimary([...current, ...added], added));
 }
 
@@ -460,19 +468,19 @@ function memberOp(st: State, op: Op, t: Target, raw: unknown): void {
     if (op !== 'remove') throw badRequest('mutability', `members cannot be changed through a value filter (member values are immutable, RFC 7643 §4.2); use "add" or "remove" on "members"`);
     const ids = valueEqIds(t.filter);
     if (ids && st.compat.idempotentMemberRemove === false) expectMember(m, ids, `members[${stringifyFilter(t.filter)}]`);
-    if (ids) for (const id of ids) removeMember(m, id);
+    if (ids) removeMembers(m, ids);
     else m.removeWhere.push(t.filter);
     return;
   }
   if (op === 'add') {
-    for (const id of memberIds(raw)) addMember(m, id);
+    addMembers(m, memberIds(raw));
   } else if (op === 'replace') {
     Object.assign(m, { add: [], remove: [], removeAll: false, removeWhere: [], replaceWith: memberIds(raw) });
   } else if (raw === undefined || raw === null) {
     Object.assign(m, { add: [], remove: [], removeAll: true, removeWhere: [] });
     delete m.replaceWith;
   } else if (st.compat.memberValueRemove) {
-    for (const id of memberIds(raw)) removeMember(m, id);
+    removeMembers(m, memberIds(raw));
   } else {
     throw badRequest('invalidSyntax', '"remove" on "members" takes no "value" (RFC 7644 §3.5.2.2), and would remove every member; to remove some, use path members[value eq "<id>"]');
   }
@@ -490,27 +498,49 @@ function expectMember(m: MemberPatch, ids: string[], path: string): void {
   (m.mustMatch ??= []).push({ ids: open, path });
 }
 
-function addMember(m: MemberPatch, id: string): void {
-  m.remove = m.remove.filter((x) => x !== id);
-  if (!m.add.includes(id) && !m.replaceWith?.includes(id)) m.add.push(id);
+/**
+ * Ids added by one operation, in order, once each; an id removed earlier in this PATCH is no
+ * longer removed. Whole lists at a time with sets: one operation may name 100,000s of members,
+ * and an `includes` per id was quadratic.
+ */
+function addMembers(m: MemberPatch, ids: readonly string[]): void {
+  const adding = new Set(ids);
+  m.remove = m.remove.filter((x) => !adding.has(x));
+  const listed = new Set([...m.add, ...(m.replaceWith ?? [])]);
+  for (const id of ids) {
+    if (listed.has(id)) continue;
+    listed.add(id);
+    m.add.push(id);
+  }
 }
 
-function removeMember(m: MemberPatch, id: string): void {
-  m.add = m.add.filter((x) => x !== id);
-  if (m.replaceWith) m.replaceWith = m.replaceWith.filter((x) => x !== id);
-  else if (!m.removeAll && !m.remove.includes(id)) m.remove.push(id);
+/** Ids removed by one operation: no longer added; after a replace, out of the new list. */
+function removeMembers(m: MemberPatch, ids: readonly string[]): void {
+  const removing = new Set(ids);
+  m.add = m.add.filter((x) => !removing.has(x));
+  if (m.replaceWith) {
+    m.replaceWith = m.replaceWith.filter((x) => !removing.has(x));
+    return;
+  }
+  if (m.removeAll) return;
+  const listed = new Set(m.remove);
+  for (const id of ids) {
+    if (listed.has(id)) continue;
+    listed.add(id);
+    m.remove.push(id);
+  }
 }
 
 /** `[{value: id, display?, $ref?, type?}, …]` (a single object is accepted) → ids, in order, once each. */
 function memberIds(raw: unknown): string[] {
   if (raw === null || raw === undefined) return [];
-  const ids: string[] = [];
+  const ids = new Set<string>();
   (Array.isArray(raw) ? raw : [raw]).forEach((x, i) => {
     const id = isObject(x) ? getCi(x, 'value') : undefined;
     if (typeof id !== 'string' || id === '') throw badRequest('invalidValue', `members[${i}] must be an object whose "value" is the member's id (a non-empty string)`);
-    if (!ids.includes(id)) ids.push(id);
+    ids.add(id);
   });
-  return ids;
+  return [...ids];
 }
 
 /** `value eq "a"` or `value eq "a" or value eq "b"` → ['a', 'b']; any other filter → undefined. */
@@ -602,9 +632,12 @@ function canonItems(def: AttributeDef, raw: unknown): unknown[] {
     .map((x) => (isObject(x) ? stripNulls(canonObject(def, x)) : x));
 }
 
+/** A JSON value's text with object keys sorted: equal for values that are deeply equal. */
+function stableJson(v: unknown): string | undefined {
+  return JSON.stringify(v, (_k, x: unknown) => (isObject(x) ? Object.fromEntries(Object.entries(x).sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0))) : x));
+}
+
 /** Deep equality of JSON values, ignoring key order. */
 function same(a: unknown, b: unknown): boolean {
-  const stable = (v: unknown) =>
-    JSON.stringify(v, (_k, x: unknown) => (isObject(x) ? Object.fromEntries(Object.entries(x).sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0))) : x));
-  return stable(a) === stable(b);
+  return stableJson(a) === stableJson(b);
 }

@@ -1,5 +1,6 @@
 import type { Task } from 'graphile-worker';
 import type { Deps } from '../../deps.js';
+import type { Storage } from '../../storage/index.js';
 
 /**
  * prune (hourly cron): SETs pending for longer than the retention (since they were created, or
@@ -12,11 +13,15 @@ export const makePrune =
   async () => {
     const now = d.clock.now();
     const cutoff = new Date(now.getTime() - d.config.events.retentionDays * 86_400_000);
-    for (const { feedId, count } of await d.storage.events.expire(cutoff, now)) d.metrics.expired(feedId, count);
-    await d.storage.events.purgeFinished(cutoff);
-    await d.storage.txns.purgeExpired(now);
+    // Each step in its own transaction without SCIMCAST_STATEMENT_TIMEOUT_MS: the amount to prune
+    // grows with the backlog, not with any request, and a bound would cancel a large backlog at
+    // every hourly run, so it would never shrink. One cron job at a time holds one connection.
+    const unbounded = <T>(step: (s: Storage) => Promise<T>) => d.storage.withTx(step, { statementTimeoutMs: 0 });
+    for (const { feedId, count } of await unbounded((s) => s.events.expire(cutoff, now))) d.metrics.expired(feedId, count);
+    await unbounded((s) => s.events.purgeFinished(cutoff));
+    await unbounded((s) => s.txns.purgeExpired(now));
     // A retired key signed only SETs created before it retired; once those are past every
     // retention, nothing stored needs its public key (issue 5 §5).
     const keep = Math.max(d.config.events.retentionDays, d.config.events.asyncRetentionDays) * 86_400_000;
-    await d.storage.keys.removeRetiredBefore(new Date(now.getTime() - keep));
+    await unbounded((s) => s.keys.removeRetiredBefore(new Date(now.getTime() - keep)));
   };
