@@ -1,3 +1,5 @@
+import { redactSqlValues } from '../core/sql-values.js';
+
 /**
  * The request logger's settings (issue 10 §5: tokens and private keys never reach the logs).
  * - `authorization` headers are censored wherever a serializer would put them.
@@ -64,7 +66,7 @@ interface SerializedError {
 /** Members that may quote a statement's values. */
 const VALUE_MEMBERS = new Set(['params', 'parameters', 'detail', 'where', 'internalQuery']);
 
-const scrub = (text: string) => text.replace(/\nparams: [\s\S]*?(?=\n {4}at |$)/, '\nparams: [redacted]');
+const scrub = redactSqlValues;
 
 /** pino's err shape (type, message, stack, own members, cause) minus the statement's values. */
 export function serializeError(e: unknown, depth = 0): unknown {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
+import { redactSqlValues } from '../core/sql-values.js';
 import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
 import { RETRYABLE_ERROR_CODES } from 'graphile-worker/dist/lib.js';
 import type pg from 'pg';
@@ -15,7 +16,7 @@ export async function migrateWorkerSchema(pool: pg.Pool): Promise<void> {
 }
 
 const quietLogger = new Logger(() => (level, message) => {
-  if (level === 'error' || level === 'warning') process.stderr.write(`${JSON.stringify({ level, source: 'worker', msg: message })}\n`);
+  if (level === 'error' || level === 'warning') process.stderr.write(`${JSON.stringify({ level, source: 'worker', msg: redactSqlValues(message) })}\n`);
 });
 
 /** One task per file under tasks/. */
