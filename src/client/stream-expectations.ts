@@ -15,7 +15,7 @@ export class StreamExpectationsError extends Error {
 }
 
 /**
- * The `iss` and `aud` a stream's SETs carry, from its SSF stream configuration (SSF-4: the
+ * The `iss` and `aud` a stream's SETs carry, from its SSF stream configuration (OpenID SSF 1.0 §8.1.1: the
  * configuration names both). A stream with several audiences cannot be reduced to the one value
  * a receiver checks, so it is refused rather than guessed.
  */

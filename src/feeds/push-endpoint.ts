@@ -6,7 +6,7 @@ import { forbiddenLiteral, forbiddenResolution, isLoopbackAddress, type Resolver
 const isLoopbackName = (host: string) => host === 'localhost' || host.endsWith('.localhost');
 
 /**
- * Push targets (conventions, issue 7 §5): https, or a host named in SCIMCAST_PUSH_ALLOW, or
+ * Push targets (RFC 8935 §4 asks for TLS; the rest guards against SSRF): https, or a host named in SCIMCAST_PUSH_ALLOW, or
  * loopback (plain http too) while this server itself listens on loopback (TargetPolicy).
  * IP literals are checked here; names in checkPushTarget; every connection again at connect time
  * (DNS rebinding).
