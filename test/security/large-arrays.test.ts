@@ -63,6 +63,18 @@ describe('a bulk operation whose data holds 150,000 elements', () => {
     expect(user.emails).toHaveLength(N + N / 5);
   }, SLOW);
 
+  it('as 150,000 values a value filter selects, replaced and then removed by PATCH, is handled', async () => {
+    const emails = Array.from({ length: N }, (_, i) => ({ value: `w${i}@example.com`, type: 'work' }));
+    const [created] = await bulk([{ method: 'POST', path: '/Users', bulkId: 'w', data: { schemas: [USER], userName: 'many-work-emails', emails: [...emails, { value: 'home@example.com', type: 'home' }] } }]);
+    expect(created!.status).toBe('201');
+    const path = `/Users/${created!.location!.split('/').pop()!}`;
+    const patch = (op: Record<string, unknown>) => bulk([{ method: 'PATCH', path, data: { schemas: [PATCH_OP], Operations: [op] } }]);
+    expect((await patch({ op: 'replace', path: 'emails[type eq "work"]', value: { value: 'w@example.com', type: 'work' } }))[0]!.status).toBe('200');
+    expect((await patch({ op: 'remove', path: 'emails[type eq "work"]' }))[0]!.status).toBe('200');
+    const user = (await t.req('GET', `/scim/v2${path}?attributes=emails`)).json();
+    expect(user.emails).toEqual([{ value: 'home@example.com', type: 'home' }]);
+  }, SLOW);
+
   it('as the 150,000 members of a new group, or of a PATCH add and remove, is stored', async () => {
     const members = userIds.map((value) => ({ value }));
     const [created] = await bulk([{ method: 'POST', path: '/Groups', bulkId: 'g', data: { schemas: [GROUP], displayName: 'everyone', members } }]);

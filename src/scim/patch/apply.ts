@@ -333,12 +333,15 @@ function writeFiltered(st: State, op: 'add' | 'replace', t: Target, c: Obj, raw:
   const current = asArray(getCi(c, t.def.name));
   const hits = current.filter((el) => isObject(el) && matchesFilter(t.filter!, el, { type: st.type, parent: t.name })) as Obj[];
   if (hits.length === 0) return createFromFilter(st, t, c, current, raw);
+  // Membership by set: a value filter may select 100,000s of values, and includes() per value
+  // of the attribute was quadratic.
+  const hit = new Set<unknown>(hits);
   let next = current;
   let fresh: unknown[] = hits;
   if (t.sub) {
     for (const el of hits) setCi(el, t.sub.name, raw);
   } else if (raw === null) {
-    next = current.filter((el) => !hits.includes(el as Obj));
+    next = current.filter((el) => !hit.has(el));
   } else {
     if (!isObject(raw)) throw badRequest('invalidValue', `a value of "${t.name}" must be a JSON object of sub-attributes`);
     const value = canonObject(t.def, raw);
@@ -349,7 +352,7 @@ function writeFiltered(st: State, op: 'add' | 'replace', t: Target, c: Obj, raw:
       // "all matching record values SHALL be replaced" (RFC 7644 §3.5.2.3): each one entirely.
       fresh = [];
       next = current.map((el) => {
-        if (!hits.includes(el as Obj)) return el;
+        if (!hit.has(el)) return el;
         const replacement = stripNulls(structuredClone(value));
         fresh.push(replacement);
         return replacement;
@@ -407,7 +410,8 @@ function settlePrimary(list: unknown[], fresh: readonly unknown[]): unknown[] {
     return p === true || (typeof p === 'string' && ciEq(p, 'true'));
   };
   if (!fresh.some(isPrimary)) return list;
-  for (const el of list) if (isObject(el) && !fresh.includes(el) && isPrimary(el)) delCi(el, 'primary');
+  const isFresh = new Set(fresh);
+  for (const el of list) if (isObject(el) && !isFresh.has(el) && isPrimary(el)) delCi(el, 'primary');
   return list;
 }
 
@@ -434,7 +438,10 @@ function removeAt(st: State, t: Target, raw: unknown): void {
   const list = asArray(current);
   const hits = list.filter((el) => isObject(el) && matchesFilter(t.filter!, el, { type: st.type, parent: t.name }));
   if (hits.length === 0) throw badRequest('noTarget', `no value of "${t.name}" matches [${stringifyFilter(t.filter)}] (RFC 7644 §3.5.2.2)`);
-  if (!sub) return putOrDelete(c!, def.name, list.filter((el) => !hits.includes(el)));
+  if (!sub) {
+    const hit = new Set<unknown>(hits);
+    return putOrDelete(c!, def.name, list.filter((el) => !hit.has(el)));
+  }
   for (const el of hits) delCi(el as Obj, sub.name);
   putOrDelete(c!, def.name, dropEmpty(list));
 }

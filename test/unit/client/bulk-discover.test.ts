@@ -26,3 +26,26 @@ describe('BulkClient.discover', () => {
     await expect(client(answering(401, { detail: 'bad token' })).discover()).rejects.toThrow(/401 bad token \(check --token/);
   });
 });
+
+describe('BulkClient against a server that ignores count', () => {
+  /**
+   * The lookup of one externalId answered with 200,000 resources in one page: the client must
+   * read them (a spread of the page into push() overflowed the call stack) and go on importing.
+   */
+  it('reads a 200,000-resource lookup page and imports the item', async () => {
+    const others = Array.from({ length: 200_000 }, (_, i) => ({ id: `o${i}`, externalId: `other-${i}` }));
+    const posted: string[] = [];
+    const server = (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+      const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/scim+json' } });
+      if (url.pathname.endsWith('/ServiceProviderConfig')) return json(200, { bulk: { supported: false }, filter: { supported: true, maxResults: 200 }, patch: { supported: true } });
+      if ((init?.method ?? 'GET') === 'GET') return json(200, { totalResults: others.length, itemsPerPage: others.length, startIndex: 1, Resources: others });
+      posted.push(String(init?.body));
+      return json(201, { id: 'new-1', externalId: 'u1' });
+    }) as typeof fetch;
+    const items = [{ line: 1, type: 'user' as const, externalId: 'u1', resource: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], externalId: 'u1', userName: 'u1' }, members: [] }];
+    const report = await client(server).import({ items, errors: [] });
+    expect(posted).toHaveLength(1);
+    expect(report).toMatchObject({ created: 1, failed: 0 });
+  });
+});

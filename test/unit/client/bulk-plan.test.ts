@@ -332,3 +332,48 @@ describe('import planning (dependency order across batches, limits, reference re
     expect(sim.requests.every((r) => r.ops === 1)).toBe(true);
   });
 });
+
+describe('groups with hundreds of thousands of members', () => {
+  /**
+   * 350,000 members already on the server, listed by one group of the file. The lookups go in
+   * chunks, the group is written with the members one request holds (about 200,000 here) and the
+   * rest is added by PATCH, whose first attempt fails. Each step handles a list of 150,000 ids or
+   * more, which a spread into a call's arguments (`push(...ids)`, `splice(0, n, ...ids)`) turns
+   * into a stack overflow: the import must finish, not crash. The server side is a plain map
+   * here: Sim's per-member checks would dominate the run.
+   */
+  it('imports the group whole: chunked lookups, a partial write, a retried PATCH of the rest', () => {
+    const N = 350_000;
+    const onServer = new Map<string, string>();
+    for (let i = 0; i < N; i++) onServer.set(`m${i}`, `s${i}`);
+    const items = [group('big', [...onServer.keys()])];
+    const state = new ImportState(items, planDependencies(items), { maxAttempts: 6, lookups: true });
+    state.start();
+    const limits: BatchLimits = { maxOperations: 10, maxBytes: 4_000_000, bulkIds: true, patch: true };
+    const members = new Set<string>();
+    const valuesOf = (data: Record<string, unknown>) =>
+      ((data.members ?? (data.Operations as { value: unknown }[])[0]!.value) as { value: string }[]).map((m) => m.value);
+    let patchFailed = false;
+    for (let guard = 0; guard < 1_000; guard++) {
+      const lookup = state.nextLookup((ids) => Math.min(ids.length, 50_000));
+      if (lookup) {
+        state.applyLookup(lookup, new Map(lookup.externalIds.map((x) => [x, [onServer.get(x)!]])));
+        continue;
+      }
+      const batch = state.nextBatch(limits);
+      if (!batch) break;
+      const op = batch.ops[0]!;
+      if (op.kind === 'members' && !patchFailed) {
+        patchFailed = true;
+        state.applyResults(batch, [{ status: 503, detail: 'busy' }]);
+        continue;
+      }
+      for (const v of valuesOf(op.wire.data)) members.add(v);
+      state.applyResults(batch, [op.wire.method === 'POST' ? { status: 201, location: 'https://x/scim/v2/Groups/g1', id: 'g1' } : { status: 200, location: 'https://x/scim/v2/Groups/g1', id: 'g1' }]);
+    }
+    state.settleIdle();
+    expect(patchFailed).toBe(true);
+    expect(state.entryOf('big')).toMatchObject({ phase: 'done', outcome: 'created' });
+    expect(members.size).toBe(N);
+  }, 120_000);
+});

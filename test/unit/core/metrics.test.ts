@@ -24,6 +24,15 @@ describe('metrics registry: Prometheus text format 0.0.4', () => {
     );
   });
 
+  it('renders a family of 200,000 series (one per stream, say) without overflowing the call stack', () => {
+    const r = makeRegistry();
+    const c = r.counter('per_stream_total', 'Per stream.', ['stream']);
+    for (let i = 0; i < 200_000; i++) c.inc({ stream: `s${i}` });
+    const lines = r.render().split('\n');
+    expect(lines).toHaveLength(2 + 200_000 + 1);
+    expect(lines[2 + 199_999]).toBe('per_stream_total{stream="s199999"} 1');
+  });
+
   it('escapes backslash, double quote and newline in label values, and backslash and newline in HELP', () => {
     const r = makeRegistry();
     r.counter('x_total', 'a \\ help\nline', ['v']).inc({ v: 'q"uo\\te\nnl' });
