@@ -116,6 +116,16 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
     provisioning,
     async: { storage, clock, ids, baseUrl: config.baseUrl, provisioning, publisher, retentionMs: config.events.asyncRetentionDays * 86_400_000, maxAttempts: config.events.asyncMaxAttempts },
     streams,
+    fanout: {
+      iss: config.baseUrl,
+      clock,
+      sign,
+      batch: 500,
+      metrics,
+      onStored: async (s: Storage, feedIds: readonly string[]) => {
+        for (const id of feedIds) if ((await s.feeds.get(id))?.deliveryMethod === 'urn:ietf:rfc:8935') await enqueuePush(s, id);
+      },
+    },
     push: {
       storage,
       clock,

@@ -15,7 +15,8 @@ export function makeEventRepo(db: Db) {
     async insert(rows: NewEvent[]): Promise<void> {
       if (rows.length === 0) return;
       // Chunked: PostgreSQL takes at most 65,535 parameters per statement (a batch x many feeds).
-      for (let i = 0; i < rows.length; i += 2000) await db.insert(events).values(rows.slice(i, i + 2000).map((r) => ({ ...r, queuedAt: r.queuedAt ?? r.createdAt })));
+      // A jti already stored is the same SET (its jti is derived from the change, ids.ts): kept once.
+      for (let i = 0; i < rows.length; i += 2000) await db.insert(events).values(rows.slice(i, i + 2000).map((r) => ({ ...r, queuedAt: r.queuedAt ?? r.createdAt }))).onConflictDoNothing({ target: events.jti });
       const feedIds = [...new Set(rows.map((r) => r.feedId))];
       for (const f of feedIds) await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${f})`);
     },

@@ -5,6 +5,12 @@ import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile
 import { RETRYABLE_ERROR_CODES } from 'graphile-worker/dist/lib.js';
 import type pg from 'pg';
 import type { Deps } from '../deps.js';
+import { makeSecretBox } from '../core/secret-box.js';
+import { startFanoutLoop } from '../feeds/fanout-loop.js';
+import { CHANGES_CHANNEL, CHANGES_PAYLOAD } from '../storage/changes.js';
+import { siblingDatabase } from '../storage/db.js';
+import { makeStorage } from '../storage/index.js';
+import { makeEventNotifier } from '../storage/notify.js';
 import { makeApplyAsyncRequest } from './tasks/apply-async-request.js';
 import { makePrune } from './tasks/prune.js';
 import { makeDeliverPush } from './tasks/deliver-push.js';
@@ -83,10 +89,21 @@ export async function startWorker(d: Deps, pool: pg.Pool): Promise<WorkerHandle>
   await beat();
   const timer = setInterval(beat, heartbeatMs(d.config.worker.deadAfterMs));
   timer.unref();
+  // The fan-out (changes → signed SETs per stream) on its own pool and LISTEN connection.
+  const fanDb = siblingDatabase(pool, 3, 'scimcast-fanout');
+  const waker = makeEventNotifier(fanDb.pool, CHANGES_CHANNEL);
+  const fanout = startFanoutLoop({ ...d.fanout, storage: makeStorage(fanDb.db, makeSecretBox(d.config.keyEncryption)) }, waker, {
+    key: CHANGES_PAYLOAD,
+    idleMs: 1000,
+    onError: (e) => process.stderr.write(`${JSON.stringify({ level: 'error', source: 'fanout', msg: redactSqlValues(e instanceof Error ? e.message : String(e)) })}\n`),
+  });
   return {
     id,
     async stop() {
       clearInterval(timer);
+      await fanout.stop();
+      await waker.close();
+      await fanDb.close();
       await runner.stop();
       await d.storage.heartbeats.forget(id).catch(() => {});
     },
