@@ -82,14 +82,15 @@ export async function fanOutOnce(d: FanoutDeps, opts: { wait?: boolean } = {}): 
       }
     }
     const now = d.clock.now();
-    // Signatures are computed concurrently: WebCrypto signs off the JavaScript thread.
-    const rows: NewEvent[] = await Promise.all(
-      planned.map(async (p) => {
-        const claims = claimsFor(d.iss, p);
-        const jws = await d.sign(claims, { storage: s, kidMode: p.routing.kidMode === 'issuer' ? 'issuer' : 'kid' });
-        return { jti: claims.jti, feedId: p.feedId, txn: claims.txn, eventUri: p.uri, subjectUri: p.change.subjectUri, jws, createdAt: p.change.createdAt, queuedAt: now };
-      }),
-    );
+    const signed = async (p: Planned): Promise<NewEvent> => {
+      const claims = claimsFor(d.iss, p);
+      const jws = await d.sign(claims, { storage: s, kidMode: p.routing.kidMode === 'issuer' ? 'issuer' : 'kid' });
+      return { jti: claims.jti, feedId: p.feedId, txn: claims.txn, eventUri: p.uri, subjectUri: p.change.subjectUri, jws, createdAt: p.change.createdAt, queuedAt: now };
+    };
+    // The first signature reads (and locks) the current key in this transaction; the others reuse
+    // it and are computed concurrently: WebCrypto signs off the JavaScript thread.
+    const rows: NewEvent[] = planned.length === 0 ? [] : [await signed(planned[0]!)];
+    rows.push(...(await Promise.all(planned.slice(1).map(signed))));
     await s.events.insert(rows);
     await s.changes.recordOpSets(opSets);
     await s.changes.remove(batch.map((c) => c.seq));

@@ -69,6 +69,12 @@ export function makeChangeRepo(db: Db) {
       const x = r.rows[0]?.x as string | null | undefined;
       return x ? BigInt(x) : undefined;
     },
+    /** How many changes wait for the fan-out, and since when the oldest does (metrics). */
+    async backlog(): Promise<{ waiting: number; oldestAt: Date | undefined }> {
+      const r = await db.execute(sql`select count(*)::int as n, extract(epoch from min(${changes.createdAt}))::float8 as oldest from ${changes}`);
+      const row = r.rows[0] as { n: number; oldest: number | null } | undefined;
+      return { waiting: Number(row?.n ?? 0), oldestAt: row?.oldest == null ? undefined : new Date(row.oldest * 1000) };
+    },
     /** Every version of every feed, oldest first per feed, with the feed's owner. */
     async versions(): Promise<VersionRow[]> {
       const r = await db

@@ -101,10 +101,13 @@ export async function startWorker(d: Deps, pool: pg.Pool): Promise<WorkerHandle>
     id,
     async stop() {
       clearInterval(timer);
-      await fanout.stop();
-      await waker.close();
-      await fanDb.close();
-      await runner.stop();
+      // Together: the runner waits for its running job, the fan-out for its batch.
+      const stopFanout = async () => {
+        await fanout.stop();
+        await waker.close();
+        await fanDb.close();
+      };
+      await Promise.all([runner.stop(), stopFanout()]);
       await d.storage.heartbeats.forget(id).catch(() => {});
     },
   };

@@ -40,6 +40,17 @@ describe('routing by the moment of the commit (the fan-out held back until settl
     expect(uris).not.toContain(`/Users/${before.id}`);
   });
 
+  it('the metrics show the changes waiting for the fan-out, and how long the oldest has waited', async () => {
+    await mkUser('waiting-for-fanout');
+    const token = await t.tokenWith(['metrics:read']);
+    const sample = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec((await t.req('GET', '/metrics', undefined, { auth: token })).body)?.[1]);
+    expect(await sample('scimcast_outbox_changes')).toBe(1);
+    expect(await sample('scimcast_outbox_oldest_seconds')).toBeGreaterThanOrEqual(0);
+    await t.settle();
+    expect(await sample('scimcast_outbox_changes')).toBe(0);
+    expect(await sample('scimcast_outbox_oldest_seconds')).toBe(0);
+  });
+
   it("a stream's new filter applies from the next change; a change before it keeps the old filter", async () => {
     const s = (await t.req('POST', '/ssf/streams', { events_requested: [`${EV}prov:create:notice`] })).json();
     const a = await mkUser('under-old-filter');

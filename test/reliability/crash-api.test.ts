@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { createTestDatabase } from '../helpers/db.js';
-import { call, killAll, LONG, SHARED_BASE_URL, sleep, startServe, startWorkerProc, type ApiProc } from '../helpers/procs.js';
+import { call, killAll, LONG, SHARED_BASE_URL, sleep, startServe, startWorkerProc, untilFannedOut, type ApiProc } from '../helpers/procs.js';
 import { until } from '../helpers/receiver.js';
 
 /**
@@ -123,6 +123,10 @@ describe(`the API process SIGKILLed ${KILLS} times during concurrent writes`, ()
     for (const [id, v] of acked.users) expect(current.get(id)?.version ?? -1, id).toBeGreaterThanOrEqual(v);
     for (const id of acked.groups.keys()) expect(current.has(id), id).toBe(true);
 
+    // A worker signs the SETs of the committed changes (and completes the async requests below).
+    const worker = await startWorkerProc(env());
+    await untilFannedOut((q) => db.query(q));
+
     // Change ⇔ SET: each resource's prov SETs carry exactly the versions 1..current (one per
     // change, none for a change that did not commit), and no SET names a resource that does not exist.
     const sets = (await db.query(`select jws, subject_uri, event_uri from events where feed_id = $1 and event_uri like '%prov:%' order by seq`, [feedId])).rows as { jws: string; subject_uri: string; event_uri: string }[];
@@ -145,7 +149,6 @@ describe(`the API process SIGKILLed ${KILLS} times during concurrent writes`, ()
     for (const g of groups) expect(g.members, g.display_name).toBe(Number(/-n(\d+)$/.exec(g.display_name)![1]));
 
     // Async requests answered 202 are queued durably: a worker completes every one of them.
-    const worker = await startWorkerProc(env());
     await until(async () => Number((await db.query(`select count(*)::int as n from txns where id = any($1) and status = 'completed'`, [acked.txns])).rows[0].n) === acked.txns.length, 120_000);
     expect(Number((await db.query(`select count(*)::int as n from txn_ops where txn_id = any($1) and status = '201'`, [acked.txns])).rows[0].n)).toBe(acked.txns.length);
     log.push(`${acked.users.size} users and ${acked.groups.size} groups answered, ${acked.txns.length} async requests accepted, ${sets.length} SETs checked`);

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
-import { killAll, LONG, sleep, startWorkerProc, type Proc } from '../helpers/procs.js';
+import { killAll, LONG, sleep, startWorkerProc, untilFannedOut, type Proc } from '../helpers/procs.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { distinctJtis, pollAll, receivedSets } from '../helpers/sets.js';
 
@@ -91,6 +91,7 @@ describe(`async bulk of ${OPS} operations with its worker SIGKILLed ${KILLS} tim
     // A last worker finishes the job.
     const last = await startWorkerProc(workerEnv(), undefined);
     await until(completed, LONG ? 900_000 : 300_000);
+    await untilFannedOut((q) => db.query(q));
     log.push(`bulk completed at ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(killedDuringBulk).toBeGreaterThanOrEqual(Math.min(KILLS, 3));
 
