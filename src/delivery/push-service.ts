@@ -46,6 +46,9 @@ export function startPushService(d: PushServiceDeps): PushService {
     if (sweeping || stopped) return;
     sweeping = true;
     try {
+      // A lease connection that stopped answering is dropped, so this process stops sending
+      // before the database can give its streams to another one.
+      await leases.check(Math.max(1_000, sweepMs));
       for (const f of await d.push.storage.events.pushFeedsWithPending()) loops.wake(f, 'sweep');
     } catch (e) {
       d.onError?.(undefined, e); // the database is away; the next sweep tries again

@@ -15,6 +15,12 @@ export interface FeedLeases {
   /** True when this process holds the stream's lease (it already did, or took it now). */
   tryAcquire(feedId: string): Promise<boolean>;
   release(feedId: string): Promise<void>;
+  /**
+   * Ask the connection to answer within `timeoutMs`; if it does not, drop it (and every lease with
+   * it). A connection that went silent (a network partition) would otherwise keep this process
+   * sending while the database, once it drops the session, lets another process take the streams.
+   */
+  check(timeoutMs: number): Promise<void>;
   /** Counts connections lost; a lease taken under an earlier value is gone. */
   readonly epoch: number;
   close(): Promise<void>;
@@ -110,6 +116,19 @@ export function openFeedLeases(pool: pg.Pool, on: LeaseEvents, opts: { reconnect
       const c = client;
       if (!c) return;
       await serial(() => c.query(`select pg_advisory_unlock(${LOCK})`, [feedId])).catch(() => {});
+    },
+    async check(timeoutMs) {
+      const c = client;
+      if (!c) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+      const answered = serial(() => c.query('select 1')).then(
+        () => true,
+        () => false,
+      );
+      const ok = await Promise.race([answered, timedOut]);
+      clearTimeout(timer);
+      if (!ok) drop(c);
     },
     async close() {
       closed = true;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { until, type Receiver } from '../helpers/receiver.js';
 import { pushStreamTo } from '../helpers/push-stream.js';
+import { receivedSets } from '../helpers/sets.js';
 
 /**
  * Push wakes on commit (RFC 8935 delivery): the worker's loop for a stream outlives an empty
@@ -63,4 +64,36 @@ describe('push wakes on commit', () => {
     expect(latencies[latencies.length - 1]!).toBeLessThan(1_000);
     await until(async () => (await t.deps.storage.events.countsByState(id)).delivered === 9);
   }, 90_000);
+
+  it('when the database ends the connection that holds the stream, delivery stops, reconnects and goes on by itself, first arrivals in commit order', async () => {
+    const { rec, id } = await pushStreamTo(t, receivers);
+    rec.delayMs = 10;
+    await t.req('POST', '/ssf/status', { stream_id: id, status: 'paused' });
+    for (let i = 0; i < 60; i++) expect((await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: `lost-${i}` })).statusCode).toBe(201);
+    await t.req('POST', '/ssf/status', { stream_id: id, status: 'enabled' });
+    await until(() => rec.received.length >= 10, 30_000);
+    // The session holding the stream's lease (and the LISTEN) is terminated, as a failover or an
+    // administrator would.
+    const ended = await t.database.pool.query(
+      `select pg_terminate_backend(l.pid) as ok from pg_locks l
+        where l.locktype = 'advisory' and l.granted and l.objsubid = 2
+          and l.classid::bigint = (hashtext('scimcast:push-lease')::bigint & 4294967295)
+          and l.objid::bigint = (hashtext($1)::bigint & 4294967295)`,
+      [id],
+    );
+    expect(ended.rows).toEqual([{ ok: true }]);
+    const stored = async () => (await t.database.pool.query(`select jti from events where feed_id = $1 order by seq`, [id])).rows.map((r) => r.jti as string);
+    const total = (await stored()).length;
+    await until(async () => (await t.deps.storage.events.countsByState(id)).delivered === total, 60_000);
+    const jwks = (await t.req('GET', '/jwks.json', undefined, { auth: null })).json();
+    const got = await receivedSets(rec.received, jwks);
+    expect(got.first.map((c) => c.jti)).toEqual(await stored());
+    // Listening again: the next SET is pushed on its commit's NOTIFY.
+    const before = rec.received.length;
+    const res = await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'lost-after' });
+    const committed = Date.now();
+    expect(res.statusCode).toBe(201);
+    await until(() => rec.received.length > before, 10_000);
+    expect(rec.received[before]!.at - committed).toBeLessThan(1_000);
+  }, 120_000);
 });
