@@ -20,7 +20,6 @@ import { makeSetSigner } from './events/sign.js';
 import { EMITTED_EVENT_URIS } from './events/uris.js';
 import { makeChangePublisher, makeChangesPublisher } from './feeds/publish.js';
 import { setStatus } from './feeds/streams.js';
-import { DELIVER_TASK } from './delivery/deliver.js';
 import { makePushClient } from './delivery/push.js';
 import type { Storage } from './storage/index.js';
 import { migrateDatabase } from './storage/migrate.js';
@@ -85,9 +84,9 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
   const notifier = makeEventNotifier(database.pool);
   const sign = makeSetSigner(currentKeyLoader(clock));
   const metrics = makeAppMetrics();
-  const enqueuePush = (s: Storage, feedId: string, runAt?: Date) =>
-    s.jobs.enqueue(DELIVER_TASK, { feedId }, { jobKey: `push:${feedId}`, queueName: `push:${feedId}`, runAt, jobKeyMode: runAt ? 'replace' : 'preserve_run_at' });
-  const publisher = { iss: config.baseUrl, ids, clock, sign, metrics, onPushFeed: (s: Storage, feedId: string) => enqueuePush(s, feedId) };
+  // No onPushFeed: the NOTIFY that storage.events.insert sends at commit wakes the worker's push
+  // loop for the stream (delivery/push-service.ts).
+  const publisher = { iss: config.baseUrl, ids, clock, sign, metrics };
   const streams = { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow, pushLoopback: config.events.pushLoopback, streamCaps: { perOwner: config.events.streamsMaxPerOwner, total: config.events.streamsMax } };
   const pushClient = makePushClient({ timeoutMs: config.events.pushTimeoutMs, allow: config.events.pushAllow, loopback: config.events.pushLoopback });
   const provisioning = {
@@ -122,16 +121,12 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
       sign,
       batch: 500,
       metrics,
-      onStored: async (s: Storage, feedIds: readonly string[]) => {
-        for (const id of feedIds) if ((await s.feeds.get(id))?.deliveryMethod === 'urn:ietf:rfc:8935') await enqueuePush(s, id);
-      },
     },
     push: {
       storage,
       clock,
       client: pushClient,
       setStreamStatus: async (feedId, status, reason) => void (await setStatus(streams, undefined, { stream_id: feedId, status, reason })),
-      schedule: (feedId, runAt) => enqueuePush(storage, feedId, runAt),
       batch: 100,
       misbehavingLimit: config.events.pushMisbehavingLimit,
       backoff: { baseMs: config.events.pushBackoffBaseMs, capMs: config.events.pushBackoffCapMs },
@@ -190,7 +185,7 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
     const deps = makeDeps(config, dbh.database, { localWorker: () => worker !== undefined });
     await prepare(deps);
     const initialToken = opts.api ? await ensureBootstrapToken(deps.storage, deps.clock, config.bootstrapToken) : undefined;
-    if (opts.worker) worker = await startWorker(deps, dbh.database.pool);
+    if (opts.worker) worker = await startWorker(deps, dbh.database.pool, { databaseUrl: dbh.url });
     let app: FastifyInstance | undefined;
     let address: string | undefined;
     let metricsListener: MetricsListener | undefined;

@@ -18,8 +18,6 @@ export interface FanoutDeps {
   /** Changes per transaction. */
   readonly batch: number;
   readonly metrics?: Pick<AppMetrics, 'setsCreated'> | undefined;
-  /** Called in the fan-out transaction with the streams that got new SETs (push scheduling). */
-  readonly onStored?: ((s: Storage, feedIds: readonly string[]) => Promise<void>) | undefined;
 }
 
 /** One SET to sign: the change, the stream's routing as of the change's commit, the URI. */
@@ -97,7 +95,6 @@ export async function fanOutOnce(d: FanoutDeps, opts: { wait?: boolean } = {}): 
     const minWaiting = await s.changes.minWaitingXid();
     await s.changes.dropVersions([...byFeed.values()].flatMap((v) => obsoleteVersions(v, minWaiting)));
     await s.changes.pruneRemovedSubjects(minWaiting);
-    if (d.onStored && rows.length > 0) await d.onStored(s, [...new Set(rows.map((r) => r.feedId))]);
     for (const r of rows) d.metrics?.setsCreated.inc({ stream: r.feedId });
     return batch.length;
   });

@@ -13,8 +13,6 @@ export interface PublisherDeps {
   readonly ids: Ids;
   readonly clock: Clock;
   readonly sign: SetSigner;
-  /** Called once per push feed that got new SETs, inside the same transaction (issue 7). */
-  readonly onPushFeed?: ((s: Storage, feedId: string) => Promise<void>) | undefined;
   /** Counts stored SETs per stream (issue 7 §6); optional so tests and tools can leave it out. */
   readonly metrics?: Pick<AppMetrics, 'setsCreated'> | undefined;
 }

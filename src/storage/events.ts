@@ -6,7 +6,7 @@ export type EventRow = typeof events.$inferSelect;
 /** `queuedAt` defaults to `createdAt`: a new SET enters the queue when it is stored. */
 export type NewEvent = Pick<EventRow, 'jti' | 'feedId' | 'txn' | 'eventUri' | 'subjectUri' | 'jws' | 'createdAt'> & { queuedAt?: Date };
 
-/** NOTIFY channel: long polls and push wake as soon as a SET commits (issue 5 §7). */
+/** NOTIFY channel, payload the feed id: long polls and push loops wake as soon as a SET commits (issue 5 §7). */
 export const EVENTS_CHANNEL = 'scimcast_events';
 
 export function makeEventRepo(db: Db) {
@@ -19,6 +19,24 @@ export function makeEventRepo(db: Db) {
       for (let i = 0; i < rows.length; i += 2000) await db.insert(events).values(rows.slice(i, i + 2000).map((r) => ({ ...r, queuedAt: r.queuedAt ?? r.createdAt }))).onConflictDoNothing({ target: events.jti });
       const feedIds = [...new Set(rows.map((r) => r.feedId))];
       for (const f of feedIds) await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${f})`);
+    },
+    /**
+     * Wake the push loop serving `feedId` (requeued SETs, a resumed stream): the same NOTIFY as a
+     * new SET's, sent when the caller's transaction commits.
+     */
+    async notify(feedId: string): Promise<void> {
+      await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${feedId})`);
+    },
+    /**
+     * Enabled push streams with pending SETs: the push loops' safety sweep, for a NOTIFY missed
+     * while reconnecting or a stream whose serving process died.
+     */
+    async pushFeedsWithPending(): Promise<string[]> {
+      const r = await db.execute(
+        sql`select f.id from feeds f where f.delivery_method = 'urn:ietf:rfc:8935' and f.status = 'enabled'
+              and exists (select 1 from ${events} e where e.feed_id = f.id and e.state = 'pending')`,
+      );
+      return (r.rows as { id: string }[]).map((x) => x.id);
     },
     /** Oldest first (commit order, Q-22). */
     async pending(feedId: string, limit: number): Promise<EventRow[]> {
