@@ -93,7 +93,7 @@ function announce(cfg: Config, running: Running): void {
   }
 }
 
-/** SIGINT and SIGTERM stop `running` in order and exit 0; `stop(reason, code)` does the same from elsewhere. */
+/** SIGINT and SIGTERM stop `running` in order and exit 0. Returns that shutdown, for other reasons and exit codes. */
 function stopOnSignals(cfg: Config, running: Running): (reason: string, code: number) => void {
   let stopping = false;
   const shutdown = (reason: string, code: number) => {
