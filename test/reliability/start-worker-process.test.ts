@@ -106,8 +106,10 @@ describe('scimcast start: API and worker in two processes', () => {
     await until(async () => /scimcast_push_attempts_total\{[^}]*outcome="delivered"\} [1-9]/.test((await call(s.base, 'GET', '/metrics')).text), 30_000);
 
     process.kill(first!, 'SIGKILL');
-    // The API keeps serving while the worker is away.
+    // The API keeps serving while the worker is away, and says no worker is alive (the restart
+    // waits a second at least).
     expect((await call(s.base, 'GET', '/scim/v2/ServiceProviderConfig')).status).toBe(200);
+    await until(async () => (await fetch(`${s.base}/readyz`)).status === 503, 10_000);
     await until(async () => {
       const pid = await s.workerPid();
       return pid !== undefined && pid !== first && alive(pid);
@@ -120,7 +122,7 @@ describe('scimcast start: API and worker in two processes', () => {
     await until(async () => Number((await s.db.query(`select count(*)::int as n from worker_heartbeats where worker_id like $1`, [`%:${first}:%`])).rows[0].n) === 0, 10_000);
     expect(s.output()).not.toMatch(/could not release/);
     await createAsync(s.base, 'after-kill');
-    expect((await fetch(`${s.base}/readyz`)).status).toBe(200);
+    await until(async () => (await fetch(`${s.base}/readyz`)).status === 200, 30_000);
 
     s.kill('SIGTERM');
     expect(await s.exited).toBe(0);
