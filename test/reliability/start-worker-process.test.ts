@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -17,10 +17,13 @@ const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
 const receivers: Receiver[] = [];
 const clients: pg.Client[] = [];
+const dataDirs: string[] = [];
 afterAll(async () => {
   await killAll();
   for (const c of clients) await c.end().catch(() => {});
   for (const r of receivers) await r.close();
+  // Only stopped servers' directories: a PostgreSQL still running there is a failure to look at.
+  for (const d of dataDirs) if (!existsSync(join(d, 'pgdata', 'postmaster.pid'))) rmSync(d, { recursive: true, force: true });
 });
 
 const alive = (pid: number) => {
@@ -35,6 +38,7 @@ const alive = (pid: number) => {
 function newDataDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'scimcast-start-'));
   if (process.getuid?.() === 0) chmodSync(dir, 0o755);
+  dataDirs.push(dir);
   return dir;
 }
 
