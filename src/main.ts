@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { makeIds } from './core/ids.js';
 import { makeSecretBox } from './core/secret-box.js';
 import type { Deps } from './deps.js';
+import { mergeExpositions } from './core/metrics.js';
 import { buildApp } from './http/app.js';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.js';
 import { scrapeMetrics } from './http/routes/metrics.js';
@@ -170,14 +171,48 @@ export interface Running {
   readonly metricsAddress: string | undefined;
   /** The database in use (embedded or DATABASE_URL), for tools such as bench/. */
   readonly databaseUrl: string;
+  /** This process's worker id (as in worker_heartbeats) when it runs the worker itself. */
+  readonly workerId: string | undefined;
   stop(): Promise<void>;
+}
+
+/**
+ * A worker run in a process of its own next to this one (`scimcast start`): started once the
+ * database is migrated and prepared, stopped after the API has drained and before the database.
+ */
+export interface WorkerProcess {
+  stop(): Promise<void>;
+  /** Its own counters (Prometheus text), or undefined while it cannot answer. */
+  scrape(): Promise<string | undefined>;
+}
+
+/** Where a worker process finds the database; `postmasterPid` when it is this process's embedded one. */
+export interface DatabaseLocation {
+  readonly url: string;
+  readonly postmasterPid: number | undefined;
 }
 
 /** The lame-duck window before the listener closes: half a second, within the shutdown bound. */
 const drainMs = (config: Config) => Math.min(500, Math.floor(config.shutdownTimeoutMs / 2));
 
-/** Start API and/or worker on one database; `stop()` drains requests, stops the worker, then the database. */
-export async function startScimcast(config: Config, opts: { api: boolean; worker: boolean; log?: (msg: string) => void; logger?: boolean }): Promise<Running> {
+/**
+ * Start API and/or worker on one database; `stop()` drains requests, stops the worker, then the
+ * database. `workerProcess` runs the worker in another process instead (then `worker` is false):
+ * readiness then comes from its heartbeats, as for an API-only replica, and `/metrics` adds its
+ * counters. `metricsListener: false` leaves SCIMCAST_METRICS_PORT to the process that answers
+ * for this one.
+ */
+export async function startScimcast(
+  config: Config,
+  opts: {
+    api: boolean;
+    worker: boolean;
+    log?: (msg: string) => void;
+    logger?: boolean;
+    workerProcess?: (db: DatabaseLocation, deps: Deps) => Promise<WorkerProcess>;
+    metricsListener?: boolean;
+  },
+): Promise<Running> {
   const dbh = await openDatabase(config, opts);
   try {
     await migrateAll(dbh.database);
@@ -186,12 +221,20 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
     await prepare(deps);
     const initialToken = opts.api ? await ensureBootstrapToken(deps.storage, deps.clock, config.bootstrapToken) : undefined;
     if (opts.worker) worker = await startWorker(deps, dbh.database.pool, { databaseUrl: dbh.url });
+    let child: WorkerProcess | undefined;
     let app: FastifyInstance | undefined;
     let address: string | undefined;
     let metricsListener: MetricsListener | undefined;
+    const scrape = async () => {
+      const own = await scrapeMetrics(deps);
+      const theirs = await child?.scrape();
+      return theirs ? mergeExpositions([own, theirs]) : own;
+    };
     try {
+      // Before listening: once /healthz answers, a worker is alive and /readyz says so.
+      if (opts.workerProcess) child = await opts.workerProcess({ url: dbh.url, postmasterPid: dbh.embedded?.pid }, deps);
       if (opts.api) {
-        app = buildApp(deps, { logger: opts.logger ?? true });
+        app = buildApp(deps, { logger: opts.logger ?? true, scrape });
         // Lame duck (issue 10 §7): once shutdown begins, /readyz turns 503 but the listener stays
         // open briefly, so requests already sent (still unread in socket buffers on a busy
         // process) are served with Connection: close instead of being reset with idle sockets.
@@ -199,11 +242,11 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
         address = await app.listen({ host: config.host, port: config.port });
       }
       // Also in worker-only processes: their push counters exist nowhere else.
-      if (config.metrics.port !== undefined) {
+      if (config.metrics.port !== undefined && opts.metricsListener !== false) {
         metricsListener = await startMetricsListener({
           host: config.metrics.host,
           port: config.metrics.port,
-          scrape: () => scrapeMetrics(deps),
+          scrape,
           onError: (e) => opts.log?.(`metrics scrape failed: ${String(e)}`),
         });
         opts.log?.(`metrics on ${metricsListener.address}/metrics`);
@@ -212,6 +255,7 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
       // A taken port must not leave the worker and the LISTEN connection running.
       await app?.close().catch(() => {});
       await worker?.stop().catch(() => {});
+      await child?.stop().catch(() => {});
       await deps.close().catch(() => {});
       throw e;
     }
@@ -222,10 +266,13 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
       deps,
       initialToken,
       databaseUrl: dbh.url,
+      workerId: worker?.id,
       async stop() {
         await metricsListener?.close();
         await app?.close();
         await worker?.stop();
+        // Its own pool is its own: it ends before the database it talks to stops.
+        await child?.stop();
         await deps.close();
         await dbh.close();
       },
