@@ -86,8 +86,10 @@ export interface Scimcast extends Child {
 
 /**
  * `scimcast start` (API + worker) as a child process on a fresh embedded PostgreSQL with the
- * production settings: fsync and synchronous_commit on, no test shortcuts. Only public
- * interfaces are used: the CLI, env configuration and HTTP.
+ * production settings: fsync and synchronous_commit on, no test shortcuts, and the settings a
+ * user gets by default, log level included (every request is logged at `info`; the lines go to
+ * /dev/null, but they are formatted and written as they would be). Only public interfaces are
+ * used: the CLI, env configuration and HTTP.
  */
 export async function startScimcast(opts: { env?: Record<string, string>; command?: string[] } = {}): Promise<Scimcast> {
   const dataDir = mkdtempSync(join(tmpdir(), 'scimcast-bench-'));
@@ -103,7 +105,6 @@ export async function startScimcast(opts: { env?: Record<string, string>; comman
       SCIMCAST_DATA_DIR: dataDir,
       PORT: String(port),
       BASE_URL: origin,
-      LOG_LEVEL: 'warn',
       SCIMCAST_BOOTSTRAP_TOKEN: token,
       ...(opts.env ?? {}),
     },
