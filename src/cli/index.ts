@@ -79,7 +79,17 @@ function config(): Config {
 const logAt = (level: 'info' | 'warn', msg: string): void => void process.stderr.write(`${JSON.stringify({ level, msg })}\n`);
 const log = (msg: string): void => logAt('info', msg);
 
+/**
+ * A SIGINT or SIGTERM that arrives while the process starts (its default action would kill it
+ * without a clean stop) is remembered and acted on as soon as stopOnSignals takes over.
+ */
+let signalledEarly: 'SIGINT' | 'SIGTERM' | undefined;
+function rememberEarlySignals(): void {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void (signalledEarly ??= sig));
+}
+
 async function serve(api: boolean, worker: boolean): Promise<void> {
+  rememberEarlySignals();
   const cfg = config();
   const running = await startScimcast(cfg, { api, worker, log });
   announce(cfg, running);
@@ -116,6 +126,7 @@ function stopOnSignals(cfg: Config, running: Running): (reason: string, code: nu
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
   process.once('SIGINT', () => shutdown('SIGINT', 0));
   process.once('SIGTERM', () => shutdown('SIGTERM', 0));
+  if (signalledEarly) shutdown(signalledEarly, 0);
   return shutdown;
 }
 
@@ -129,6 +140,7 @@ function stopOnSignals(cfg: Config, running: Running): (reason: string, code: nu
  * the API, then stops the worker, then the database, as with one process.
  */
 async function start(): Promise<void> {
+  rememberEarlySignals();
   const cfg = config();
   const running = await startScimcast(cfg, {
     api: true,
