@@ -117,15 +117,17 @@ describe(`the API process SIGKILLed ${KILLS} times during concurrent writes`, ()
       api = await startServe(env());
     }
 
+    // A worker completes the async requests answered 202 (they are queued durably) and signs the
+    // SETs of every committed change.
+    const worker = await startWorkerProc(env());
+    await until(async () => Number((await db.query(`select count(*)::int as n from txns where id = any($1) and status = 'completed'`, [acked.txns])).rows[0].n) === acked.txns.length, 120_000);
+    await untilFannedOut((q) => db.query(q));
+
     // Every answered write is there, with at least the version it was answered with.
     const rows = (await db.query(`select id, resource_type, version from resources`)).rows as { id: string; resource_type: string; version: number }[];
     const current = new Map(rows.map((r) => [r.id, r]));
     for (const [id, v] of acked.users) expect(current.get(id)?.version ?? -1, id).toBeGreaterThanOrEqual(v);
     for (const id of acked.groups.keys()) expect(current.has(id), id).toBe(true);
-
-    // A worker signs the SETs of the committed changes (and completes the async requests below).
-    const worker = await startWorkerProc(env());
-    await untilFannedOut((q) => db.query(q));
 
     // Change ⇔ SET: each resource's prov SETs carry exactly the versions 1..current (one per
     // change, none for a change that did not commit), and no SET names a resource that does not exist.
@@ -148,8 +150,7 @@ describe(`the API process SIGKILLed ${KILLS} times during concurrent writes`, ()
     expect(groups.length).toBeGreaterThan(0);
     for (const g of groups) expect(g.members, g.display_name).toBe(Number(/-n(\d+)$/.exec(g.display_name)![1]));
 
-    // Async requests answered 202 are queued durably: a worker completes every one of them.
-    await until(async () => Number((await db.query(`select count(*)::int as n from txns where id = any($1) and status = 'completed'`, [acked.txns])).rows[0].n) === acked.txns.length, 120_000);
+    // Every async request answered 202 was applied.
     expect(Number((await db.query(`select count(*)::int as n from txn_ops where txn_id = any($1) and status = '201'`, [acked.txns])).rows[0].n)).toBe(acked.txns.length);
     log.push(`${acked.users.size} users and ${acked.groups.size} groups answered, ${acked.txns.length} async requests accepted, ${sets.length} SETs checked`);
     console.log(log.join('\n'));
