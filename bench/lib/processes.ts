@@ -91,13 +91,13 @@ export interface Scimcast extends Child {
  * /dev/null, but they are formatted and written as they would be). Only public interfaces are
  * used: the CLI, env configuration and HTTP.
  */
-export async function startScimcast(opts: { env?: Record<string, string>; command?: string[] } = {}): Promise<Scimcast> {
+export async function startScimcast(opts: { env?: Record<string, string>; command?: string[]; nodeArgs?: string[] } = {}): Promise<Scimcast> {
   const dataDir = mkdtempSync(join(tmpdir(), 'scimcast-bench-'));
   if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
   const port = await freePort();
   const token = `bench-${randomUUID()}`;
   const origin = `http://127.0.0.1:${port}`;
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/scimcast.js'), ...(opts.command ?? ['start'])], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(ROOT, 'bin/scimcast.js'), ...(opts.command ?? ['start'])], {
     cwd: ROOT,
     env: {
       ...process.env,
