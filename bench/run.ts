@@ -6,7 +6,9 @@
  * Options:
  *   --quick            about a minute: short windows, 10,000 users, no 1M scale
  *   --only=a,b         run only these scenarios (ceilings, creates, reads, member-add, bulk,
- *                      password-bulk, async, push, poll, scaling); ceilings always run
+ *                      password-bulk, async, stream-cost, push-latency, push-drain, fanout, poll,
+ *                      scaling); ceilings always run. `push` names the four event-pipeline
+ *                      scenarios (stream-cost, push-latency, push-drain, fanout).
  *   --no-peer          skip SCIMMY
  *
  * Each server (scimcast, SCIMMY, the hello-world, the push receiver) runs in its own process, so
@@ -27,14 +29,19 @@ import { creates } from './scenarios/creates.js';
 import { memberAdd } from './scenarios/member-add.js';
 import { passwordBulk } from './scenarios/password-bulk.js';
 import { pollScenario } from './scenarios/poll.js';
-import { push } from './scenarios/push.js';
+import { fanout } from './scenarios/fanout.js';
+import { pushLatency } from './scenarios/push-latency.js';
+import { pushDrain } from './scenarios/push.js';
 import { reads } from './scenarios/reads.js';
 import { scaling } from './scenarios/scaling.js';
+import { streamCost } from './scenarios/stream-cost.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
-const wants = (name: string) => !only || only.includes(name);
+const GROUPS: Record<string, string[]> = { push: ['stream-cost', 'push-latency', 'push-drain', 'fanout'] };
+const wanted = only?.flatMap((n) => GROUPS[n] ?? [n]);
+const wants = (name: string) => !wanted || wanted.includes(name);
 const PEER_TOKEN = 'bench-peer-token';
 
 const started = performance.now();
@@ -67,6 +74,7 @@ async function main() {
     bulkOps: 10_000,
     peerBulkOps: quick ? 500 : 1_000,
     ceilings: {},
+    peaks: {},
     rows,
     scaling: scalingRows,
     extra,
@@ -93,7 +101,10 @@ async function main() {
     await step('bulk', bulk);
     await step('password-bulk', passwordBulk);
     await step('async', asyncRequests);
-    await step('push', push);
+    await step('stream-cost', streamCost);
+    await step('push-latency', pushLatency);
+    await step('push-drain', pushDrain);
+    await step('fanout', fanout);
     await step('poll', pollScenario);
   } finally {
     await peer?.client.close();

@@ -6,6 +6,7 @@ import type { Ids } from './core/ids.js';
 import type { AsyncDeps } from './async/execute.js';
 import type { PollDeps } from './delivery/poll.js';
 import type { PushDeps } from './delivery/deliver.js';
+import type { FanoutDeps } from './feeds/fanout.js';
 import type { StreamsCtx } from './feeds/streams.js';
 import type { ProvisioningCtx } from './provisioning/context.js';
 import type { EventNotifier } from './storage/notify.js';
@@ -26,6 +27,8 @@ export interface Deps {
   readonly notifier: EventNotifier;
   readonly async: AsyncDeps;
   readonly push: PushDeps;
+  /** The worker's fan-out, but for its storage: the worker gives it a pool of its own. */
+  readonly fanout: Omit<FanoutDeps, 'storage'>;
   /** This process's counters (issue 7 §6); the same object the publisher, push and poll count into. */
   readonly metrics: AppMetrics;
   /** Release what makeDeps opened (the LISTEN connection); the pool is the caller's. */

@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { makeIds } from './core/ids.js';
 import { makeSecretBox } from './core/secret-box.js';
 import type { Deps } from './deps.js';
+import { mergeExpositions } from './core/metrics.js';
 import { buildApp } from './http/app.js';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.js';
 import { scrapeMetrics } from './http/routes/metrics.js';
@@ -20,7 +21,6 @@ import { makeSetSigner } from './events/sign.js';
 import { EMITTED_EVENT_URIS } from './events/uris.js';
 import { makeChangePublisher, makeChangesPublisher } from './feeds/publish.js';
 import { setStatus } from './feeds/streams.js';
-import { DELIVER_TASK } from './delivery/deliver.js';
 import { makePushClient } from './delivery/push.js';
 import type { Storage } from './storage/index.js';
 import { migrateDatabase } from './storage/migrate.js';
@@ -85,9 +85,9 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
   const notifier = makeEventNotifier(database.pool);
   const sign = makeSetSigner(currentKeyLoader(clock));
   const metrics = makeAppMetrics();
-  const enqueuePush = (s: Storage, feedId: string, runAt?: Date) =>
-    s.jobs.enqueue(DELIVER_TASK, { feedId }, { jobKey: `push:${feedId}`, queueName: `push:${feedId}`, runAt, jobKeyMode: runAt ? 'replace' : 'preserve_run_at' });
-  const publisher = { iss: config.baseUrl, ids, clock, sign, metrics, onPushFeed: (s: Storage, feedId: string) => enqueuePush(s, feedId) };
+  // No onPushFeed: the NOTIFY that storage.events.insert sends at commit wakes the worker's push
+  // loop for the stream (delivery/push-service.ts).
+  const publisher = { iss: config.baseUrl, ids, clock, sign, metrics };
   const streams = { ...publisher, storage, baseUrl: config.baseUrl, supported: EMITTED_EVENT_URIS, pushAllow: config.events.pushAllow, pushLoopback: config.events.pushLoopback, streamCaps: { perOwner: config.events.streamsMaxPerOwner, total: config.events.streamsMax } };
   const pushClient = makePushClient({ timeoutMs: config.events.pushTimeoutMs, allow: config.events.pushAllow, loopback: config.events.pushLoopback });
   const provisioning = {
@@ -116,12 +116,18 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
     provisioning,
     async: { storage, clock, ids, baseUrl: config.baseUrl, provisioning, publisher, retentionMs: config.events.asyncRetentionDays * 86_400_000, maxAttempts: config.events.asyncMaxAttempts },
     streams,
+    fanout: {
+      iss: config.baseUrl,
+      clock,
+      sign,
+      batch: 500,
+      metrics,
+    },
     push: {
       storage,
       clock,
       client: pushClient,
       setStreamStatus: async (feedId, status, reason) => void (await setStatus(streams, undefined, { stream_id: feedId, status, reason })),
-      schedule: (feedId, runAt) => enqueuePush(storage, feedId, runAt),
       batch: 100,
       misbehavingLimit: config.events.pushMisbehavingLimit,
       backoff: { baseMs: config.events.pushBackoffBaseMs, capMs: config.events.pushBackoffCapMs },
@@ -165,14 +171,48 @@ export interface Running {
   readonly metricsAddress: string | undefined;
   /** The database in use (embedded or DATABASE_URL), for tools such as bench/. */
   readonly databaseUrl: string;
+  /** This process's worker id (as in worker_heartbeats) when it runs the worker itself. */
+  readonly workerId: string | undefined;
   stop(): Promise<void>;
+}
+
+/**
+ * A worker run in a process of its own next to this one (`scimcast start`): started once the
+ * database is migrated and prepared, stopped after the API has drained and before the database.
+ */
+export interface WorkerProcess {
+  stop(): Promise<void>;
+  /** Its own counters (Prometheus text), or undefined while it cannot answer. */
+  scrape(): Promise<string | undefined>;
+}
+
+/** Where a worker process finds the database; `postmasterPid` when it is this process's embedded one. */
+export interface DatabaseLocation {
+  readonly url: string;
+  readonly postmasterPid: number | undefined;
 }
 
 /** The lame-duck window before the listener closes: half a second, within the shutdown bound. */
 const drainMs = (config: Config) => Math.min(500, Math.floor(config.shutdownTimeoutMs / 2));
 
-/** Start API and/or worker on one database; `stop()` drains requests, stops the worker, then the database. */
-export async function startScimcast(config: Config, opts: { api: boolean; worker: boolean; log?: (msg: string) => void; logger?: boolean }): Promise<Running> {
+/**
+ * Start API and/or worker on one database; `stop()` drains requests, stops the worker, then the
+ * database. `workerProcess` runs the worker in another process instead (then `worker` is false):
+ * readiness then comes from its heartbeats, as for an API-only replica, and `/metrics` adds its
+ * counters. `metricsListener: false` leaves SCIMCAST_METRICS_PORT to the process that answers
+ * for this one.
+ */
+export async function startScimcast(
+  config: Config,
+  opts: {
+    api: boolean;
+    worker: boolean;
+    log?: (msg: string) => void;
+    logger?: boolean;
+    workerProcess?: (db: DatabaseLocation, deps: Deps) => Promise<WorkerProcess>;
+    metricsListener?: boolean;
+  },
+): Promise<Running> {
   const dbh = await openDatabase(config, opts);
   try {
     await migrateAll(dbh.database);
@@ -180,13 +220,21 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
     const deps = makeDeps(config, dbh.database, { localWorker: () => worker !== undefined });
     await prepare(deps);
     const initialToken = opts.api ? await ensureBootstrapToken(deps.storage, deps.clock, config.bootstrapToken) : undefined;
-    if (opts.worker) worker = await startWorker(deps, dbh.database.pool);
+    if (opts.worker) worker = await startWorker(deps, dbh.database.pool, { databaseUrl: dbh.url });
+    let child: WorkerProcess | undefined;
     let app: FastifyInstance | undefined;
     let address: string | undefined;
     let metricsListener: MetricsListener | undefined;
+    const scrape = async () => {
+      const own = await scrapeMetrics(deps);
+      const theirs = await child?.scrape();
+      return theirs ? mergeExpositions([own, theirs]) : own;
+    };
     try {
+      // Before listening: once /healthz answers, a worker is alive and /readyz says so.
+      if (opts.workerProcess) child = await opts.workerProcess({ url: dbh.url, postmasterPid: dbh.embedded?.pid }, deps);
       if (opts.api) {
-        app = buildApp(deps, { logger: opts.logger ?? true });
+        app = buildApp(deps, { logger: opts.logger ?? true, scrape });
         // Lame duck (issue 10 §7): once shutdown begins, /readyz turns 503 but the listener stays
         // open briefly, so requests already sent (still unread in socket buffers on a busy
         // process) are served with Connection: close instead of being reset with idle sockets.
@@ -194,11 +242,11 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
         address = await app.listen({ host: config.host, port: config.port });
       }
       // Also in worker-only processes: their push counters exist nowhere else.
-      if (config.metrics.port !== undefined) {
+      if (config.metrics.port !== undefined && opts.metricsListener !== false) {
         metricsListener = await startMetricsListener({
           host: config.metrics.host,
           port: config.metrics.port,
-          scrape: () => scrapeMetrics(deps),
+          scrape,
           onError: (e) => opts.log?.(`metrics scrape failed: ${String(e)}`),
         });
         opts.log?.(`metrics on ${metricsListener.address}/metrics`);
@@ -207,6 +255,7 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
       // A taken port must not leave the worker and the LISTEN connection running.
       await app?.close().catch(() => {});
       await worker?.stop().catch(() => {});
+      await child?.stop().catch(() => {});
       await deps.close().catch(() => {});
       throw e;
     }
@@ -217,10 +266,13 @@ export async function startScimcast(config: Config, opts: { api: boolean; worker
       deps,
       initialToken,
       databaseUrl: dbh.url,
+      workerId: worker?.id,
       async stop() {
         await metricsListener?.close();
         await app?.close();
         await worker?.stop();
+        // Its own pool is its own: it ends before the database it talks to stops.
+        await child?.stop();
         await deps.close();
         await dbh.close();
       },

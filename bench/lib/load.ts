@@ -1,4 +1,4 @@
-import { summarize, type Summary } from './stats.js';
+import { sleep, summarize, type Summary } from './stats.js';
 
 /**
  * The load generator (issue 9 §1): `concurrency` closed-loop clients call `fn` back to back, first
@@ -58,4 +58,50 @@ export async function runLoad(opts: LoadOptions, fn: (i: number) => Promise<void
   const r = await phase(opts.concurrency, { ms: opts.durationMs, count: opts.count }, fn, next, true);
   const s = summarize(r.lat);
   return { ...s, ops: r.lat.length, errors: r.errors, firstError: r.firstError, seconds: r.seconds, perSec: r.lat.length / r.seconds, concurrency: opts.concurrency };
+}
+
+/**
+ * The open-loop generator: request `i` is sent at `start + i / ratePerSec`, whether or not the
+ * earlier ones were answered, as independent users of an IdP arrive. A slow server therefore
+ * meets a growing queue instead of a slower client (no coordinated omission), and each sample is
+ * measured from the request's scheduled time, so time spent queued in the generator counts.
+ */
+export interface OpenLoopResult extends Summary {
+  ops: number;
+  errors: number;
+  firstError: string | undefined;
+  seconds: number;
+  /** Requests answered per second of the window (the tail after the last send included). */
+  perSec: number;
+  ratePerSec: number;
+}
+
+export async function runOpenLoop(opts: { ratePerSec: number; durationMs: number }, fn: (i: number) => Promise<void>, seq = { n: 0 }): Promise<OpenLoopResult> {
+  const total = Math.max(1, Math.round((opts.ratePerSec * opts.durationMs) / 1000));
+  const lat: number[] = [];
+  const inflight: Promise<void>[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const t0 = performance.now();
+  for (let k = 0; k < total; ) {
+    const now = performance.now();
+    // Everything due by now goes out together: timers fire late by a millisecond or more.
+    while (k < total && t0 + (k * 1000) / opts.ratePerSec <= now) {
+      const due = t0 + (k * 1000) / opts.ratePerSec;
+      inflight.push(
+        fn(seq.n++).then(
+          () => void lat.push(performance.now() - due),
+          (e: unknown) => {
+            errors++;
+            firstError ??= e instanceof Error ? e.message : String(e);
+          },
+        ),
+      );
+      k++;
+    }
+    if (k < total) await sleep(Math.max(0, t0 + (k * 1000) / opts.ratePerSec - performance.now()));
+  }
+  await Promise.all(inflight);
+  const seconds = (performance.now() - t0) / 1000;
+  return { ...summarize(lat), ops: lat.length, errors, firstError, seconds, perSec: lat.length / seconds, ratePerSec: opts.ratePerSec };
 }

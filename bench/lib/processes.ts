@@ -86,16 +86,18 @@ export interface Scimcast extends Child {
 
 /**
  * `scimcast start` (API + worker) as a child process on a fresh embedded PostgreSQL with the
- * production settings: fsync and synchronous_commit on, no test shortcuts. Only public
- * interfaces are used: the CLI, env configuration and HTTP.
+ * production settings: fsync and synchronous_commit on, no test shortcuts, and the settings a
+ * user gets by default, log level included (every request is logged at `info`; the lines go to
+ * /dev/null, but they are formatted and written as they would be). Only public interfaces are
+ * used: the CLI, env configuration and HTTP.
  */
-export async function startScimcast(opts: { env?: Record<string, string>; command?: string[] } = {}): Promise<Scimcast> {
+export async function startScimcast(opts: { env?: Record<string, string>; command?: string[]; nodeArgs?: string[] } = {}): Promise<Scimcast> {
   const dataDir = mkdtempSync(join(tmpdir(), 'scimcast-bench-'));
   if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
   const port = await freePort();
   const token = `bench-${randomUUID()}`;
   const origin = `http://127.0.0.1:${port}`;
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/scimcast.js'), ...(opts.command ?? ['start'])], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(ROOT, 'bin/scimcast.js'), ...(opts.command ?? ['start'])], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -103,7 +105,6 @@ export async function startScimcast(opts: { env?: Record<string, string>; comman
       SCIMCAST_DATA_DIR: dataDir,
       PORT: String(port),
       BASE_URL: origin,
-      LOG_LEVEL: 'warn',
       SCIMCAST_BOOTSTRAP_TOKEN: token,
       ...(opts.env ?? {}),
     },

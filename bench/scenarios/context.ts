@@ -21,6 +21,8 @@ export interface Ctx {
   /** Operations in the peer's bulk: its bulkId pre-scan is quadratic, so it may need fewer. */
   readonly peerBulkOps: number;
   readonly ceilings: { http?: Figure & { name: string }; insert?: Figure & { name: string }; es256?: Figure & { name: string } };
+  /** Rates one scenario measures and a later one builds on (stream-cost → push-latency). */
+  readonly peaks: { createsWithPush?: number };
   readonly rows: Row[];
   readonly scaling: ScalingRow[];
   /** Anything a scenario wants kept in the JSON file beside its rows. */

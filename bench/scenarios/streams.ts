@@ -17,3 +17,8 @@ export async function setStreamStatus(client: Client, id: string, status: 'enabl
 export async function deleteStream(client: Client, id: string): Promise<void> {
   await client.call('DELETE', `/ssf/streams?stream_id=${encodeURIComponent(id)}`, { expect: 204 });
 }
+
+/** Delete streams, ignoring ones already gone; their stored SETs go with them. */
+export async function deleteStreams(client: Client, ids: readonly string[]): Promise<void> {
+  for (const id of ids) await deleteStream(client, id).catch(() => {});
+}

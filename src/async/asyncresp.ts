@@ -1,7 +1,8 @@
-import { asyncRespPayload, scimSubId, setClaims } from '../events/claims.js';
-import { EVENT, txnFor, type EventProfile, type TxnRef } from '../events/uris.js';
-import { storeSets, type PublisherDeps } from '../feeds/publish.js';
-import { ENDPOINTS, type ResourceTypeName } from '../provisioning/context.js';
+import { setClaims, type SubId } from '../events/claims.js';
+import { EVENT, txnFor, type TxnRef } from '../events/uris.js';
+import { asyncRespChange } from '../feeds/outbox.js';
+import type { PublisherDeps } from '../feeds/publish.js';
+import type { ResourceTypeName } from '../provisioning/context.js';
 import type { Storage, TxnRow } from '../storage/index.js';
 import type { OperationResult } from './operation.js';
 
@@ -14,9 +15,10 @@ export interface RecordedOp {
 }
 
 /**
- * Record one operation's result with its misc:asyncresp SETs, in the caller's transaction:
- * one copy kept with the transaction (retrievable at the Location, ASYNC-10 form a) and one per
- * feed of the requester that delivers asyncresp (spec-digest Q-5), each with its own jti (Q-16).
+ * Record one operation's result with its misc:asyncresp, in the caller's transaction: one SET kept
+ * with the transaction (retrievable at the Location with Accept: application/secevent+jwt) and one
+ * outbox row, from which the fan-out signs a SET for each of the requester's streams that delivers
+ * asyncresp, each with its own jti (RFC 9967 §2.5.1).
  * Returns false when the operation already had a result (a retried job).
  */
 export async function recordResult(
@@ -31,8 +33,8 @@ export async function recordResult(
 }
 
 /**
- * Many results of one transaction at once (a bulk batch): the requester's feeds are read once and
- * the results and SETs stored in multi-row statements. Returns the indexes newly recorded; an
+ * Many results of one transaction at once (a bulk batch): results and outbox rows are stored in
+ * multi-row statements. Returns the indexes newly recorded; an
  * operation that already had a result (a retried job) gets no second asyncresp.
  */
 export async function recordResults(d: PublisherDeps & { baseUrl: string }, s: Storage, txn: TxnRow, ops: readonly RecordedOp[]): Promise<Set<number>> {
@@ -40,10 +42,10 @@ export async function recordResults(d: PublisherDeps & { baseUrl: string }, s: S
   const prepared = await Promise.all(
     ops.map(async ({ index, type, result: r }) => {
       const ref: TxnRef = txn.kind === 'bulk' ? { base: txn.id, index } : { base: txn.id };
-      const payload = asyncRespPayload(r);
-      const subId = r.resourceId ? scimSubId(`${ENDPOINTS[type]}/${r.resourceId}`, r.resourceId) : scimSubId(ENDPOINTS[type]); // Q-13
+      // The requester's streams get their copies from the fan-out, after the commit (feeds/fanout.ts).
+      const change = asyncRespChange(r, type, ref, txn.owner, now, d.ids.uuid());
       const jti = d.ids.jti(now);
-      const own = setClaims({ iss: d.iss, aud: statusUrl(d.baseUrl, txn.id), jti, txn: txnFor('rfc9967', ref), now, profile: 'rfc9967' }, subId, EVENT.asyncResp, payload);
+      const own = setClaims({ iss: d.iss, aud: statusUrl(d.baseUrl, txn.id), jti, txn: txnFor('rfc9967', ref), now, profile: 'rfc9967' }, change.subject as SubId, EVENT.asyncResp, change.data as Record<string, unknown>);
       const setJws = await d.sign(own, { storage: s });
       const row = {
         txnId: txn.id,
@@ -56,28 +58,13 @@ export async function recordResults(d: PublisherDeps & { baseUrl: string }, s: S
         response: (r.response as object | undefined) ?? null,
         jti,
         setJws,
+        sets: null,
         doneAt: now,
       };
-      return { index, ref, payload, subId, row };
+      return { index, row, change };
     }),
   );
   const inserted = await s.txns.recordOps(txn.id, prepared.map((p) => p.row), now);
-  if (inserted.size === 0) return inserted;
-  const feeds = (await s.feeds.listByOwner(txn.owner)).filter((f) => f.status !== 'disabled' && f.eventsDelivered.includes(EVENT.asyncResp));
-  await storeSets(
-    d,
-    s,
-    prepared
-      .filter((p) => inserted.has(p.index))
-      .flatMap((p) =>
-        feeds.map((feed) => ({
-          feed,
-          subjectUri: p.subId.uri,
-          canonicalUri: EVENT.asyncResp,
-          build: ({ jti: j, now: n }: { jti: string; now: Date }) =>
-            setClaims({ iss: d.iss, aud: feed.aud, jti: j, txn: txnFor(feed.profile as EventProfile, p.ref), now: n, profile: feed.profile as EventProfile }, p.subId, EVENT.asyncResp, p.payload),
-        })),
-      ),
-  );
+  if (inserted.size > 0) await s.changes.insert(prepared.filter((p) => inserted.has(p.index)).map((p) => p.change));
   return inserted;
 }

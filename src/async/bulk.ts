@@ -1,6 +1,6 @@
 import { cyclePasswords, runCycleInTx } from '../bulk/cycle.js';
 import { executeBulk, type BulkExecutor, type BulkRun } from '../bulk/run.js';
-import { ScimError } from '../core/errors.js';
+import { AppError, ScimError } from '../core/errors.js';
 import { parseBulkRequest } from '../scim/messages/bulk.js';
 import type { ScimErrorBody } from '../core/errors.js';
 import type { TxnOpRow, TxnRow } from '../storage/index.js';
@@ -39,13 +39,18 @@ const ASYNC_BATCH = 500;
 /** The worker's bulk executor: every result is recorded with its asyncresp SETs, exactly once. */
 function asyncExecutor(base: AsyncDeps, txn: TxnRow): BulkExecutor {
   const publish = { ...base.publisher, baseUrl: base.baseUrl };
+  const stopIfAsked = () => {
+    if (base.signal?.aborted) throw new AppError('ERR_WORKER_STOPPING', 'the worker is stopping; the request resumes on the next run');
+  };
   // After a refused batch, its operations run one by one with the hashes the batch computed.
   let d = base;
   return {
     async run(index, op) {
+      stopIfAsked();
       return (await runStep(d, txn, index, op)) ?? recorded(d, txn.id, index);
     },
     async runCycle(members) {
+      stopIfAsked();
       try {
         const passwords = await prehash(d.provisioning.passwords, cyclePasswords(members));
         const done = await d.storage.withTx(async (s) => {
@@ -76,6 +81,7 @@ function asyncExecutor(base: AsyncDeps, txn: TxnRow): BulkExecutor {
      */
     batchSize: ASYNC_BATCH,
     async runMany(items) {
+      stopIfAsked();
       // Hashed before the transaction: 500 passwords are half a minute of scrypt on one core, which
       // must not be half a minute holding the txn's row lock and a pooled connection.
       const passwords = await prehash(base.provisioning.passwords, items.flatMap(({ op }) => passwordsIn(op.method, op.type, op.body)));

@@ -18,6 +18,11 @@ export interface AsyncDeps {
   readonly retentionMs: number;
   /** Job attempts before the request is given up as `failed` (SCIMCAST_ASYNC_MAX_ATTEMPTS). */
   readonly maxAttempts?: number | undefined;
+  /**
+   * Aborted when the worker stops: a bulk ends after the batch it is in, rather than running to
+   * its last operation while the process waits to exit; the job picks up where it left.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**

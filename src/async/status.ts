@@ -4,7 +4,8 @@ import type { OperationRequest } from './operation.js';
 /**
  * The status resource at the Location (issue 6 §5, conventions "Async status resource"):
  * progress counts in the shape of the async-SCIM proposals, and per-operation results in
- * bulk-response shape with the jti of each asyncresp.
+ * bulk-response shape with the jti of the asyncresp kept here and, per stream, the jti of the one
+ * that stream got.
  */
 export function requestedOps(txn: TxnRow): { method: string; bulkId?: string | undefined }[] {
   // A finished request's body is dropped (txns.finish); its operations are all in txn_ops then.
@@ -29,7 +30,10 @@ function operationEntry(index: number, o: TxnOpRow | undefined, req: { method: s
     ...(o.version ? { version: o.version } : {}),
     status: o.status,
     ...(o.response ? { response: o.response } : {}),
+    // The SET kept here (Accept: application/secevent+jwt at this Location).
     jti: o.jti,
+    // The asyncresp SETs the requester's streams got, once the fan-out has signed them.
+    ...(o.sets ? { sets: o.sets } : {}),
   };
 }
 

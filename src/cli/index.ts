@@ -4,16 +4,18 @@ import { SCOPES, isScope } from '../auth/scopes.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { AppError } from '../core/errors.js';
 import type { Deps } from '../deps.js';
-import { startScimcast } from '../main.js';
+import { childEnvironment } from '../config/child-env.js';
+import { startScimcast, type Running } from '../main.js';
 import { revokeSigningKey, rotateSigningKey } from '../events/key-store.js';
 import type { SigningAlg } from '../events/keys.js';
 import { STREAMS_USAGE } from './streams.js';
 import { withDeps as withDepsOn } from './with-deps.js';
+import { superviseWorker, type FromWorker, type ToWorker } from './worker-process.js';
 
 const USAGE = `scimcast — SCIM 2.0 with asynchronous requests and Security Event Tokens
 
 Usage:
-  scimcast start                      API + worker (embedded PostgreSQL unless DATABASE_URL is set)
+  scimcast start                      API + a worker process (embedded PostgreSQL unless DATABASE_URL is set)
   scimcast serve [--no-worker]        API (and worker unless --no-worker)
   scimcast worker                     worker only (needs a shared DATABASE_URL to be useful)
   scimcast migrate                    apply database migrations and exit
@@ -54,36 +56,64 @@ const { values, positionals } = clientCommand ? { values: {} as Record<string, n
     scopes: { type: 'string' },
     name: { type: 'string' },
     alg: { type: 'string' },
+    // Internal: the worker process of `scimcast start` (worker-process.ts), not for direct use.
+    supervised: { type: 'boolean', default: false },
+    'postmaster-pid': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
-function config(): Config {
-  const overrides: Record<string, string> = {};
-  if (values.host) overrides.HOST = values.host;
-  if (values.port) overrides.PORT = values.port;
-  if (values['data-dir']) overrides.SCIMCAST_DATA_DIR = values['data-dir'];
-  return loadConfig(undefined, overrides);
+/** The command-line flags that override settings; `scimcast start` hands them to its worker process too. */
+function overrides(): Record<string, string> {
+  const o: Record<string, string> = {};
+  if (values.host) o.HOST = values.host;
+  if (values.port) o.PORT = values.port;
+  if (values['data-dir']) o.SCIMCAST_DATA_DIR = values['data-dir'];
+  return o;
 }
 
-const log = (msg: string): void => void process.stderr.write(`${JSON.stringify({ level: 'info', msg })}\n`);
+function config(): Config {
+  return loadConfig(undefined, overrides());
+}
+
+const logAt = (level: 'info' | 'warn', msg: string): void => void process.stderr.write(`${JSON.stringify({ level, msg })}\n`);
+const log = (msg: string): void => logAt('info', msg);
+
+/**
+ * A SIGINT or SIGTERM that arrives while the process starts (its default action would kill it
+ * without a clean stop) is remembered and acted on as soon as stopOnSignals takes over.
+ */
+let signalledEarly: 'SIGINT' | 'SIGTERM' | undefined;
+function rememberEarlySignals(): void {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void (signalledEarly ??= sig));
+}
 
 async function serve(api: boolean, worker: boolean): Promise<void> {
+  rememberEarlySignals();
   const cfg = config();
   const running = await startScimcast(cfg, { api, worker, log });
+  announce(cfg, running);
+  stopOnSignals(cfg, running);
+}
+
+function announce(cfg: Config, running: Running): void {
   if (running.address) log(`scimcast listening on ${running.address}; SCIM base ${cfg.baseUrl}/scim/v2`);
   if (running.initialToken) {
     process.stdout.write(`\nInitial admin token (shown once; keep it):\n\n  ${running.initialToken}\n\n`);
   }
+}
+
+/** SIGINT and SIGTERM stop `running` in order and exit 0. Returns that shutdown, for other reasons and exit codes. */
+function stopOnSignals(cfg: Config, running: Running): (reason: string, code: number) => void {
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal}: draining requests, stopping worker and database`);
+    log(`${reason}: draining requests, stopping worker and database`);
     const force = setTimeout(() => process.exit(1), cfg.shutdownTimeoutMs + 5_000);
     force.unref();
     running.stop().then(
-      () => process.exit(0),
+      () => process.exit(code),
       (e) => {
         process.stderr.write(`shutdown failed: ${String(e)}\n`);
         process.exit(1);
@@ -94,8 +124,110 @@ async function serve(api: boolean, worker: boolean): Promise<void> {
   // PostgreSQL and exit 130/143 at once, under requests still being drained; drop them so the
   // order is ours: listener, worker, pool, then the database (stack-notes §2a).
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGINT', () => shutdown('SIGINT', 0));
+  process.once('SIGTERM', () => shutdown('SIGTERM', 0));
+  if (signalledEarly) shutdown(signalledEarly, 0);
+  return shutdown;
+}
+
+/**
+ * `scimcast start`: the API in this process, the worker in a child process (worker-process.ts),
+ * around one database that this process owns. This process starts the embedded PostgreSQL (or
+ * opens DATABASE_URL), migrates and prepares it and prints the first token; the worker process gets
+ * DATABASE_URL pointed at it and its own pool, so signing and delivery never queue behind the
+ * API's requests on one event loop or one pool. The API stays here rather than in a second child:
+ * the process that owns the database and the signals is the one that serves, so a signal drains
+ * the API, then stops the worker, then the database, as with one process.
+ */
+async function start(): Promise<void> {
+  rememberEarlySignals();
+  const cfg = config();
+  const running = await startScimcast(cfg, {
+    api: true,
+    worker: false,
+    log,
+    workerProcess: (db, deps) =>
+      superviseWorker({
+        args: ['worker', '--supervised', ...(db.postmasterPid ? ['--postmaster-pid', String(db.postmasterPid)] : [])],
+        env: childEnvironment({ ...overrides(), DATABASE_URL: db.url }),
+        log: logAt,
+        stopTimeoutMs: cfg.shutdownTimeoutMs + 2_000,
+        onDead: async (workerId) => void (await deps.storage.heartbeats.releaseWorker(workerId)),
+      }),
+  });
+  announce(cfg, running);
+  const shutdown = stopOnSignals(cfg, running);
+  // A crash here must not leave the worker process and the database behind: stop them, exit 1.
+  const crash = (e: unknown) => {
+    process.stderr.write(`scimcast: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    shutdown('crashed', 1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+}
+
+/**
+ * The worker process of `scimcast start` (`worker --supervised`): a worker that lives and dies
+ * with its parent. It reports ready over the IPC channel once its first heartbeat is written,
+ * answers the parent's metrics scrapes there (the parent serves /metrics for both), and:
+ * - ignores SIGINT: Ctrl-C reaches the whole foreground process group, and the parent stops this
+ *   process itself once the API has drained;
+ * - stops on SIGTERM, as any worker (the parent's way to stop it);
+ * - stops when the channel closes, because the parent is gone (SIGKILL, OOM): no orphan worker.
+ *   The parent's embedded PostgreSQL (`--postmaster-pid`) is then stopped too (fast shutdown, as
+ *   the parent would), so no server is left running on the data directory either.
+ */
+async function supervisedWorker(): Promise<void> {
+  const send = process.send?.bind(process);
+  if (!send) throw new AppError('ERR_CONFIG_INVALID', '--supervised is only for the worker process that scimcast start runs');
+  const cfg = config();
+  const postmasterPid = values['postmaster-pid'] ? Number(values['postmaster-pid']) : undefined;
+  const started = startScimcast(cfg, { api: false, worker: true, log, metricsListener: false });
+  let stopping = false;
+  let orphaned = false;
+  const shutdown = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`worker process ${process.pid}: ${reason}; stopping`);
+    const finish = (code: number) => {
+      if (orphaned && postmasterPid) stopPostmaster(postmasterPid);
+      process.exit(code);
+    };
+    setTimeout(() => finish(1), cfg.shutdownTimeoutMs + 5_000).unref();
+    started.then((r) => r.stop()).then(
+      () => finish(0),
+      (e) => {
+        process.stderr.write(`worker shutdown failed: ${String(e)}\n`);
+        finish(1);
+      },
+    );
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
+  process.on('SIGINT', () => {});
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+  // Also while stopping: a parent that gave up waiting leaves the database to this process.
+  const parentGone = () => {
+    orphaned = true;
+    shutdown('scimcast start exited');
+  };
+  process.once('disconnect', parentGone);
+  // A parent that died while this process was still loading closed the channel before anyone listened.
+  if (!process.connected) parentGone();
+  const running = await started;
+  process.on('message', (m: ToWorker) => {
+    if (m?.type === 'scrape' && process.connected) send({ type: 'metrics', id: m.id, text: running.deps.metrics.registry.render() } satisfies FromWorker);
+  });
+  if (running.workerId && process.connected) send({ type: 'ready', workerId: running.workerId } satisfies FromWorker);
+}
+
+/** SIGINT is PostgreSQL's fast shutdown: sessions are ended, the server stops cleanly. */
+function stopPostmaster(pid: number): void {
+  try {
+    process.kill(pid, 'SIGINT');
+    log(`stopped the embedded PostgreSQL (pid ${pid}) left by scimcast start`);
+  } catch {
+    /* already gone */
+  }
 }
 
 /** Admin commands reach the running server's database (embedded or DATABASE_URL) or start the embedded one. */
@@ -157,11 +289,11 @@ async function main(): Promise<void> {
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
   switch (cmd) {
     case 'start':
-      return serve(true, true);
+      return start();
     case 'serve':
       return serve(true, !values['no-worker']);
     case 'worker':
-      return serve(false, true);
+      return values.supervised ? supervisedWorker() : serve(false, true);
     case 'migrate':
       await withDeps(async () => log('migrations applied'));
       return;

@@ -49,6 +49,9 @@ export interface Config {
     readonly pushBackoffBaseMs: number;
     readonly pushBackoffCapMs: number;
     readonly pushMisbehavingLimit: number;
+    /** Push delivery's own connections in a worker process, and its safety sweep's period. */
+    readonly pushPoolSize: number;
+    readonly pushSweepMs: number;
     /**
      * Push may reach loopback targets without the allow-list: only while HOST is loopback itself
      * (127.0.0.0/8, ::1, localhost), where the server's users are on its own machine.
@@ -143,6 +146,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pushBackoffBaseMs: e.SCIMCAST_PUSH_BACKOFF_BASE_MS,
       pushBackoffCapMs: e.SCIMCAST_PUSH_BACKOFF_CAP_MS,
       pushMisbehavingLimit: e.SCIMCAST_PUSH_MISBEHAVING_LIMIT,
+      pushPoolSize: e.SCIMCAST_PUSH_POOL_SIZE,
+      pushSweepMs: e.SCIMCAST_PUSH_SWEEP_MS,
       pushLoopback: listensOnLoopbackOnly(e.HOST),
       streamsMaxPerOwner: e.SCIMCAST_STREAMS_MAX_PER_OWNER,
       streamsMax: e.SCIMCAST_STREAMS_MAX,

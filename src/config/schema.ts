@@ -110,6 +110,18 @@ export const envSchema = z.object({
   SCIMCAST_PUSH_BACKOFF_BASE_MS: int(1_000, 1),
   SCIMCAST_PUSH_BACKOFF_CAP_MS: int(300_000, 1),
   SCIMCAST_PUSH_MISBEHAVING_LIMIT: int(3, 1),
+  /**
+   * PostgreSQL connections of a worker process's push delivery, its own pool (plus one held for
+   * LISTEN and the stream leases): delivery never queues behind API requests or worker jobs. Each
+   * stream being delivered uses one at a time, between its HTTP requests.
+   */
+  SCIMCAST_PUSH_POOL_SIZE: int(4, 1),
+  /**
+   * Push streams wake on the NOTIFY of their SETs' commit; this sweep, every so often, finds
+   * pending SETs no NOTIFY announced (one sent while reconnecting) and streams whose serving
+   * worker died. It bounds how long those wait, not the normal push latency.
+   */
+  SCIMCAST_PUSH_SWEEP_MS: int(2_000, 50),
   /** RFC 8936 long poll: default wait and the most a client may ask for (timeoutSecs). */
   SCIMCAST_POLL_TIMEOUT_MS: int(30_000, 0),
   SCIMCAST_POLL_MAX_TIMEOUT_MS: int(300_000, 0),

@@ -69,8 +69,12 @@ export interface FeedEventStats {
 }
 
 /** Scrape-time gauges from one database snapshot, rendered in a registry of their own. */
-export function streamGauges(stats: readonly FeedEventStats[], now: Date): string {
+export function streamGauges(stats: readonly FeedEventStats[], now: Date, outbox?: { waiting: number; oldestAt: Date | undefined }): string {
   const r = makeRegistry();
+  if (outbox) {
+    r.gauge('scimcast_outbox_changes', 'Committed changes waiting for the fan-out to sign their SETs.', []).set({}, outbox.waiting);
+    r.gauge('scimcast_outbox_oldest_seconds', 'Seconds the oldest change has waited for the fan-out; 0 when none waits.', []).set({}, outbox.oldestAt ? Math.max(0, (now.getTime() - outbox.oldestAt.getTime()) / 1000) : 0);
+  }
   const backlog = r.gauge('scimcast_stream_backlog', 'Pending (not yet delivered or acknowledged) SETs per stream.', ['stream']);
   const oldest = r.gauge('scimcast_stream_oldest_pending_seconds', 'Seconds the longest-waiting pending SET of a stream has been queued (since stored, redriven or replayed); 0 when none is pending.', ['stream']);
   const sets = r.gauge('scimcast_stream_sets', 'Stored SETs per stream and state; finished SETs are purged after the retention period.', ['stream', 'state']);

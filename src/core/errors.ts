@@ -80,7 +80,9 @@ export type AppErrorCode =
   | 'ERR_SCIM_CLIENT'
   | 'ERR_INTERNAL'
   /** A stored secret cannot be opened: SCIMCAST_KEY_ENCRYPTION_KEY missing, wrong, or the value altered. */
-  | 'ERR_KEY_ENCRYPTION';
+  | 'ERR_KEY_ENCRYPTION'
+  /** A worker stopping asks a long job to end between two units of work; the job runs again. */
+  | 'ERR_WORKER_STOPPING';
 
 export class AppError extends Error {
   readonly code: AppErrorCode;

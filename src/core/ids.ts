@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 export interface Ids {
   /** Resource ids: RFC 7643 §3.1 leaves the form to the provider; UUIDs are what IdPs expect. */
@@ -52,4 +52,24 @@ export function makeIds(): Ids {
       return encodeTime(lastMs) + lastRand.map((d) => B32[d]).join('');
     },
   };
+}
+
+/**
+ * The jti of the SET that one change produces for one stream and event URI, in the ULID layout of
+ * `jti()`: the change's millisecond (10 digits), then its outbox sequence number (8 digits, so
+ * SETs of one millisecond still sort in the order their changes were written), then 8 digits of
+ * SHA-256 over the change's random id, the stream and the URI. Derived, not drawn: signing the
+ * same change again after a crash (the fan-out transaction rolled back) gives the same jti, so a
+ * receiver never sees one change under two identities (RFC 8417 §2.2: jti identifies the event).
+ */
+export function derivedJti(ms: number, seq: number, changeId: string, streamId: string, uri: string): string {
+  const h = createHash('sha256').update(`${changeId}\n${streamId}\n${uri}`).digest();
+  // 40 bits of the hash as 8 base32 digits.
+  let rest = h.readUIntBE(0, 5);
+  let tail = '';
+  for (let i = 0; i < 8; i++) {
+    tail = B32[rest % 32]! + tail;
+    rest = Math.floor(rest / 32);
+  }
+  return encodeTime(ms) + encodeTime(seq % 2 ** 40).slice(2) + tail;
 }

@@ -142,3 +142,41 @@ export function makeRegistry(): Registry {
     },
   };
 }
+
+const parseValue = (v: string): number => (v === '+Inf' ? Infinity : v === '-Inf' ? -Infinity : Number(v));
+
+/**
+ * Several processes' renders as one exposition, for a process that answers scrapes for another
+ * (`scimcast start` and its worker process). A family keeps the first HELP and TYPE seen; samples
+ * with the same name and labels are added up, which is what sum() across the processes would give
+ * for counters and histogram buckets, sums and counts. Per-process gauges must not be passed here
+ * (the database-derived stream gauges are rendered once, by the answering process).
+ */
+export function mergeExpositions(texts: readonly string[]): string {
+  const families = new Map<string, { head: string[]; samples: Map<string, number> }>();
+  for (const text of texts) {
+    let family: { head: string[]; samples: Map<string, number> } | undefined;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      const meta = /^# (HELP|TYPE) (\S+)/.exec(line);
+      if (meta) {
+        const name = meta[2]!;
+        family = families.get(name);
+        if (!family) families.set(name, (family = { head: [], samples: new Map() }));
+        if (!family.head.some((h) => h.startsWith(`# ${meta[1]} `))) family.head.push(line);
+        continue;
+      }
+      if (line.startsWith('#') || !family) continue;
+      // The value follows the last space: label values may hold spaces, our renders no timestamps.
+      const at = line.lastIndexOf(' ');
+      const key = line.slice(0, at);
+      family.samples.set(key, (family.samples.get(key) ?? 0) + parseValue(line.slice(at + 1)));
+    }
+  }
+  const out: string[] = [];
+  for (const f of families.values()) {
+    for (const h of f.head) out.push(h);
+    for (const [key, v] of f.samples) out.push(`${key} ${formatValue(v)}`);
+  }
+  return out.length > 0 ? `${out.join('\n')}\n` : '';
+}

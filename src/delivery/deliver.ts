@@ -5,16 +5,12 @@ import type { PushOutcome } from './classify.js';
 import { nextDelayMs, retryDelayMs } from './backoff.js';
 import type { PushClient } from './push.js';
 
-export const DELIVER_TASK = 'deliver_push';
-
 export interface PushDeps {
   readonly storage: Storage;
   readonly clock: Clock;
   readonly client: PushClient;
   /** Pause or disable a stream with a reason (emits stream-updated, SSF-6). */
   readonly setStreamStatus: (feedId: string, status: 'paused' | 'disabled', reason: string) => Promise<void>;
-  /** Run this feed's delivery again at `runAt`. */
-  readonly schedule: (feedId: string, runAt: Date) => Promise<void>;
   readonly batch: number;
   /** Consecutive non-RFC answers (200, 204, 3xx …) to one SET before the stream is disabled. */
   readonly misbehavingLimit: number;
@@ -30,16 +26,28 @@ export interface PushDeps {
 }
 
 /**
+ * How a delivery round ended: the queue was `drained`; delivery `halted` (the stream is paused,
+ * disabled, gone or no longer push, or an answer just paused or disabled it); a transient failure
+ * asks to `retry` the head SET at `at` (PUSH-8 backoff or the receiver's Retry-After); or the
+ * caller `interrupted` it (shutdown, lost lease).
+ */
+export type RoundEnd = { kind: 'drained' } | { kind: 'halted' } | { kind: 'retry'; at: Date } | { kind: 'interrupted' };
+
+type Stop = Exclude<RoundEnd, { kind: 'drained' } | { kind: 'interrupted' }>;
+
+/**
  * Push a feed's pending SETs in commit order until the queue is empty or an outcome says stop.
  * One SET is in flight by default (issue 7 §3); a stream's `max_in_flight` allows a window of
- * several for receivers that do not need order. Retries are scheduled, not slept: the job returns,
- * and the next one starts at the backoff time; the head SET's attempt count drives the delay.
- * Accepted SETs are marked delivered together, at the end of each batch and before any other
- * outcome is recorded, so the stored state never shows a later SET settled before an earlier one.
+ * several for receivers that do not need order. Retries are not slept here: the round returns
+ * when to try again, and the caller (push-loop.ts) runs the next round then; the head SET's
+ * attempt count drives the delay. `interrupted` is asked before each window is sent, so a caller
+ * that lost the stream's lease sends nothing more. Accepted SETs are marked delivered together,
+ * at the end of each batch and before any other outcome is recorded, so the stored state never
+ * shows a later SET settled before an earlier one.
  */
-export async function deliverFeed(d: PushDeps, feedId: string): Promise<void> {
+export async function deliverFeed(d: PushDeps, feedId: string, interrupted: () => boolean = () => false): Promise<RoundEnd> {
   const feed = await d.storage.feeds.get(feedId);
-  if (!feed || feed.status !== 'enabled' || feed.deliveryMethod !== 'urn:ietf:rfc:8935' || !feed.endpointUrl) return;
+  if (!feed || feed.status !== 'enabled' || feed.deliveryMethod !== 'urn:ietf:rfc:8935' || !feed.endpointUrl) return { kind: 'halted' };
   const target = { url: feed.endpointUrl, authorization: feed.authorizationHeader };
   const window = Math.max(1, feed.maxInFlight);
   const accepted: number[] = [];
@@ -49,12 +57,14 @@ export async function deliverFeed(d: PushDeps, feedId: string): Promise<void> {
   };
   try {
     for (;;) {
+      if (interrupted()) return { kind: 'interrupted' };
       const batch = await d.storage.events.pending(feedId, d.batch);
-      if (batch.length === 0) return;
+      if (batch.length === 0) return { kind: 'drained' };
       for (let i = 0; i < batch.length; i += window) {
+        if (interrupted()) return { kind: 'interrupted' };
         const slice = batch.slice(i, i + window);
         const outcomes = await Promise.all(slice.map((ev) => d.client.push(target, ev.jws, () => d.clock.now())));
-        let stopped = false;
+        let stop: Stop | undefined;
         // Outcomes are settled in commit order; after the first stop, later failures only count.
         for (const [k, ev] of slice.entries()) {
           const out = outcomes[k]!;
@@ -64,45 +74,48 @@ export async function deliverFeed(d: PushDeps, feedId: string): Promise<void> {
             continue;
           }
           await flush();
-          stopped = (await settle(d, feedId, ev, out, stopped)) || stopped;
+          const s = await settle(d, feedId, ev, out, stop !== undefined);
+          stop ??= s;
         }
-        if (stopped) return;
+        if (stop) return stop;
       }
       await flush();
     }
   } finally {
-    // A job that fails half way still records what the receiver accepted (best effort: a lost
+    // A round that fails half way still records what the receiver accepted (best effort: a lost
     // mark means the same SET is sent again, which at-least-once delivery allows).
     await flush().catch(() => {});
   }
 }
 
-/** Record one push outcome other than delivered; returns true when delivery must stop for now. */
-async function settle(d: PushDeps, feedId: string, ev: EventRow, out: Exclude<PushOutcome, { kind: 'delivered' }>, alreadyStopped: boolean): Promise<boolean> {
+/** Record one push outcome other than delivered; returns how delivery stops for now, if it does. */
+async function settle(d: PushDeps, feedId: string, ev: EventRow, out: Exclude<PushOutcome, { kind: 'delivered' }>, alreadyStopped: boolean): Promise<Stop | undefined> {
   const now = d.clock.now();
   switch (out.kind) {
     case 'rejected':
       await d.storage.events.markDead(feedId, ev.jti, out.err, out.description, now);
-      return false;
+      return undefined;
     case 'pause':
       await d.storage.events.noteAttempt(ev.seq, out.reason);
       if (!alreadyStopped) await d.setStreamStatus(feedId, 'paused', out.reason);
-      return true;
+      return { kind: 'halted' };
     case 'misbehaving': {
       // The limit counts this SET's consecutive misbehaving answers only: earlier 5xx or timeouts
       // (which reset the run) do not bring the stream closer to being disabled (issue 7 §2).
       // The backoff still grows with every attempt.
       const { attempts, misbehavingStreak } = await d.storage.events.noteAttempt(ev.seq, out.reason, { misbehaving: true });
-      if (alreadyStopped) return true;
-      if (misbehavingStreak >= d.misbehavingLimit) await d.setStreamStatus(feedId, 'disabled', out.reason);
-      else await d.schedule(feedId, new Date(now.getTime() + nextDelayMs(attempts, { ...d.backoff, random: d.random })));
-      return true;
+      if (alreadyStopped) return { kind: 'halted' };
+      if (misbehavingStreak >= d.misbehavingLimit) {
+        await d.setStreamStatus(feedId, 'disabled', out.reason);
+        return { kind: 'halted' };
+      }
+      return { kind: 'retry', at: new Date(now.getTime() + nextDelayMs(attempts, { ...d.backoff, random: d.random })) };
     }
     case 'retry': {
       if (out.cause) d.logTransportError?.({ stream: feedId, code: out.cause });
       const { attempts } = await d.storage.events.noteAttempt(ev.seq, out.reason);
-      if (!alreadyStopped) await d.schedule(feedId, new Date(now.getTime() + retryDelayMs(out.retryAfterMs, attempts, { ...d.backoff, random: d.random })));
-      return true;
+      if (alreadyStopped) return { kind: 'halted' };
+      return { kind: 'retry', at: new Date(now.getTime() + retryDelayMs(out.retryAfterMs, attempts, { ...d.backoff, random: d.random })) };
     }
   }
 }

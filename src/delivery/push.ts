@@ -61,6 +61,10 @@ export function makePushClient(o: PushClientOptions): PushClient {
         // One deadline for the whole attempt: the per-phase timeouts restart on every byte, so a
         // receiver trickling its answer could otherwise hold the stream's worker for days.
         const signal = AbortSignal.timeout(deadlineMs);
+        // undici hands a keep-alive connection back to its pool on the turn after a response
+        // ends (setImmediate); a request sent before that opens another connection. Sending the
+        // next SET of a stream from the next turn keeps one connection per receiver.
+        await new Promise((r) => setImmediate(r));
         const res = await request(target.url, { method: 'POST', headers, body: jws, dispatcher: agent, signal });
         const bodyText = await readCapped(res.body, cap);
         return classifyPushResponse({ status: res.statusCode, headers: res.headers, bodyText }, now());

@@ -9,7 +9,7 @@ import { loadStream, type StreamsCtx } from './streams.js';
  * and commit position. Used by the /ssf/streams/{id}/… routes (owner-scoped) and by the CLI
  * (`owner` undefined: any stream).
  */
-export type OperatorCtx = Pick<StreamsCtx, 'storage' | 'clock' | 'onPushFeed'>;
+export type OperatorCtx = Pick<StreamsCtx, 'storage' | 'clock'>;
 
 export async function streamStats(ctx: OperatorCtx, owner: string | undefined, id: string) {
   const f = await loadStream(ctx, owner, id);
@@ -90,8 +90,9 @@ async function requeue(ctx: OperatorCtx, owner: string | undefined, id: string, 
   return ctx.storage.withTx(async (s) => {
     // Requeued now: their retention restarts, so an old SET is not expired again at the next prune.
     const n = await s.events.requeue(f.id, states, await rangeOf(s, f.id, body), ctx.clock.now());
-    // A push stream sends them at once if it is enabled; a poll stream serves them on the next poll.
-    if (n > 0 && f.deliveryMethod === PUSH && f.status === 'enabled') await ctx.onPushFeed?.(s, f.id);
+    // A push stream sends them at once if it is enabled (the NOTIFY at commit wakes its loop in a
+    // worker, also when the CLI requeues); a poll stream serves them on the next poll.
+    if (n > 0 && f.deliveryMethod === PUSH && f.status === 'enabled') await s.events.notify(f.id);
     return n;
   });
 }

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { badRequest, notFound, ScimError } from '../core/errors.js';
-import { scimSubId, setClaims } from '../events/claims.js';
-import { ALL_SCIM_EVENT_URIS, EVENT, normalizeEventUri, SSF_EVENT, type EventProfile } from '../events/uris.js';
+import { scimSubId } from '../events/claims.js';
+import { ALL_SCIM_EVENT_URIS, EVENT, normalizeEventUri, SSF_EVENT } from '../events/uris.js';
 import type { FeedRow, Storage } from '../storage/index.js';
-import { storeSets, type PublisherDeps } from './publish.js';
+import { streamChange } from './outbox.js';
+import type { PublisherDeps } from './publish.js';
 import { eventsDelivered, parseStreamInput, POLL, PUSH, type StreamInput } from './stream-config.js';
 import { checkPushTarget } from './push-endpoint.js';
 import { checkStreamRoom, type StreamCaps } from './stream-caps.js';
@@ -149,22 +150,15 @@ export async function setStatus(ctx: StreamsCtx, owner: string | undefined, body
   return ctx.storage.withTx(async (s) => {
     const row = (await s.feeds.update(f.id, { status: b.status as string, statusReason: reason, updatedAt: ctx.clock.now() }))!;
     if (f.status !== row.status) await announce(ctx, s, row, SSF_EVENT.streamUpdated, { status: row.status, ...(reason ? { reason } : {}) });
-    // Resuming a push stream sends what it kept while paused (issue 7 §2).
-    if (row.status === 'enabled' && row.deliveryMethod === PUSH) await ctx.onPushFeed?.(s, row.id);
+    // Resuming a push stream sends what it kept while paused (issue 7 §2): the NOTIFY at commit
+    // wakes the stream's push loop.
+    if (row.status === 'enabled' && row.deliveryMethod === PUSH) await s.events.notify(row.id);
     return { stream_id: row.id, status: row.status, ...(reason ? { reason } : {}) };
   });
 }
 
 async function announce(ctx: StreamsCtx, s: Storage, feed: FeedRow, uri: string, payload: Record<string, unknown>) {
-  const txn = ctx.ids.txn();
-  await storeSets({ ...ctx }, s, [
-    {
-      feed,
-      subjectUri: `stream:${feed.id}`,
-      canonicalUri: uri,
-      build: ({ jti, now }) => setClaims({ iss: ctx.iss, aud: feed.aud, jti, txn, now, profile: feed.profile as EventProfile }, { format: 'opaque', id: feed.id }, uri, payload),
-    },
-  ]);
+  await s.changes.insert([streamChange(feed.id, uri, { format: 'opaque', id: feed.id }, payload, ctx.ids.txn(), ctx.clock.now(), ctx.ids.uuid())]);
 }
 
 /** SSF-8: verification SET with the receiver's `state`, delivered through the stream. */
@@ -194,18 +188,10 @@ export async function changeSubject(ctx: StreamsCtx, owner: string, body: unknow
     const changed = op === 'add' ? await s.feeds.addSubject(f.id, uri) : await s.feeds.removeSubject(f.id, uri);
     const eventUri = op === 'add' ? EVENT.feedAdd : EVENT.feedRemove;
     if (!changed || !f.eventsDelivered.includes(eventUri) || f.status === 'disabled') return;
-    const txn = ctx.ids.txn();
     const [, endpoint, id] = uri.split('/');
     // RFC 9967 §2.1 (Figures 2, 3): sub_id carries the externalId when the subject has one.
     const row = id ? await s.resources.get(endpoint === 'Groups' ? 'Group' : 'User', id) : undefined;
-    await storeSets(ctx, s, [
-      {
-        feed: f,
-        subjectUri: uri,
-        canonicalUri: eventUri,
-        build: ({ jti, now }) => setClaims({ iss: ctx.iss, aud: f.aud, jti, txn, now, profile: f.profile as EventProfile }, scimSubId(uri, id, row?.externalId ?? undefined), eventUri, {}),
-      },
-    ]);
+    await s.changes.insert([streamChange(f.id, eventUri, scimSubId(uri, id, row?.externalId ?? undefined), {}, ctx.ids.txn(), ctx.clock.now(), ctx.ids.uuid())]);
   });
 }
 

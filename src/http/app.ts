@@ -32,8 +32,11 @@ export function capabilitiesOf(d: Deps): Capabilities {
   };
 }
 
-/** Build the HTTP app from its dependencies; never listens (fastify/demo pattern). */
-export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink } = {}): FastifyInstance {
+/**
+ * Build the HTTP app from its dependencies; never listens (fastify/demo pattern). `scrape` is what
+ * `/metrics` answers: this process's own unless it also answers for another (`scimcast start`).
+ */
+export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink; scrape?: () => Promise<string> } = {}): FastifyInstance {
   const app = Fastify({
     logger: opts.logger === false ? false : logOptions(d.config.logLevel, opts.logStream),
     frameworkErrors: (e, req, reply) => void frameworkError(e, req, reply),
@@ -64,7 +67,7 @@ export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink 
   registerQueryParams(app);
   registerRequestText(app);
   healthRoutes(app, { ping: () => d.storage.ping(), workerAlive: d.workerAlive });
-  metricsRoutes(app, { scrape: () => scrapeMetrics(d) });
+  metricsRoutes(app, { scrape: opts.scrape ?? (() => scrapeMetrics(d)) });
   app.register(
     async (scim) => {
       discoveryRoutes(scim, { baseUrl: d.config.baseUrl, capabilities: () => capabilitiesOf(d) });

@@ -32,3 +32,13 @@ export function makeDb(url: string, opts: { max?: number; applicationName?: stri
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }
+
+/**
+ * A second, small pool on the database of `pool`, with its settings: the worker's fan-out signs
+ * and stores on its own connections, so it never waits behind the jobs or requests of the first.
+ */
+export function siblingDatabase(pool: pg.Pool, max: number, applicationName: string): Database {
+  const o = pool.options as pg.PoolConfig;
+  if (!o.connectionString) throw new Error('the pool has no connection string');
+  return makeDb(o.connectionString, { max, applicationName, ...(typeof o.statement_timeout === 'number' ? { statementTimeoutMs: o.statement_timeout } : {}) });
+}

@@ -12,6 +12,11 @@ import { AppError } from '../core/errors.js';
 export interface EmbeddedPostgres {
   readonly url: (database?: string) => string;
   readonly port: number;
+  /**
+   * The postmaster's process id (first line of postmaster.pid), for a process that must stop this
+   * server should its owner die without stopping it (`scimcast start`'s worker process).
+   */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -136,9 +141,11 @@ export async function startEmbeddedPostgres(opts: {
   } finally {
     await admin.end();
   }
+  const pid = Number.parseInt(readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0] ?? '', 10);
   return {
     url,
     port,
+    pid: Number.isSafeInteger(pid) && pid > 0 ? pid : undefined,
     async stop() {
       await pg.stop();
     },

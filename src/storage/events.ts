@@ -6,7 +6,7 @@ export type EventRow = typeof events.$inferSelect;
 /** `queuedAt` defaults to `createdAt`: a new SET enters the queue when it is stored. */
 export type NewEvent = Pick<EventRow, 'jti' | 'feedId' | 'txn' | 'eventUri' | 'subjectUri' | 'jws' | 'createdAt'> & { queuedAt?: Date };
 
-/** NOTIFY channel: long polls and push wake as soon as a SET commits (issue 5 §7). */
+/** NOTIFY channel, payload the feed id: long polls and push loops wake as soon as a SET commits (issue 5 §7). */
 export const EVENTS_CHANNEL = 'scimcast_events';
 
 export function makeEventRepo(db: Db) {
@@ -15,9 +15,28 @@ export function makeEventRepo(db: Db) {
     async insert(rows: NewEvent[]): Promise<void> {
       if (rows.length === 0) return;
       // Chunked: PostgreSQL takes at most 65,535 parameters per statement (a batch x many feeds).
-      for (let i = 0; i < rows.length; i += 2000) await db.insert(events).values(rows.slice(i, i + 2000).map((r) => ({ ...r, queuedAt: r.queuedAt ?? r.createdAt })));
+      // A jti already stored is the same SET (its jti is derived from the change, ids.ts): kept once.
+      for (let i = 0; i < rows.length; i += 2000) await db.insert(events).values(rows.slice(i, i + 2000).map((r) => ({ ...r, queuedAt: r.queuedAt ?? r.createdAt }))).onConflictDoNothing({ target: events.jti });
       const feedIds = [...new Set(rows.map((r) => r.feedId))];
       for (const f of feedIds) await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${f})`);
+    },
+    /**
+     * Wake the push loop serving `feedId` (requeued SETs, a resumed stream): the same NOTIFY as a
+     * new SET's, sent when the caller's transaction commits.
+     */
+    async notify(feedId: string): Promise<void> {
+      await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${feedId})`);
+    },
+    /**
+     * Enabled push streams with pending SETs: the push loops' safety sweep, for a NOTIFY missed
+     * while reconnecting or a stream whose serving process died.
+     */
+    async pushFeedsWithPending(): Promise<string[]> {
+      const r = await db.execute(
+        sql`select f.id from feeds f where f.delivery_method = 'urn:ietf:rfc:8935' and f.status = 'enabled'
+              and exists (select 1 from ${events} e where e.feed_id = f.id and e.state = 'pending')`,
+      );
+      return (r.rows as { id: string }[]).map((x) => x.id);
     },
     /** Oldest first (commit order, Q-22). */
     async pending(feedId: string, limit: number): Promise<EventRow[]> {
@@ -32,15 +51,66 @@ export function makeEventRepo(db: Db) {
       const r = await db.execute(sql`select count(*)::int as n from ${events} where ${events.feedId} = ${feedId} and ${events.state} = 'pending'`);
       return Number(r.rows[0]?.n ?? 0);
     },
-    /** RFC 8936 ack: only pending SETs of this feed; acknowledged SETs are never sent again. */
-    async ack(feedId: string, jtis: string[], at: Date): Promise<number> {
+    /**
+     * A poll page (RFC 8936 §2.3): up to `limit` pending SETs of a feed, oldest first, as parallel
+     * arrays of jti and compact JWS, and whether more are pending. Only those two columns are read.
+     * `except` names jtis to leave out (those a poll acknowledges while this page is read).
+     *
+     * The read runs with bitmap scans off, in a transaction of its own. A backlog stored faster
+     * than autovacuum re-analyses the table looks like a handful of rows to the planner, which then
+     * picks a bitmap scan of every pending row of the feed and a sort, for every page: 33 ms per
+     * page at 20,000 pending against 0.6 ms for walking the (feed_id, state, seq) index, which
+     * yields the rows already in order and stops after `limit + 1`.
+     */
+    async pendingPage(feedId: string, limit: number, except: readonly string[] = []): Promise<{ jtis: string[]; jws: string[]; more: boolean }> {
+      if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer, not ${limit}`);
+      const rows = await db.transaction(async (tx) => {
+        await tx.execute(sql`set local enable_bitmapscan = off`);
+        const r = await tx.execute<{ jti: string; jws: string }>(
+          sql`select ${events.jti} as jti, ${events.jws} as jws from ${events}
+              where ${events.feedId} = ${feedId} and ${events.state} = 'pending'
+              ${except.length > 0 ? sql`and ${events.jti} <> all(${sql.param([...except])}::text[])` : sql``}
+              order by ${events.seq} limit ${limit + 1}`,
+        );
+        return r.rows;
+      });
+      const n = Math.min(rows.length, limit);
+      const jtis = new Array<string>(n);
+      const jws = new Array<string>(n);
+      for (let i = 0; i < n; i++) {
+        jtis[i] = rows[i]!.jti;
+        jws[i] = rows[i]!.jws;
+      }
+      return { jtis, jws, more: rows.length > limit };
+    },
+    /**
+     * RFC 8936 §2.4 ack: only pending SETs of this feed; acknowledged SETs are never sent again.
+     * One statement whatever the number of jtis: they travel as one text[] parameter (a parameter
+     * per jti would make PostgreSQL parse and plan a statement per list length, and stops at
+     * 65,535). Returns how many SETs were still pending.
+     */
+    async ack(feedId: string, jtis: readonly string[], at: Date): Promise<number> {
       if (jtis.length === 0) return 0;
-      const r = await db
-        .update(events)
-        .set({ state: 'acked', doneAt: at })
-        .where(and(eq(events.feedId, feedId), eq(events.state, 'pending'), inArray(events.jti, jtis)))
-        .returning({ jti: events.jti });
-      return r.length;
+      const r = await db.execute(
+        sql`update ${events} set state = 'acked', done_at = ${at.toISOString()}::timestamptz
+            where ${events.feedId} = ${feedId} and ${events.state} = 'pending' and ${events.jti} = any(${sql.param([...jtis])}::text[])`,
+      );
+      return r.rowCount ?? 0;
+    },
+    /**
+     * RFC 8936 §2.4 setErrs: each named SET that is still pending for this feed becomes a dead
+     * letter with the receiver's `err` and `description`, in one statement (the list goes as one
+     * jsonb parameter). Returns the `err` of each SET that changed, for the metrics.
+     */
+    async markDeadMany(feedId: string, errs: readonly { jti: string; err: string; description?: string | undefined }[], at: Date): Promise<string[]> {
+      if (errs.length === 0) return [];
+      const r = await db.execute<{ err: string }>(
+        sql`update ${events} e set state = 'dead', err_code = x.err, err_description = x.description, done_at = ${at.toISOString()}::timestamptz
+            from jsonb_to_recordset(${JSON.stringify(errs)}::jsonb) as x(jti text, err text, description text)
+            where e.jti = x.jti and e.feed_id = ${feedId} and e.state = 'pending'
+            returning e.err_code as err`,
+      );
+      return r.rows.map((x) => x.err);
     },
     async markDead(feedId: string, jti: string, err: string, description: string | undefined, at: Date): Promise<boolean> {
       const r = await db

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, ne, sql } from 'drizzle-orm';
 import type { SecretBox, SecretSlot } from '../core/secret-box.js';
 import type { Db } from './db.js';
 import { feedSubjects, feeds } from './schema.js';
@@ -45,25 +45,30 @@ export function makeFeedRepo(db: Db, box: SecretBox) {
     async accepting(): Promise<FeedRow[]> {
       return opened(await db.select().from(feeds).where(ne(feeds.status, 'disabled')).orderBy(asc(feeds.createdAt)));
     },
+    /** True when the subject was not on the feed (a removed one is added again). */
     async addSubject(feedId: string, subjectUri: string): Promise<boolean> {
-      const r = await db.insert(feedSubjects).values({ feedId, subjectUri }).onConflictDoNothing().returning({ s: feedSubjects.subjectUri });
-      return r.length > 0;
-    },
-    async removeSubject(feedId: string, subjectUri: string): Promise<boolean> {
       const r = await db
-        .delete(feedSubjects)
-        .where(and(eq(feedSubjects.feedId, feedId), eq(feedSubjects.subjectUri, subjectUri)))
+        .insert(feedSubjects)
+        .values({ feedId, subjectUri })
+        .onConflictDoUpdate({
+          target: [feedSubjects.feedId, feedSubjects.subjectUri],
+          set: { addedSnapshot: sql`pg_current_snapshot()::text`, removedSnapshot: null },
+          setWhere: isNotNull(feedSubjects.removedSnapshot),
+        })
         .returning({ s: feedSubjects.subjectUri });
       return r.length > 0;
     },
-    /** Which of these feeds list the subject explicitly. */
-    async feedsWithSubject(feedIds: string[], subjectUri: string): Promise<Set<string>> {
-      if (feedIds.length === 0) return new Set();
-      const rows = await db
-        .select({ feedId: feedSubjects.feedId })
-        .from(feedSubjects)
-        .where(and(inArray(feedSubjects.feedId, feedIds), eq(feedSubjects.subjectUri, subjectUri)));
-      return new Set(rows.map((r) => r.feedId));
+    /**
+     * The row stays, marked with the removal's snapshot, until no change committed before the
+     * removal waits for fan-out (feeds/fanout.ts prunes it): such a change still goes to the feed.
+     */
+    async removeSubject(feedId: string, subjectUri: string): Promise<boolean> {
+      const r = await db
+        .update(feedSubjects)
+        .set({ removedSnapshot: sql`pg_current_snapshot()::text` })
+        .where(and(eq(feedSubjects.feedId, feedId), eq(feedSubjects.subjectUri, subjectUri), isNull(feedSubjects.removedSnapshot)))
+        .returning({ s: feedSubjects.subjectUri });
+      return r.length > 0;
     },
     async touch(id: string, at: Date): Promise<void> {
       await db.update(feeds).set({ updatedAt: at }).where(eq(feeds.id, id));

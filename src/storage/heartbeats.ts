@@ -32,6 +32,19 @@ export function makeHeartbeatRepo(db: Db) {
       await db.execute(sql`delete from ${workerHeartbeats} where ${workerHeartbeats.seenAt} < ${cutoff}::timestamptz`);
       return ids;
     },
+    /**
+     * Release the job locks of one worker known to be dead (its process exited: the supervisor saw
+     * it), at once rather than after SCIMCAST_WORKER_DEAD_AFTER_MS, and forget its heartbeat.
+     * Returns how many graphile-worker ids were released.
+     */
+    async releaseWorker(workerId: string): Promise<number> {
+      const r = await db.execute(sql`
+        with gone as (
+          delete from ${workerHeartbeats} where ${workerHeartbeats.workerId} = ${workerId} returning ${workerHeartbeats.graphileWorkerIds} as ids
+        )
+        select coalesce(array_length((select ids from gone), 1), 0) as n, graphile_worker.force_unlock_workers(coalesce((select ids from gone), '{}'::text[])) as unlocked`);
+      return Number((r.rows[0] as { n?: number } | undefined)?.n ?? 0);
+    },
     async latest(): Promise<Date | undefined> {
       const [r] = await db.select({ at: max(workerHeartbeats.seenAt) }).from(workerHeartbeats);
       return r?.at ?? undefined;

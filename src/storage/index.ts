@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { makeSecretBox, type SecretBox } from '../core/secret-box.js';
 import type { Db } from './db.js';
+import { makeChangeRepo } from './changes.js';
 import { makeEventRepo } from './events.js';
 import { makeFeedRepo } from './feeds.js';
 import { makeHeartbeatRepo } from './heartbeats.js';
@@ -15,6 +16,7 @@ export type { TokenRow } from './tokens.js';
 export type { SigningKeyRow, SigningKeyInfo, NewSigningKey } from './keys.js';
 export type { FeedRow } from './feeds.js';
 export type { EventRow, NewEvent } from './events.js';
+export type { ChangeRow, NewChange, VersionRow, SubjectRow } from './changes.js';
 export type { TxnRow, TxnOpRow } from './txns.js';
 export type { EnqueueOptions } from './jobs.js';
 
@@ -30,6 +32,7 @@ export interface Storage {
   readonly keys: ReturnType<typeof makeKeyRepo>;
   readonly feeds: ReturnType<typeof makeFeedRepo>;
   readonly events: ReturnType<typeof makeEventRepo>;
+  readonly changes: ReturnType<typeof makeChangeRepo>;
   readonly txns: ReturnType<typeof makeTxnRepo>;
   readonly jobs: ReturnType<typeof makeJobRepo>;
   /**
@@ -65,6 +68,7 @@ export function makeStorage(db: Db, secrets: SecretBox = makeSecretBox(undefined
     keys: makeKeyRepo(db, secrets),
     feeds: makeFeedRepo(db, secrets),
     events: makeEventRepo(db),
+    changes: makeChangeRepo(db),
     txns: makeTxnRepo(db),
     jobs: makeJobRepo(db),
     // Inside a transaction, a nested withTx joins it: one operation is one unit of work.

@@ -13,7 +13,8 @@ export interface EventNotifier {
   close(): Promise<void>;
 }
 
-export function makeEventNotifier(pool: pg.Pool): EventNotifier {
+/** `channel`: the SET channel by default; the fan-out listens on the changes channel (changes.ts). */
+export function makeEventNotifier(pool: pg.Pool, channel: string = EVENTS_CHANNEL): EventNotifier {
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
   let client: pg.PoolClient | undefined;
@@ -30,7 +31,7 @@ export function makeEventNotifier(pool: pg.Pool): EventNotifier {
         c.release(true);
         if (!closed) setTimeout(() => void ensure(), 500).unref();
       });
-      await c.query(`listen ${EVENTS_CHANNEL}`);
+      await c.query(`listen ${channel}`);
       client = c;
     } catch {
       if (!closed) setTimeout(() => void ensure(), 1000).unref();
@@ -61,7 +62,7 @@ export function makeEventNotifier(pool: pg.Pool): EventNotifier {
       const c = client;
       client = undefined;
       if (c) {
-        await c.query(`unlisten ${EVENTS_CHANNEL}`).catch(() => {});
+        await c.query(`unlisten ${channel}`).catch(() => {});
         c.release();
       }
     },

@@ -151,7 +151,12 @@ export const feeds = pgTable(
   (t) => [index('feeds_owner').on(t.owner)],
 );
 
-/** Subjects explicitly added to a feed (SSF-7; emits feed:add / feed:remove). */
+/**
+ * Subjects explicitly added to a feed (SSF 1.0 §8.1.3 add/remove subject). Each row keeps the
+ * database snapshot of its addition and, once removed, of its removal (the row stays until no
+ * change older than the removal is waiting for fan-out): a change is routed by the subjects that
+ * held when it committed, not when the worker gets to it (feeds/route-version.ts).
+ */
 export const feedSubjects = pgTable(
   'feed_subjects',
   {
@@ -159,9 +164,67 @@ export const feedSubjects = pgTable(
       .notNull()
       .references(() => feeds.id, { onDelete: 'cascade' }),
     subjectUri: text('subject_uri').notNull(),
+    addedSnapshot: text('added_snapshot').notNull().default(sql`pg_current_snapshot()::text`),
+    removedSnapshot: text('removed_snapshot'),
   },
   (t) => [primaryKey({ columns: [t.feedId, t.subjectUri] })],
 );
+
+/**
+ * What decides which changes a feed gets and how they are signed (events delivered, resource
+ * types, default subjects, accepting or not, profile, audience, kid mode), one row per version,
+ * written by a trigger whenever one of those columns of `feeds` changes (drizzle/0005). `snapshot`
+ * is the database snapshot of the writing statement: a change the snapshot already sees committed
+ * before this version and is routed by an older one; a change committed before the first version
+ * is not this feed's (SSF 1.0: a stream receives the events that happen after it exists).
+ */
+export const feedVersions = pgTable(
+  'feed_versions',
+  {
+    feedId: text('feed_id')
+      .notNull()
+      .references(() => feeds.id, { onDelete: 'cascade' }),
+    version: bigint('version', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    snapshot: text('snapshot').notNull(),
+    routing: jsonb('routing').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.feedId, t.version] })],
+);
+
+/**
+ * The outbox of changes: one unsigned row per change (a prov:* change or an operation's
+ * asyncresp), written in the transaction of the change whatever the number of streams. The
+ * worker's fan-out turns each into the SETs of the feeds that want it and deletes it, in one
+ * transaction (feeds/fanout.ts). `xid` is the writing transaction, compared with feed and subject
+ * snapshots to route the change as of its commit.
+ */
+export const changes = pgTable('changes', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  /** Random, never reused: the seed of the deterministic jti of each of its SETs. */
+  id: uuid('id').notNull(),
+  xid: text('xid').notNull().default(sql`pg_current_xact_id()::text`),
+  /**
+   * 'prov' (a resource change), 'asyncresp' (an asynchronous operation's result) or 'stream' (an
+   * event about one stream: stream updated, verification, subject added or removed).
+   */
+  kind: text('kind').notNull(),
+  resourceType: text('resource_type').notNull(),
+  subjectUri: text('subject_uri').notNull(),
+  /** The SET subject (RFC 9967 §2.2 sub_id). */
+  subject: jsonb('subject').notNull(),
+  /** Canonical event URIs this change can produce; a feed gets those it delivers. */
+  uris: text('uris').array().notNull(),
+  txnBase: text('txn_base').notNull(),
+  /** The operation index within a bulk (txn `<base>:<index>`); null for a single request. */
+  opIndex: integer('op_index'),
+  /** asyncresp: only the requester's feeds get it. */
+  owner: text('owner'),
+  /** stream: the one feed it is about and for. */
+  feedId: text('feed_id'),
+  /** What the event payloads are built from (events/claims.ts): redacted, never a secret. */
+  data: jsonb('data').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+});
 
 /**
  * The SET outbox: one row per (SET, feed), written in the transaction of the change it reports.
@@ -234,6 +297,8 @@ export const txnOps = pgTable(
     /** The asyncresp SET for this operation, retrievable from the status resource (ASYNC-10 form a). */
     jti: text('jti'),
     setJws: text('set_jws'),
+    /** The asyncresp SETs the requester's streams got, `[{stream_id, jti}]`, filled in by the fan-out. */
+    sets: jsonb('sets'),
     doneAt: timestamp('done_at', { withTimezone: true, precision: 3 }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.txnId, t.opIndex] })],

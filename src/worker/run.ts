@@ -5,9 +5,16 @@ import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile
 import { RETRYABLE_ERROR_CODES } from 'graphile-worker/dist/lib.js';
 import type pg from 'pg';
 import type { Deps } from '../deps.js';
+import { makeSecretBox } from '../core/secret-box.js';
+import { startFanoutLoop } from '../feeds/fanout-loop.js';
+import { CHANGES_CHANNEL, CHANGES_PAYLOAD } from '../storage/changes.js';
+import { siblingDatabase } from '../storage/db.js';
+import { makeStorage } from '../storage/index.js';
+import { makeEventNotifier } from '../storage/notify.js';
 import { makeApplyAsyncRequest } from './tasks/apply-async-request.js';
 import { makePrune } from './tasks/prune.js';
 import { makeDeliverPush } from './tasks/deliver-push.js';
+import { startPushDelivery } from './push-delivery.js';
 import { CONNECTION_FAILURE, withTaggedConnectionErrors } from './transient-pool.js';
 
 /** graphile-worker's own schema, migrated under the same advisory lock as ours (storage/migrate.ts). */
@@ -21,7 +28,7 @@ const quietLogger = new Logger(() => (level, message) => {
 
 /** One task per file under tasks/. */
 export function makeTaskList(d: Deps): TaskList {
-  return { apply_async_request: makeApplyAsyncRequest(d), deliver_push: makeDeliverPush(d), prune: makePrune(d) };
+  return { apply_async_request: makeApplyAsyncRequest(d), deliver_push: makeDeliverPush(), prune: makePrune(d) };
 }
 
 export interface WorkerHandle {
@@ -50,8 +57,10 @@ const heartbeatMs = (deadAfterMs: number) => Math.floor(deadAfterMs / 6);
  * Start a runner. No localQueue: it breaks per-queue ordering (stack-notes §4, graphile/worker#621).
  * Signals are handled once, by the CLI (noHandleSignals).
  */
-export async function startWorker(d: Deps, pool: pg.Pool): Promise<WorkerHandle> {
+export async function startWorker(d: Deps, pool: pg.Pool, opts: { databaseUrl?: string } = {}): Promise<WorkerHandle> {
   const id = `${hostname()}:${process.pid}:${d.ids.uuid().slice(0, 8)}`;
+  const databaseUrl = opts.databaseUrl ?? d.config.databaseUrl;
+  if (!databaseUrl) throw new Error('startWorker: the database URL is needed for push delivery (its own pool)');
   retryConnectionErrors();
   const graphileIds: string[] = [];
   const events = new EventEmitter() as NonNullable<Parameters<typeof run>[0]['events']>;
@@ -83,11 +92,28 @@ export async function startWorker(d: Deps, pool: pg.Pool): Promise<WorkerHandle>
   await beat();
   const timer = setInterval(beat, heartbeatMs(d.config.worker.deadAfterMs));
   timer.unref();
+  // The fan-out (changes → signed SETs per stream) on its own pool and LISTEN connection.
+  const fanDb = siblingDatabase(pool, 3, 'scimcast-fanout');
+  const waker = makeEventNotifier(fanDb.pool, CHANGES_CHANNEL);
+  const fanout = startFanoutLoop({ ...d.fanout, storage: makeStorage(fanDb.db, makeSecretBox(d.config.keyEncryption)) }, waker, {
+    key: CHANGES_PAYLOAD,
+    idleMs: 1000,
+    onError: (e) => process.stderr.write(`${JSON.stringify({ level: 'error', source: 'fanout', msg: redactSqlValues(e instanceof Error ? e.message : String(e)) })}\n`),
+  });
+  // Push is not a graphile-worker job: long-lived per-stream loops woken by NOTIFY.
+  const push = startPushDelivery(d, databaseUrl);
   return {
     id,
     async stop() {
       clearInterval(timer);
-      await runner.stop();
+      // Together: the runner waits for its running job, the fan-out for its batch, push for
+      // the SETs in flight.
+      const stopFanout = async () => {
+        await fanout.stop();
+        await waker.close();
+        await fanDb.close();
+      };
+      await Promise.all([runner.stop(), stopFanout(), push.close()]);
       await d.storage.heartbeats.forget(id).catch(() => {});
     },
   };

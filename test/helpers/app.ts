@@ -6,6 +6,10 @@ import type { Clock } from '../../src/core/clock.js';
 import type { Deps } from '../../src/deps.js';
 import { buildApp } from '../../src/http/app.js';
 import type { LogSink } from '../../src/http/log-options.js';
+import { fanOutAll } from '../../src/feeds/fanout.js';
+import { startFanoutLoop } from '../../src/feeds/fanout-loop.js';
+import { CHANGES_CHANNEL, CHANGES_PAYLOAD } from '../../src/storage/changes.js';
+import { makeEventNotifier } from '../../src/storage/notify.js';
 import { makeDeps, prepare } from '../../src/main.js';
 import { makeDb, type Database } from '../../src/storage/db.js';
 import { createTestDatabase } from './db.js';
@@ -22,8 +26,14 @@ export interface TestApp {
   /** A token with every scope. */
   readonly token: string;
   tokenWith(scopes: string[]): Promise<string>;
+  /**
+   * Sign and store the SETs of every committed change now, as the worker's fan-out does within
+   * milliseconds. `req` does it before every stream request (/ssf/…) and async status read, so a
+   * test without a running worker reads what a receiver would see a moment later.
+   */
+  settle(): Promise<number>;
   /** JSON request through fastify inject, authenticated with `token` unless `auth: null`. */
-  req(method: string, url: string, body?: unknown, opts?: { auth?: string | null; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  req(method: string, url: string, body?: unknown, opts?: { auth?: string | null; headers?: Record<string, string>; settle?: boolean }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -32,7 +42,7 @@ export interface TestApp {
  * of being off; test/security/secrets-in-logs.test.ts reads them. `clock` replaces the system clock
  * (test/integration/async-gaps.test.ts moves it past the async retention).
  */
-export async function startTestApp(env: Record<string, string> = {}, opts: { worker?: boolean; logStream?: LogSink; clock?: Clock } = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: { worker?: boolean; logStream?: LogSink; clock?: Clock; fanout?: boolean } = {}): Promise<TestApp> {
   const { url: dbUrl, drop } = await createTestDatabase();
   const config = loadConfig({ DATABASE_URL: dbUrl, BASE_URL, LOG_LEVEL: 'silent', ...env });
   const database = makeDb(dbUrl, { max: 10, statementTimeoutMs: config.limits.statementTimeoutMs });
@@ -41,8 +51,13 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { wor
   const app = buildApp(deps, opts.logStream ? { logStream: opts.logStream } : { logger: false });
   await app.ready();
   const { token } = await createToken(deps.storage, deps.clock, { name: 'test', scopes: SCOPES });
+  const settle = () => fanOutAll({ ...deps.fanout, storage: deps.storage });
   // A real graphile-worker runner on the same database, as in production (no mocks).
   const worker: WorkerHandle | undefined = opts.worker ? await startWorker(deps, database.pool) : undefined;
+  // Without a worker, its fan-out still runs here (some worker always does in a deployment),
+  // unless `fanout: false`: then changes wait until the test calls settle().
+  const waker = worker || opts.fanout === false ? undefined : makeEventNotifier(database.pool, CHANGES_CHANNEL);
+  const fanout = waker && startFanoutLoop({ ...deps.fanout, storage: deps.storage }, waker, { key: CHANGES_PAYLOAD, idleMs: 1000, onError: () => {} });
   return {
     app,
     deps,
@@ -50,8 +65,10 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { wor
     database,
     dbUrl,
     token,
+    settle,
     tokenWith: async (scopes) => (await createToken(deps.storage, deps.clock, { name: 'scoped', scopes })).token,
-    req(method, url, body, opts = {}) {
+    async req(method, url, body, opts = {}) {
+      if (opts.settle !== false && /^\/ssf\/|\/AsyncRequests/.test(url)) await settle();
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
       const auth = opts.auth === undefined ? token : opts.auth;
       if (auth !== null) headers.authorization = `Bearer ${auth}`;
@@ -61,6 +78,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { wor
     async close() {
       await app.close();
       await worker?.stop();
+      await fanout?.stop();
+      await waker?.close();
       await deps.close();
       await database.close();
       await drop();

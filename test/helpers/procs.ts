@@ -136,3 +136,16 @@ export async function call(
   }
   return { status: res.status, headers: res.headers, json, text };
 }
+
+/**
+ * Wait until the worker's fan-out has signed the SETs of every committed change (the outbox is
+ * empty): what a receiver would see a moment after the commits.
+ */
+export async function untilFannedOut(query: (sql: string) => Promise<{ rows: { n: number }[] }>, ms = 120_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (Number((await query('select count(*)::int as n from changes')).rows[0]!.n) === 0) return;
+    await sleep(50);
+  }
+  throw new Error('changes still wait for the fan-out');
+}

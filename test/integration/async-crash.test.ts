@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
+import { untilFannedOut } from '../helpers/procs.js';
 import { until } from '../helpers/receiver.js';
 
 /**
@@ -62,6 +63,8 @@ describe('async bulk survives a SIGKILLed worker', () => {
 
     worker = startWorker();
     await until(async () => (await db.query('select status from txns where id = $1', [txn])).rows[0].status === 'completed', 240_000);
+    // The last results' SETs are signed by the worker's fan-out just after they commit.
+    await untilFannedOut((q) => db.query(q));
     worker.kill('SIGTERM');
 
     expect(await count('select count(*)::int as n from txn_ops where txn_id = $1', [txn])).toBe(OPS);

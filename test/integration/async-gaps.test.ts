@@ -376,7 +376,7 @@ describe('status resource progression, worker started after admission (issue 6 Â
     const txn = expectAccepted(res);
     const path = pathOf(res.headers.location as string);
     const ids = async (token: string | undefined, status: string) =>
-      ((await t.req('GET', `/scim/v2/AsyncRequests?status=${status}`, undefined, { auth: token })).json().Resources as { id: string }[]).map((r) => r.id);
+      ((await t.req('GET', `/scim/v2/AsyncRequests?status=${status}`, undefined, { auth: token, settle: false })).json().Resources as { id: string }[]).map((r) => r.id);
 
     // No worker yet: pending, nothing done.
     const pending = await t.req('GET', path);

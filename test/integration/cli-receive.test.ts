@@ -89,7 +89,12 @@ async function resign(jws: string, change: Record<string, unknown>): Promise<str
 const serverEnv = () => ({ SCIMCAST_URL: `${origin}/scim/v2`, SCIMCAST_TOKEN: t.token });
 
 const ndjson = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
-const mkUser = async (userName: string) => (await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName })).json().id as string;
+/** A user, with its SETs signed (as the worker does right after the commit). */
+const mkUser = async (userName: string) => {
+  const id = (await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName })).json().id as string;
+  await t.settle();
+  return id;
+};
 const pollStream = async (events: string[], extra: Record<string, unknown> = {}) =>
   (await t.req('POST', '/ssf/streams', { events_requested: events, ...extra })).json() as { stream_id: string; aud: string };
 const stats = async (id: string) => (await t.req('GET', `/ssf/streams/${id}/stats`)).json();

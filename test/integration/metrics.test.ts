@@ -85,6 +85,7 @@ describe('GET /metrics on the main port', () => {
     const created = await t.req('POST', '/ssf/streams', { events_requested: [`${EV}prov:create:notice`] }, { headers: JSON_CT });
     const id = (created.json() as { stream_id: string }).stream_id;
     await mkUsers('metrics-poll', 3);
+    await t.settle();
     let text = await scrapeMetrics(t, await metricsToken());
     const s = `stream="${id}"`;
     expect(metricSample(text, 'scimcast_stream_backlog', s)).toBe(3);
@@ -107,6 +108,7 @@ describe('GET /metrics on the main port', () => {
 describe('SCIMCAST_METRICS_PORT', () => {
   it('a worker-only process serves /metrics without a token on its own loopback listener, and closes it on stop', async () => {
     // Same database as the app above: the stream gauges are read there, so both agree.
+    await t.settle();
     const config = loadConfig({ DATABASE_URL: t.dbUrl, BASE_URL, LOG_LEVEL: 'silent', SCIMCAST_METRICS_PORT: '0' });
     expect(config.metrics.host).toBe('127.0.0.1');
     const running = await startScimcast(config, { api: false, worker: true, logger: false });

@@ -52,6 +52,12 @@ async function cli(args: string[]): Promise<{ code: number | null; out: string }
   return { code: await exited(child), out };
 }
 
+/** The pid of `scimcast start`'s worker process (Linux: /proc lists a process's children). */
+function workerProcessOf(pid: number): number | undefined {
+  const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return kids.find((k) => readFileSync(`/proc/${k}/cmdline`, 'utf8').includes('--supervised'));
+}
+
 const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
 
 describe('scimcast start on embedded PostgreSQL', () => {
@@ -95,7 +101,12 @@ describe('scimcast start on embedded PostgreSQL', () => {
     const jwks = (await (await fetch(`${s.base}/jwks.json`)).json()) as { keys: unknown[] };
     expect(jwks.keys).toHaveLength(2);
     expect((await cli(['token', 'create', '--scopes', 'nonsense'])).code).toBe(1);
+    // Killed outright with its worker process (kill -9 of both): nothing is left to stop the
+    // embedded PostgreSQL, which the next start must recover.
+    const worker = workerProcessOf(s.child.pid!);
+    expect(worker).toBeDefined();
     s.child.kill('SIGKILL');
+    process.kill(worker!, 'SIGKILL');
     await exited(s.child);
   });
 

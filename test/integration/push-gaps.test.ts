@@ -122,11 +122,13 @@ describe('outcomes (PUSH-5, PUSH-9..11, SSF-6)', () => {
     await mkUsers(1);
     await until(async () => (await status(id)).status === 'paused');
     expect((await status(id)).reason).toMatch(/403/);
+    await t.settle(); // the stream-updated SET is signed just after the pause commits
     const pending = await t.deps.storage.events.pending(id, 10);
     expect(pending.map((e) => e.eventUri)).toEqual([`${EV}prov:create:notice`, STREAM_UPDATED]);
     const [, announced] = await eventOf(pending[1]!.jws);
     expect(announced).toEqual({ status: 'paused', reason: expect.stringMatching(/403/) });
     await mkUsers(1); // a paused stream keeps new SETs too
+    await t.settle();
     expect((await counts(id)).pending).toBe(3);
     expect(rec.received).toHaveLength(1);
     await t.req('POST', '/ssf/status', { stream_id: id, status: 'enabled' }, { headers: JSON_CT });

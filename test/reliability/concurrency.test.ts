@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/db.js';
-import { call, killAll, LONG, SHARED_BASE_URL, startServe, startWorkerProc, type ApiProc } from '../helpers/procs.js';
+import { call, killAll, LONG, SHARED_BASE_URL, startServe, startWorkerProc, untilFannedOut, type ApiProc } from '../helpers/procs.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { distinctJtis, pollAll, receivedSets } from '../helpers/sets.js';
 
@@ -157,6 +157,7 @@ describe('two API and two worker processes on one database', () => {
     await until(async () => (await n(`select count(*)::int as n from txns where id = any($1) and status = 'completed'`, [txns])) === txns.length, 120_000);
 
     const feedId = push.json.stream_id as string;
+    await untilFannedOut((q) => db.query(q));
     const committed = (await db.query('select jti, subject_uri from events where feed_id = $1 order by seq', [feedId])).rows as { jti: string; subject_uri: string }[];
     await until(() => distinctJtis(rec.received) >= committed.length, 120_000);
     await until(async () => (await n(`select count(*)::int as n from events where feed_id = $1 and state = 'pending'`, [feedId])) === 0, 30_000);

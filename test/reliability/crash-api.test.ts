@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { createTestDatabase } from '../helpers/db.js';
-import { call, killAll, LONG, SHARED_BASE_URL, sleep, startServe, startWorkerProc, type ApiProc } from '../helpers/procs.js';
+import { call, killAll, LONG, SHARED_BASE_URL, sleep, startServe, startWorkerProc, untilFannedOut, type ApiProc } from '../helpers/procs.js';
 import { until } from '../helpers/receiver.js';
 
 /**
@@ -117,6 +117,12 @@ describe(`the API process SIGKILLed ${KILLS} times during concurrent writes`, ()
       api = await startServe(env());
     }
 
+    // A worker completes the async requests answered 202 (they are queued durably) and signs the
+    // SETs of every committed change.
+    const worker = await startWorkerProc(env());
+    await until(async () => Number((await db.query(`select count(*)::int as n from txns where id = any($1) and status = 'completed'`, [acked.txns])).rows[0].n) === acked.txns.length, 120_000);
+    await untilFannedOut((q) => db.query(q));
+
     // Every answered write is there, with at least the version it was answered with.
     const rows = (await db.query(`select id, resource_type, version from resources`)).rows as { id: string; resource_type: string; version: number }[];
     const current = new Map(rows.map((r) => [r.id, r]));
@@ -144,9 +150,7 @@ describe(`the API process SIGKILLed ${KILLS} times during concurrent writes`, ()
     expect(groups.length).toBeGreaterThan(0);
     for (const g of groups) expect(g.members, g.display_name).toBe(Number(/-n(\d+)$/.exec(g.display_name)![1]));
 
-    // Async requests answered 202 are queued durably: a worker completes every one of them.
-    const worker = await startWorkerProc(env());
-    await until(async () => Number((await db.query(`select count(*)::int as n from txns where id = any($1) and status = 'completed'`, [acked.txns])).rows[0].n) === acked.txns.length, 120_000);
+    // Every async request answered 202 was applied.
     expect(Number((await db.query(`select count(*)::int as n from txn_ops where txn_id = any($1) and status = '201'`, [acked.txns])).rows[0].n)).toBe(acked.txns.length);
     log.push(`${acked.users.size} users and ${acked.groups.size} groups answered, ${acked.txns.length} async requests accepted, ${sets.length} SETs checked`);
     console.log(log.join('\n'));

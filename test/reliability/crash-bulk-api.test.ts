@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { createTestDatabase } from '../helpers/db.js';
-import { call, CHILD_TOKEN, killAll, sleep, SHARED_BASE_URL, startServe, type ApiProc } from '../helpers/procs.js';
+import { call, CHILD_TOKEN, killAll, sleep, SHARED_BASE_URL, startServe, startWorkerProc, untilFannedOut, type ApiProc } from '../helpers/procs.js';
 
 /**
  * Issue 4 §5 (RFC 7644 §3.7): each bulk operation's change commits atomically with its SETs, so
@@ -110,6 +110,12 @@ describe('the API process SIGKILLed during a large synchronous POST /Bulk (issue
 
     const rows = (await db.query(`select id, resource_type, version, display_name from resources`)).rows as { id: string; resource_type: string; version: number; display_name: string | null }[];
     const current = new Map(rows.map((r) => [r.id, r]));
+
+    // A worker signs the SETs of the committed changes.
+    const worker = await startWorkerProc(env());
+    await untilFannedOut((q) => db.query(q));
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
 
     // Resource ⇔ SETs: one prov SET per version 1..current, none for a change that did not commit.
     const sets = (await db.query(`select jws, subject_uri from events where feed_id = $1 and event_uri like '%prov:%' order by seq`, [feedId])).rows as { jws: string; subject_uri: string }[];

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
-import { killAll, LONG, sleep, startWorkerProc, type Proc } from '../helpers/procs.js';
+import { killAll, LONG, sleep, startWorkerProc, untilFannedOut, type Proc } from '../helpers/procs.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { distinctJtis, pollAll, receivedSets } from '../helpers/sets.js';
 
@@ -91,6 +91,7 @@ describe(`async bulk of ${OPS} operations with its worker SIGKILLed ${KILLS} tim
     // A last worker finishes the job.
     const last = await startWorkerProc(workerEnv(), undefined);
     await until(completed, LONG ? 900_000 : 300_000);
+    await untilFannedOut((q) => db.query(q));
     log.push(`bulk completed at ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(killedDuringBulk).toBeGreaterThanOrEqual(Math.min(KILLS, 3));
 
@@ -119,6 +120,12 @@ describe(`async bulk of ${OPS} operations with its worker SIGKILLed ${KILLS} tim
     expect(await n(`select count(distinct jti)::int as n from txn_ops where txn_id = $1 and set_jws is not null`, [txn])).toBe(OPS);
     const status = (await t.req('GET', `/scim/v2/AsyncRequests/${txn}`)).json();
     expect(status.operationsCount).toEqual({ total: OPS, success: OPS, failed: 0, pending: 0 });
+    // Each operation names, per stream, the jti of the SET that stream holds: one identity per
+    // (change, stream) although fan-outs were killed half way.
+    const named = status.operations.flatMap((o: { sets: { stream_id: string; jti: string }[] }) => o.sets);
+    expect(named).toHaveLength(OPS * 2);
+    const held = await db.query(`select feed_id || ' ' || jti as k from events where feed_id = any($1) and event_uri like '%asyncresp'`, [[push.stream_id, poll.stream_id]]);
+    expect(new Set(named.map((x: { stream_id: string; jti: string }) => `${x.stream_id} ${x.jti}`))).toEqual(new Set(held.rows.map((r) => r.k as string)));
 
     // Push: every SET reaches the receiver (at least once: dedupe by jti), first arrivals in
     // commit order (per-stream order, PUSH-*), none left pending.

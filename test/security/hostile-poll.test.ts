@@ -29,6 +29,7 @@ async function makeEvents(n: number) {
 
 /** Placeholders REAL0..REAL4 become the stream's newest jtis at send time. */
 async function realJtis(): Promise<string[]> {
+  await t.settle();
   const { rows } = await t.database.pool.query<{ jti: string }>('select jti from events where feed_id = $1 order by seq desc limit 5', [streamId]);
   return rows.map((r) => r.jti);
 }

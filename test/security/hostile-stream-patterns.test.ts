@@ -69,6 +69,7 @@ describe('pathological events_requested patterns', () => {
 
     // A user created now reaches the stream as prov:create:notice, and nothing else does.
     expect((await http('POST', '/scim/v2/Users', { schemas: [USER], userName: 'pattern-user' })).status).toBe(201);
+    await t.settle(); // its SET is signed after the commit
     const poll = (await (await http('POST', `/ssf/streams/${stream.stream_id}/poll`, { returnImmediately: true })).json()) as { sets: Record<string, string> };
     const jwks = (await (await http('GET', '/jwks.json', undefined, null)).json()) as JSONWebKeySet;
     const claims = await Promise.all(Object.values(poll.sets).map((jws) => verifySet(jws, { jwks, issuer: BASE_URL, audience: stream.aud })));

@@ -99,6 +99,7 @@ describe(`SCIMCAST_STATEMENT_TIMEOUT_MS=${TIMEOUT_MS}`, () => {
   it('the hourly prune is not bounded: it waits for a lock longer than the timeout and still expires the SETs', async () => {
     const stream = (await t.req('POST', '/ssf/streams', { events_requested: ['urn:ietf:params:scim:event:prov:create:notice'] })).json().stream_id;
     await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'expires' });
+    await t.settle();
     // The SET was queued before the retention began: the next prune expires it.
     await fixtures.query(`update events set queued_at = now() - interval '30 days' where feed_id = $1`, [stream]);
     const holder = await rawClient(t.dbUrl);

@@ -318,13 +318,22 @@ async function failures(): Promise<void> {
   } finally {
     await db.query('alter table txns drop constraint secrets_probe_admission');
   }
-  // 3. Storing the SETs fails (their JWS are bound values of the failed insert).
+  // 3. Recording the change fails (its outbox row, data included, is a bound value of the failed insert).
   const u = await newUser();
-  // Only the PATCH's SETs: the user's stored creation SETs are still being marked delivered.
+  await db.query(`alter table changes add constraint secrets_probe_changes check (subject_uri <> '/Users/${u.id}') not valid`);
+  try {
+    const r = await call('change insert fails', 'PATCH', `/scim/v2/Users/${u.id}`, passwordPatch('password', false, true));
+    expect(r.statusCode, r.body).toBe(500);
+  } finally {
+    await db.query('alter table changes drop constraint secrets_probe_changes');
+  }
+  // 4. Storing the SETs fails in the worker's fan-out (their JWS are bound values of the failed
+  // insert), which logs the failure and tries again until it succeeds.
   await db.query(`alter table events add constraint secrets_probe_events check (subject_uri <> '/Users/${u.id}' or event_uri not like '%:patch:%') not valid`);
   try {
     const r = await call('SET insert fails', 'PATCH', `/scim/v2/Users/${u.id}`, passwordPatch('password', false, true));
-    expect(r.statusCode, r.body).toBe(500);
+    expect(r.statusCode, r.body).toBe(200);
+    await until(() => stderrLog.some((l) => l.includes('"source":"fanout"')), 15_000);
   } finally {
     await db.query('alter table events drop constraint secrets_probe_events');
   }

@@ -22,9 +22,12 @@ export const ERROR_URN = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 /**
  * Everything a request could change, in one row: resources (with their versions and documents),
- * memberships, SETs and their states, async transactions, streams and queued jobs.
+ * memberships, SETs and their states, changes waiting for the fan-out, async transactions, streams
+ * and queued jobs.
  */
 export async function snapshot(t: TestApp): Promise<Record<string, string>> {
+  // The SETs of earlier changes are signed after their commit: let that finish first.
+  await t.settle();
   const { rows } = await t.database.pool.query(`
     select
       (select count(*) from resources)::text as resources,
@@ -35,6 +38,7 @@ export async function snapshot(t: TestApp): Promise<Record<string, string>> {
       (select count(*) from txn_ops)::text as txn_ops,
       (select md5(coalesce(string_agg(id || ':' || status || ':' || coalesce(endpoint_url, '') || ':' || updated_at::text, ',' order by id), '')) from feeds) as feeds,
       (select count(*) from feed_subjects)::text as subjects,
+      (select count(*) from changes)::text as changes,
       (select count(*) from graphile_worker._private_jobs)::text as jobs`);
   return rows[0] as Record<string, string>;
 }

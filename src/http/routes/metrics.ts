@@ -5,9 +5,9 @@ import { PROMETHEUS_CONTENT_TYPE } from '../../core/metrics.js';
 import type { Storage } from '../../storage/index.js';
 
 /** This process's counters, then the per-stream gauges read from the database now. */
-export async function scrapeMetrics(d: { metrics: Pick<AppMetrics, 'registry'>; clock: Clock; storage: Pick<Storage, 'events'> }): Promise<string> {
+export async function scrapeMetrics(d: { metrics: Pick<AppMetrics, 'registry'>; clock: Clock; storage: Pick<Storage, 'events' | 'changes'> }): Promise<string> {
   const stats = await d.storage.events.statsByFeed();
-  return d.metrics.registry.render() + streamGauges(stats, d.clock.now());
+  return d.metrics.registry.render() + streamGauges(stats, d.clock.now(), await d.storage.changes.backlog());
 }
 
 /** Conventions: `/metrics` on the main port needs a token with `metrics:read`. */

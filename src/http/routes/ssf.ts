@@ -89,6 +89,7 @@ export function ssfRoutes(app: FastifyInstance, opts: { streams: () => StreamsCt
     const abort = new AbortController();
     req.raw.once('close', () => abort.abort());
     const res = await poll(d, feed, body, abort.signal);
-    return reply.type('application/json').send(res);
+    // Already JSON bytes: fastify writes a Buffer as it is, without serialising it again.
+    return reply.type('application/json; charset=utf-8').send(res.body);
   });
 }

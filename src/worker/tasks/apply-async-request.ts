@@ -2,6 +2,7 @@ import type { Task } from 'graphile-worker';
 import { z } from 'zod';
 import { executeTxn } from '../../async/execute.js';
 import { giveUpTxn } from '../../async/give-up.js';
+import { AppError } from '../../core/errors.js';
 import type { Deps } from '../../deps.js';
 
 /** Payloads may come from older code: validate before use (architecture B3). */
@@ -17,9 +18,11 @@ export const makeApplyAsyncRequest =
   async (raw, helpers) => {
     const { txnId } = payload.parse(raw);
     try {
-      await executeTxn(d.async, txnId);
+      await executeTxn({ ...d.async, signal: helpers.abortSignal }, txnId);
     } catch (e) {
-      if (helpers.job.attempts >= helpers.job.max_attempts) await giveUpTxn(d.async, txnId);
+      // A stop is not a failure of the request: it is never given up for it.
+      const stopping = e instanceof AppError && e.code === 'ERR_WORKER_STOPPING';
+      if (!stopping && helpers.job.attempts >= helpers.job.max_attempts) await giveUpTxn(d.async, txnId);
       throw e;
     }
   };

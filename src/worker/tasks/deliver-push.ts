@@ -1,14 +1,10 @@
 import type { Task } from 'graphile-worker';
-import { z } from 'zod';
-import { deliverFeed } from '../../delivery/deliver.js';
-import type { Deps } from '../../deps.js';
 
-const payload = z.object({ feedId: z.string().min(1) });
-
-/** deliver_push: one job per push stream at a time (job key + named queue), in commit order. */
-export const makeDeliverPush =
-  (d: Deps): Task =>
-  async (raw) => {
-    const { feedId } = payload.parse(raw);
-    await deliverFeed(d.push, feedId);
-  };
+/**
+ * deliver_push: push once ran as one graphile-worker job per stream. It is now a long-lived loop
+ * per stream in every worker process (delivery/push-service.ts), woken by NOTIFY and a sweep, so
+ * a job of this name still queued in an existing database has nothing to do: the sweep delivers
+ * its stream's SETs. Completing it (rather than leaving no handler) keeps such jobs from failing
+ * and being retried for days.
+ */
+export const makeDeliverPush = (): Task => async () => {};

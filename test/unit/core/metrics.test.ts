@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deadReason, makeAppMetrics, streamGauges } from '../../../src/core/app-metrics.js';
-import { makeRegistry } from '../../../src/core/metrics.js';
+import { makeRegistry, mergeExpositions } from '../../../src/core/metrics.js';
 
 describe('metrics registry: Prometheus text format 0.0.4', () => {
   it('renders counters with HELP, TYPE and one line per label set; an unlabelled counter starts at 0', () => {
@@ -122,5 +122,36 @@ describe('scimcast instruments', () => {
     expect(text).toContain('scimcast_stream_oldest_pending_seconds{stream="b"} 0\n');
     expect(text).toContain('scimcast_stream_sets{stream="a",state="delivered"} 5\n');
     expect(text).toContain('scimcast_stream_sets{stream="a",state="dead"} 1\n');
+  });
+});
+
+describe('mergeExpositions: one scrape for two processes', () => {
+  it('adds up the same series, keeps one HELP and TYPE per family, and keeps series only one process has', () => {
+    const api = makeAppMetrics();
+    const worker = makeAppMetrics();
+    const at = new Date('2026-01-01T00:00:00Z');
+    api.httpRequests.inc({ method: 'GET', route: '/scim/v2/Users', status: '200' });
+    api.setsCreated.inc({ stream: 'a' }, 2);
+    worker.setsCreated.inc({ stream: 'a' }, 3);
+    worker.setsCreated.inc({ stream: 'b w' });
+    worker.pushAnswered('a', { kind: 'delivered' }, at, new Date(at.getTime() + 20));
+    api.pushAnswered('a', { kind: 'delivered' }, at, new Date(at.getTime() + 2_000));
+    const text = mergeExpositions([api.registry.render(), worker.registry.render()]);
+    expect(text.match(/^# HELP scimcast_sets_created_total /gm)).toHaveLength(1);
+    expect(text.match(/^# TYPE scimcast_push_delivery_seconds histogram$/gm)).toHaveLength(1);
+    expect(text).toContain('scimcast_sets_created_total{stream="a"} 5\n');
+    expect(text).toContain('scimcast_sets_created_total{stream="b w"} 1\n');
+    expect(text).toContain('scimcast_http_requests_total{method="GET",route="/scim/v2/Users",status="200"} 1\n');
+    expect(text).toContain('scimcast_push_delivery_seconds_bucket{stream="a",le="0.025"} 1\n');
+    expect(text).toContain('scimcast_push_delivery_seconds_bucket{stream="a",le="+Inf"} 2\n');
+    expect(text).toContain('scimcast_push_delivery_seconds_count{stream="a"} 2\n');
+    expect(text).toContain('scimcast_push_delivery_seconds_sum{stream="a"} 2.02\n');
+  });
+
+  it('one render passes through unchanged', () => {
+    const m = makeAppMetrics();
+    m.setsAcked.inc({ stream: 'x' }, 4);
+    expect(mergeExpositions([m.registry.render()])).toBe(m.registry.render());
+    expect(mergeExpositions([m.registry.render(), ''])).toBe(m.registry.render());
   });
 });

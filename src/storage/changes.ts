@@ -1,0 +1,123 @@
+import { asc, sql } from 'drizzle-orm';
+import type { Db } from './db.js';
+import { changes, feedSubjects, feedVersions, feeds, txnOps } from './schema.js';
+
+export type ChangeRow = typeof changes.$inferSelect;
+export type NewChange = Omit<ChangeRow, 'seq' | 'xid'>;
+
+/** NOTIFY channel and payload: the fan-out wakes when changes commit. */
+export const CHANGES_CHANNEL = 'scimcast_changes';
+export const CHANGES_PAYLOAD = 'changes';
+
+/** The advisory lock that makes one fan-out run at a time across every worker process. */
+const FANOUT_LOCK = sql`hashtext('scimcast:fanout')`;
+
+export interface VersionRow {
+  feedId: string;
+  owner: string;
+  version: number;
+  snapshot: string;
+  routing: unknown;
+}
+
+export interface SubjectRow {
+  feedId: string;
+  subjectUri: string;
+  addedSnapshot: string;
+  removedSnapshot: string | null;
+}
+
+export function makeChangeRepo(db: Db) {
+  return {
+    /**
+     * Record changes in the caller's transaction, one row each whatever the number of streams,
+     * and wake the fan-out at commit (PostgreSQL folds equal NOTIFYs of one transaction into one).
+     */
+    async insert(rows: readonly NewChange[]): Promise<void> {
+      if (rows.length === 0) return;
+      // Chunked under PostgreSQL's 65,535 parameters per statement (11 per row).
+      for (let i = 0; i < rows.length; i += 5000) await db.insert(changes).values(rows.slice(i, i + 5000));
+      await db.execute(sql`select pg_notify(${CHANGES_CHANNEL}, ${CHANGES_PAYLOAD})`);
+    },
+    /**
+     * In the fan-out transaction: the lock (waiting for a running fan-out when `wait`, otherwise
+     * false at once), held until the transaction ends.
+     */
+    async lockFanout(wait: boolean): Promise<boolean> {
+      if (wait) {
+        await db.execute(sql`select pg_advisory_xact_lock(${FANOUT_LOCK})`);
+        return true;
+      }
+      const r = await db.execute(sql`select pg_try_advisory_xact_lock(${FANOUT_LOCK}) as ok`);
+      return r.rows[0]?.ok === true;
+    },
+    /** The oldest waiting changes, in the order they were written. */
+    async oldest(limit: number): Promise<ChangeRow[]> {
+      return db.select().from(changes).orderBy(asc(changes.seq)).limit(limit);
+    },
+    /**
+     * Exactly the rows taken, not a range: a change with a smaller seq may commit after the batch
+     * was read (sequence order is not commit order) and must wait for the next batch.
+     */
+    async remove(seqs: readonly number[]): Promise<void> {
+      if (seqs.length === 0) return;
+      await db.execute(sql`delete from ${changes} where ${changes.seq} = any(${`{${seqs.join(',')}}`}::bigint[])`);
+    },
+    /** The smallest writing transaction id still waiting (after a batch's removal); undefined when none. */
+    async minWaitingXid(): Promise<bigint | undefined> {
+      const r = await db.execute(sql`select min(${changes.xid}::xid8)::text as x from ${changes}`);
+      const x = r.rows[0]?.x as string | null | undefined;
+      return x ? BigInt(x) : undefined;
+    },
+    /** How many changes wait for the fan-out, and since when the oldest does (metrics). */
+    async backlog(): Promise<{ waiting: number; oldestAt: Date | undefined }> {
+      const r = await db.execute(sql`select count(*)::int as n, extract(epoch from min(${changes.createdAt}))::float8 as oldest from ${changes}`);
+      const row = r.rows[0] as { n: number; oldest: number | null } | undefined;
+      return { waiting: Number(row?.n ?? 0), oldestAt: row?.oldest == null ? undefined : new Date(row.oldest * 1000) };
+    },
+    /** Every version of every feed, oldest first per feed, with the feed's owner. */
+    async versions(): Promise<VersionRow[]> {
+      const r = await db
+        .select({ feedId: feedVersions.feedId, owner: feeds.owner, version: feedVersions.version, snapshot: feedVersions.snapshot, routing: feedVersions.routing })
+        .from(feedVersions)
+        .innerJoin(feeds, sql`${feeds.id} = ${feedVersions.feedId}`)
+        .orderBy(asc(feedVersions.feedId), asc(feedVersions.version));
+      return r;
+    },
+    async dropVersions(rows: readonly { feedId: string; version: number }[]): Promise<void> {
+      if (rows.length === 0) return;
+      await db.execute(sql`delete from ${feedVersions} v using jsonb_to_recordset(${JSON.stringify(rows.map((r) => ({ f: r.feedId, n: r.version })))}::jsonb) as x(f text, n bigint) where v.feed_id = x.f and v.version = x.n`);
+    },
+    /** Subject entries (present and removed) of these subjects on feeds that carry only added subjects. */
+    async subjects(subjectUris: readonly string[]): Promise<SubjectRow[]> {
+      if (subjectUris.length === 0) return [];
+      const r = await db.execute(
+        sql`select feed_id, subject_uri, added_snapshot, removed_snapshot from ${feedSubjects}
+            where subject_uri in (select jsonb_array_elements_text(${JSON.stringify(subjectUris)}::jsonb))`,
+      );
+      return (r.rows as { feed_id: string; subject_uri: string; added_snapshot: string; removed_snapshot: string | null }[]).map((x) => ({
+        feedId: x.feed_id,
+        subjectUri: x.subject_uri,
+        addedSnapshot: x.added_snapshot,
+        removedSnapshot: x.removed_snapshot,
+      }));
+    },
+    /** Removed subject entries no waiting change can need: the removal's snapshot sees none of them. */
+    async pruneRemovedSubjects(minWaiting: bigint | undefined): Promise<void> {
+      const bound = minWaiting === undefined ? sql`true` : sql`pg_snapshot_xmax(removed_snapshot::pg_snapshot) <= ${minWaiting.toString()}::xid8`;
+      await db.execute(sql`delete from ${feedSubjects} where removed_snapshot is not null and ${bound}`);
+    },
+    /**
+     * The asyncresp SETs each operation's streams got, for the status resource: one statement for
+     * a batch; an operation with no such stream gets an empty list, so "not yet" and "none" differ.
+     */
+    async recordOpSets(rows: readonly { txnId: string; opIndex: number; sets: { stream_id: string; jti: string }[] }[]): Promise<void> {
+      if (rows.length === 0) return;
+      await db.execute(
+        sql`update ${txnOps} o set sets = coalesce(o.sets, '[]'::jsonb) || x.sets
+            from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x("txnId" text, "opIndex" int, sets jsonb)
+            where o.txn_id = x."txnId" and o.op_index = x."opIndex"`,
+      );
+    },
+  };
+}
