@@ -28,7 +28,7 @@ export interface PushDeps {
 /**
  * How a delivery round ended: the queue was `drained`; delivery `halted` (the stream is paused,
  * disabled, gone or no longer push, or an answer just paused or disabled it); a transient failure
- * asks to `retry` the head SET at `at` (PUSH-8 backoff or the receiver's Retry-After); or the
+ * asks to `retry` the head SET at `at` (RFC 8935 §2.4 retry with backoff, or the receiver's Retry-After); or the
  * caller `interrupted` it (shutdown, lost lease).
  */
 export type RoundEnd = { kind: 'drained' } | { kind: 'halted' } | { kind: 'retry'; at: Date } | { kind: 'interrupted' };

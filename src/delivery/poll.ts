@@ -47,9 +47,9 @@ async function settle(d: PollDeps, feed: FeedRow, req: PollRequest, now: Date): 
 
 /**
  * RFC 8936 §2.4/§2.5 for one stream: apply acks and setErrs first, then return pending SETs
- * oldest first (POLL-8), including earlier unacknowledged ones; with nothing pending and
- * returnImmediately false, wait for the next commit on this stream (POLL-10) or the timeout.
- * A paused or disabled stream transmits nothing but still takes acknowledgements (SSF-6).
+ * oldest first (RFC 8936 §2.4), including earlier unacknowledged ones; with nothing pending and
+ * returnImmediately false, wait for the next commit on this stream (RFC 8936 §2.4, long polling) or the timeout.
+ * A paused or disabled stream transmits nothing but still takes acknowledgements (SSF 1.0 §8.1.2).
  *
  * The first page is read while the acks and setErrs are written, on another connection, and
  * leaves out every jti they name: acks and setErrs only take SETs out of pending, so that is

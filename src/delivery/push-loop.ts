@@ -1,7 +1,7 @@
 import type { RoundEnd } from './deliver.js';
 
 /**
- * The per-stream push loops of one worker process (RFC 8935 delivery, PUSH-8 retries). A stream
+ * The per-stream push loops of one worker process (RFC 8935 delivery and its retries). A stream
  * with pending SETs is served by one long-lived loop, woken by the NOTIFY its SETs' commit sends:
  * it runs delivery rounds while there is work, waits on a timer while a retry is due, and idles
  * (holding the stream) when the queue is empty. It neither polls nor ends with an empty queue,
@@ -94,7 +94,7 @@ export function makePushLoops(d: PushLoopDeps): PushLoops {
       } else if (l.phase !== 'waiting') {
         l.woken = true;
       }
-      // 'waiting': the retry time stands (PUSH-8 backoff, Retry-After); its timer runs the round.
+      // 'waiting': the retry time stands (backoff, Retry-After); its timer runs the round.
       return;
     }
     const s = skip.get(feedId);

@@ -150,7 +150,7 @@ export async function setStatus(ctx: StreamsCtx, owner: string | undefined, body
   return ctx.storage.withTx(async (s) => {
     const row = (await s.feeds.update(f.id, { status: b.status as string, statusReason: reason, updatedAt: ctx.clock.now() }))!;
     if (f.status !== row.status) await announce(ctx, s, row, SSF_EVENT.streamUpdated, { status: row.status, ...(reason ? { reason } : {}) });
-    // Resuming a push stream sends what it kept while paused (issue 7 §2): the NOTIFY at commit
+    // Resuming a push stream sends what it kept while paused (SSF 1.0 §8.1.2): the NOTIFY at commit
     // wakes the stream's push loop.
     if (row.status === 'enabled' && row.deliveryMethod === PUSH) await s.events.notify(row.id);
     return { stream_id: row.id, status: row.status, ...(reason ? { reason } : {}) };

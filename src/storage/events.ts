@@ -6,7 +6,7 @@ export type EventRow = typeof events.$inferSelect;
 /** `queuedAt` defaults to `createdAt`: a new SET enters the queue when it is stored. */
 export type NewEvent = Pick<EventRow, 'jti' | 'feedId' | 'txn' | 'eventUri' | 'subjectUri' | 'jws' | 'createdAt'> & { queuedAt?: Date };
 
-/** NOTIFY channel, payload the feed id: long polls and push loops wake as soon as a SET commits (issue 5 §7). */
+/** NOTIFY channel, payload the feed id: long polls and push loops wake as soon as a SET commits. */
 export const EVENTS_CHANNEL = 'scimcast_events';
 
 export function makeEventRepo(db: Db) {
