@@ -7,3 +7,21 @@
 export function redactSqlValues(text: string): string {
   return text.replace(/\nparams: [\s\S]*?(?=\n\s*at |$)/g, '\nparams: [redacted]');
 }
+
+/** Longest statement text a one-line error keeps: a multi-row INSERT can run to megabytes. */
+const STATEMENT_CHARS = 200;
+
+/**
+ * One short log line for an error: drizzle's "Failed query: <statement>" shortened, without its
+ * values, followed by what PostgreSQL said (its SQLSTATE and message, never its `detail`, which
+ * quotes the row's values).
+ */
+export function errorLine(e: unknown): string {
+  if (!(e instanceof Error)) return redactSqlValues(String(e));
+  const own = e.message.split('\nparams:')[0]!;
+  const head = own.length > STATEMENT_CHARS ? `${own.slice(0, STATEMENT_CHARS)}…` : own;
+  const cause = e.cause as { code?: unknown; message?: unknown } | undefined;
+  if (!cause || typeof cause !== 'object') return redactSqlValues(head);
+  const code = typeof cause.code === 'string' ? `${cause.code} ` : '';
+  return `${redactSqlValues(head)} — ${code}${redactSqlValues(String(cause.message ?? ''))}`;
+}

@@ -75,13 +75,19 @@ export function makeChangeRepo(db: Db) {
       const row = r.rows[0] as { n: number; oldest: number | null } | undefined;
       return { waiting: Number(row?.n ?? 0), oldestAt: row?.oldest == null ? undefined : new Date(row.oldest * 1000) };
     },
-    /** Every version of every feed, oldest first per feed, with the feed's owner. */
+    /**
+     * Every version of every feed, oldest first per feed, with the feed's owner. The feeds are
+     * held FOR KEY SHARE until the fan-out commits: a stream deleted meanwhile waits for it,
+     * rather than failing the batch's INSERT on the events' foreign key. Routing updates (status,
+     * filters) take a weaker lock and do not wait.
+     */
     async versions(): Promise<VersionRow[]> {
       const r = await db
         .select({ feedId: feedVersions.feedId, owner: feeds.owner, version: feedVersions.version, snapshot: feedVersions.snapshot, routing: feedVersions.routing })
         .from(feedVersions)
         .innerJoin(feeds, sql`${feeds.id} = ${feedVersions.feedId}`)
-        .orderBy(asc(feedVersions.feedId), asc(feedVersions.version));
+        .orderBy(asc(feedVersions.feedId), asc(feedVersions.version))
+        .for('key share', { of: feeds });
       return r;
     },
     async dropVersions(rows: readonly { feedId: string; version: number }[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import { redactSqlValues } from '../core/sql-values.js';
+import { errorLine, redactSqlValues } from '../core/sql-values.js';
 import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
 import { RETRYABLE_ERROR_CODES } from 'graphile-worker/dist/lib.js';
 import type pg from 'pg';
@@ -22,8 +22,11 @@ export async function migrateWorkerSchema(pool: pg.Pool): Promise<void> {
   await runMigrations({ pgPool: pool, logger: quietLogger });
 }
 
+/** A failed multi-row statement quotes its whole text: a log line keeps its start. */
+const LOG_LINE_CHARS = 4_000;
+
 const quietLogger = new Logger(() => (level, message) => {
-  if (level === 'error' || level === 'warning') process.stderr.write(`${JSON.stringify({ level, source: 'worker', msg: redactSqlValues(message) })}\n`);
+  if (level === 'error' || level === 'warning') process.stderr.write(`${JSON.stringify({ level, source: 'worker', msg: redactSqlValues(message).slice(0, LOG_LINE_CHARS) })}\n`);
 });
 
 /** One task per file under tasks/. */
@@ -98,7 +101,7 @@ export async function startWorker(d: Deps, pool: pg.Pool, opts: { databaseUrl?: 
   const fanout = startFanoutLoop({ ...d.fanout, storage: makeStorage(fanDb.db, makeSecretBox(d.config.keyEncryption)) }, waker, {
     key: CHANGES_PAYLOAD,
     idleMs: 1000,
-    onError: (e) => process.stderr.write(`${JSON.stringify({ level: 'error', source: 'fanout', msg: redactSqlValues(e instanceof Error ? e.message : String(e)) })}\n`),
+    onError: (e) => process.stderr.write(`${JSON.stringify({ level: 'error', source: 'fanout', msg: errorLine(e) })}\n`),
   });
   // Push is not a graphile-worker job: long-lived per-stream loops woken by NOTIFY.
   const push = startPushDelivery(d, databaseUrl);

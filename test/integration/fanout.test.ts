@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySet } from '../../src/events/verify.js';
+import { fanOutOnce } from '../../src/feeds/fanout.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { jtiOf } from '../helpers/sets.js';
@@ -73,6 +74,33 @@ describe('routing by the moment of the commit (the fan-out held back until settl
     const uris = (await subjectsOf(t, s.stream_id)).map((c) => c.sub_id.uri);
     expect(uris).toContain(`/Users/${kept.id}`);
     expect(uris).not.toContain(`/Users/${dropped.id}`);
+  });
+
+  it('a stream deleted while the fan-out signs for it waits for that batch, and the batch commits', async () => {
+    const s = (await t.req('POST', '/ssf/streams', { events_requested: [`${EV}prov:create:notice`] })).json();
+    await mkUser('signed-while-deleted');
+    let signing!: () => void;
+    const signingStarted = new Promise<void>((r) => (signing = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    // A signer that stops after the routes were read, so the DELETE lands mid-batch.
+    const slowSign: typeof t.deps.fanout.sign = async (claims, o) => {
+      signing();
+      await released;
+      return t.deps.fanout.sign(claims, o);
+    };
+    const batch = fanOutOnce({ ...t.deps.fanout, sign: slowSign, storage: t.deps.storage }, { wait: true });
+    await signingStarted;
+    let deletedAt = 0;
+    const deleted = t.req('DELETE', `/ssf/streams?stream_id=${s.stream_id}`, undefined, { settle: false }).then((r) => ((deletedAt = Date.now()), r));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(deletedAt).toBe(0); // the DELETE waits for the batch
+    const committedAt = Date.now();
+    release();
+    expect(await batch).toBeGreaterThanOrEqual(1);
+    expect((await deleted).statusCode).toBe(204);
+    expect(deletedAt).toBeGreaterThanOrEqual(committedAt);
+    expect((await t.req('GET', `/ssf/streams?stream_id=${s.stream_id}`)).statusCode).toBe(404);
   });
 
   it('a subject added to a NONE stream counts from the next change; one removed stops at the next change', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactSqlValues } from '../../../src/core/sql-values.js';
+import { errorLine, redactSqlValues } from '../../../src/core/sql-values.js';
 
 describe('a failed statement in a log line', () => {
   it('keeps the statement and drops every bound value, in the message and in an indented stack', () => {
@@ -19,5 +19,25 @@ describe('a failed statement in a log line', () => {
     const t0 = performance.now();
     expect(redactSqlValues(long)).toBe('x\nparams: [redacted]');
     expect(performance.now() - t0).toBeLessThan(2_000);
+  });
+});
+
+describe('errorLine: one short line for a failed statement', () => {
+  it("keeps the statement's start and PostgreSQL's code and message, never the values or the detail", () => {
+    const cause = Object.assign(new Error('insert or update on table "events" violates foreign key constraint "events_feed_id_feeds_id_fk"'), {
+      code: '23503',
+      detail: 'Key (feed_id)=(secret-feed) is not present in table "feeds".',
+    });
+    const e = new Error(`Failed query: insert into "events" values ${'($1, $2), '.repeat(20_000)}\nparams: eyJhbGciOi.secret-jws`, { cause });
+    const line = errorLine(e);
+    expect(line.length).toBeLessThan(400);
+    expect(line).toContain('Failed query: insert into "events"');
+    expect(line).toContain('23503 insert or update on table "events" violates foreign key constraint');
+    expect(line).not.toContain('secret');
+  });
+
+  it('passes other errors through, values redacted', () => {
+    expect(errorLine(new Error('connection refused'))).toBe('connection refused');
+    expect(errorLine('x\nparams: 1,2')).toBe('x\nparams: [redacted]');
   });
 });
