@@ -13,55 +13,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { bulkBody } from './lib/bulk-body.js';
+import { analyse, type Profile } from './lib/cpu-profile.js';
 import { ROOT, startScimcast } from './lib/processes.js';
 import { sleep, summarize } from './lib/stats.js';
 import { drainPoll, waitForPending } from './scenarios/poll.js';
 import { createStream, POLL } from './scenarios/streams.js';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
-
 const total = Number(process.argv.find((a) => a.startsWith('--sets='))?.slice(7) ?? 20_000);
 const profDir = join(tmpdir(), `scimcast-poll-prof-${process.pid}`);
 mkdirSync(profDir, { recursive: true });
-
-/** Self time per function and per module, over the samples taken in [from, to] (µs, monotonic). */
-function analyse(p: Profile, from: number, to: number) {
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const self = new Map<string, number>();
-  const mod = new Map<string, number>();
-  let t = p.startTime;
-  let inWindow = 0;
-  for (let i = 0; i < p.samples.length; i++) {
-    const dt = p.timeDeltas[i] ?? 0;
-    t += dt;
-    if (t < from || t > to) continue;
-    const n = byId.get(p.samples[i]!)!;
-    const cf = n.callFrame;
-    const file = cf.url.replace(/^file:\/\//, '').replace(`${ROOT}/`, '');
-    const key = `${cf.functionName || '(anonymous)'} ${file}:${cf.lineNumber + 1}`;
-    self.set(key, (self.get(key) ?? 0) + dt);
-    const m = cf.url === '' ? cf.functionName : (/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? (file.startsWith('node:') ? file.split('/')[0]! : file.startsWith('src/') ? file.split('/').slice(0, 2).join('/') : file));
-    mod.set(m, (mod.get(m) ?? 0) + dt);
-    inWindow += dt;
-  }
-  const top = (m: Map<string, number>, k: number) =>
-    [...m.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, k)
-      .map(([name, us]) => `${((us / inWindow) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`);
-  return { windowMs: (to - from) / 1000, sampledMs: inWindow / 1000, functions: top(self, 30), modules: top(mod, 20) };
-}
 
 async function explain(db: pg.Pool, feed: string) {
   const page = await db.query(`select jti from events where feed_id = $1 and state = 'pending' order by seq limit 1000`, [feed]);

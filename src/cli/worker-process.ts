@@ -60,6 +60,13 @@ interface Entry {
   workerId: string | undefined;
 }
 
+/**
+ * The worker gets none of the API's node flags (an --inspect port would clash) except V8's CPU
+ * profiler, so `node --cpu-prof bin/scimcast.js start` profiles both processes: Node refuses
+ * --cpu-prof in NODE_OPTIONS.
+ */
+const profilerArgs = (argv: readonly string[]) => argv.filter((a) => a.startsWith('--cpu-prof'));
+
 const describeExit = (code: number | null, signal: NodeJS.Signals | null) => (signal ? `signal ${signal}` : `exit code ${code}`);
 
 /** Start the worker process; resolves once it runs (its first heartbeat is written), rejects if it dies first. */
@@ -73,7 +80,7 @@ export async function superviseWorker(opts: SupervisorOptions): Promise<Supervis
   const scrapes = new Map<number, (text: string | undefined) => void>();
 
   const spawnOne = (initial: boolean): Promise<Entry> => {
-    const child = fork(BIN, [...opts.args], { env: opts.env, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(BIN, [...opts.args], { env: opts.env, execArgv: profilerArgs(process.execArgv), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const entry: Entry = { child, startedAt: Date.now(), workerId: undefined, exited: new Promise((r) => child.once('exit', () => r())) };
     current = entry;
     return new Promise<Entry>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import type { AppMetrics } from '../core/app-metrics.js';
 import type { Clock } from '../core/clock.js';
-import type { EventRow, Storage } from '../storage/index.js';
+import type { PushItem, Storage } from '../storage/index.js';
 import type { PushOutcome } from './classify.js';
 import { nextDelayMs, retryDelayMs } from './backoff.js';
 import type { PushClient } from './push.js';
@@ -58,7 +58,7 @@ export async function deliverFeed(d: PushDeps, feedId: string, interrupted: () =
   try {
     for (;;) {
       if (interrupted()) return { kind: 'interrupted' };
-      const batch = await d.storage.events.pending(feedId, d.batch);
+      const batch = await d.storage.events.pushPage(feedId, d.batch);
       if (batch.length === 0) return { kind: 'drained' };
       for (let i = 0; i < batch.length; i += window) {
         if (interrupted()) return { kind: 'interrupted' };
@@ -89,7 +89,7 @@ export async function deliverFeed(d: PushDeps, feedId: string, interrupted: () =
 }
 
 /** Record one push outcome other than delivered; returns how delivery stops for now, if it does. */
-async function settle(d: PushDeps, feedId: string, ev: EventRow, out: Exclude<PushOutcome, { kind: 'delivered' }>, alreadyStopped: boolean): Promise<Stop | undefined> {
+async function settle(d: PushDeps, feedId: string, ev: PushItem, out: Exclude<PushOutcome, { kind: 'delivered' }>, alreadyStopped: boolean): Promise<Stop | undefined> {
   const now = d.clock.now();
   switch (out.kind) {
     case 'rejected':

@@ -1,6 +1,6 @@
-import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 
-/** SET signing keys (issue 5 §5): ES256 by default; RS256 and EdDSA selectable. */
+/** SET signing keys: ES256 by default; RS256 and EdDSA selectable (RFC 7518 §3.1, RFC 8037 §3.1). */
 export type SigningAlg = 'ES256' | 'RS256' | 'EdDSA';
 
 export interface KeyMaterial {
@@ -24,8 +24,4 @@ export function publicJwks(keys: readonly { publicJwk: unknown }[]): { keys: JWK
   return {
     keys: keys.map((k) => Object.fromEntries(Object.entries(k.publicJwk as JWK).filter(([m]) => !PRIVATE_MEMBERS.includes(m))) as JWK),
   };
-}
-
-export async function importPrivateKey(jwk: JWK, alg: string) {
-  return importJWK(jwk, alg);
 }

@@ -42,13 +42,16 @@ export function makeChangeRepo(db: Db) {
     /**
      * In the fan-out transaction: the lock (waiting for a running fan-out when `wait`, otherwise
      * false at once), held until the transaction ends.
+     *
+     * The transaction also commits without waiting for its WAL flush (synchronous_commit off):
+     * all it writes is derived from changes that committed durably. A crash that loses its commit
+     * leaves those changes in place, and fanning them out again yields the same SETs with the same
+     * jtis (at worst one is pushed twice, which RFC 8935 receivers dedupe by jti). Any later
+     * durable commit, such as a poll's ack, flushes it first: WAL is written in order.
      */
     async lockFanout(wait: boolean): Promise<boolean> {
-      if (wait) {
-        await db.execute(sql`select pg_advisory_xact_lock(${FANOUT_LOCK})`);
-        return true;
-      }
-      const r = await db.execute(sql`select pg_try_advisory_xact_lock(${FANOUT_LOCK}) as ok`);
+      const lock = wait ? sql`pg_advisory_xact_lock(${FANOUT_LOCK}), true` : sql`pg_try_advisory_xact_lock(${FANOUT_LOCK})`;
+      const r = await db.execute(sql`select set_config('synchronous_commit', 'off', true), ${lock} as ok`);
       return r.rows[0]?.ok === true;
     },
     /** The oldest waiting changes, in the order they were written. */

@@ -18,13 +18,16 @@ pg.types.setTypeParser(20, (v) => Number(v));
  * statement_timeout, sent when it connects, so no statement on the pool runs longer unless its
  * transaction lifts it (withTx's `statementTimeoutMs`). 0 or unset: the server's default.
  */
-export function makeDb(url: string, opts: { max?: number; applicationName?: string; statementTimeoutMs?: number } = {}): Database {
+export function makeDb(url: string, opts: { max?: number; applicationName?: string; statementTimeoutMs?: number; settings?: Readonly<Record<string, string>> } = {}): Database {
+  const settings = Object.entries(opts.settings ?? {});
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 20,
     application_name: opts.applicationName ?? 'scimcast',
     idleTimeoutMillis: 30_000,
     ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+    // Session settings sent in the startup packet (`-c name=value`): no extra round trip.
+    ...(settings.length > 0 ? { options: settings.map(([k, v]) => `-c ${k}=${v}`).join(' ') } : {}),
   });
   // A dropped idle connection (database restart) must not crash the process; the pool reconnects.
   pool.on('error', () => {});

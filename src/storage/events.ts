@@ -6,17 +6,45 @@ export type EventRow = typeof events.$inferSelect;
 /** `queuedAt` defaults to `createdAt`: a new SET enters the queue when it is stored. */
 export type NewEvent = Pick<EventRow, 'jti' | 'feedId' | 'txn' | 'eventUri' | 'subjectUri' | 'jws' | 'createdAt'> & { queuedAt?: Date };
 
+/** What a push round needs of a pending SET. */
+export type PushItem = Pick<EventRow, 'seq' | 'jti' | 'jws' | 'createdAt'>;
+
 /** NOTIFY channel, payload the feed id: long polls and push loops wake as soon as a SET commits. */
 export const EVENTS_CHANNEL = 'scimcast_events';
+
+/** SETs per INSERT: a few megabytes of JSON at most. */
+const INSERT_CHUNK = 2_000;
 
 export function makeEventRepo(db: Db) {
   return {
     /** Store SETs; NOTIFY is delivered at commit, so listeners never see an uncommitted SET. */
     async insert(rows: NewEvent[]): Promise<void> {
       if (rows.length === 0) return;
-      // Chunked: PostgreSQL takes at most 65,535 parameters per statement (a batch x many feeds).
+      // One JSON parameter per statement rather than eight per row: building a multi-row INSERT
+      // of thousands of SETs cost the fan-out more CPU than signing them (bench:fanout-profile).
+      // `i` keeps the rows' order, so `seq` follows the commit order of their changes.
       // A jti already stored is the same SET (its jti is derived from the change, ids.ts): kept once.
-      for (let i = 0; i < rows.length; i += 2000) await db.insert(events).values(rows.slice(i, i + 2000).map((r) => ({ ...r, queuedAt: r.queuedAt ?? r.createdAt }))).onConflictDoNothing({ target: events.jti });
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const chunk = rows.slice(i, i + INSERT_CHUNK).map((r, k) => ({
+          i: k,
+          jti: r.jti,
+          feed_id: r.feedId,
+          txn: r.txn,
+          event_uri: r.eventUri,
+          subject_uri: r.subjectUri,
+          jws: r.jws,
+          created_at: r.createdAt.toISOString(),
+          queued_at: (r.queuedAt ?? r.createdAt).toISOString(),
+        }));
+        await db.execute(
+          sql`insert into ${events} (jti, feed_id, txn, event_uri, subject_uri, jws, created_at, queued_at)
+              select jti, feed_id, txn, event_uri, subject_uri, jws, created_at, queued_at
+              from json_to_recordset(${JSON.stringify(chunk)}::json)
+                as x(i int, jti text, feed_id text, txn text, event_uri text, subject_uri text, jws text, created_at timestamptz, queued_at timestamptz)
+              order by i
+              on conflict (jti) do nothing`,
+        );
+      }
       const feedIds = [...new Set(rows.map((r) => r.feedId))];
       for (const f of feedIds) await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${f})`);
     },
@@ -46,6 +74,19 @@ export function makeEventRepo(db: Db) {
         .where(and(eq(events.feedId, feedId), eq(events.state, 'pending')))
         .orderBy(asc(events.seq))
         .limit(limit);
+    },
+    /**
+     * The next SETs a push round sends, only the columns it needs, in one statement. The push
+     * pool's sessions have bitmap scans off (worker/push-delivery.ts), so this walks the
+     * (feed_id, state, seq) index as pendingPage does.
+     */
+    async pushPage(feedId: string, limit: number): Promise<PushItem[]> {
+      const r = await db.execute<{ seq: string; jti: string; jws: string; created_at: string }>(
+        sql`select seq, jti, jws, created_at from ${events}
+            where ${events.feedId} = ${feedId} and ${events.state} = 'pending'
+            order by ${events.seq} limit ${limit}`,
+      );
+      return r.rows.map((x) => ({ seq: Number(x.seq), jti: x.jti, jws: x.jws, createdAt: new Date(x.created_at) }));
     },
     async countPending(feedId: string): Promise<number> {
       const r = await db.execute(sql`select count(*)::int as n from ${events} where ${events.feedId} = ${feedId} and ${events.state} = 'pending'`);
@@ -135,18 +176,20 @@ export function makeEventRepo(db: Db) {
       return r[0] ?? { attempts: 0, misbehavingStreak: 0 };
     },
     /**
-     * Mark SETs delivered, many in one statement, in a transaction whose commit does not wait for
-     * the WAL flush (synchronous_commit off, this transaction only). Losing a mark in a database
-     * crash only means the same SET, same bytes and `jti`, is pushed again: RFC 8935 delivery is
-     * at-least-once and receivers de-duplicate by `jti` (PUSH-7). A durable flush per SET was the
-     * push path's bottleneck.
+     * Mark SETs delivered, many in one statement, whose commit does not wait for the WAL flush:
+     * `set_config(…, true)` sets synchronous_commit off for the statement's own transaction, so
+     * this is one round trip. Losing a mark in a database crash only means the same SET, same
+     * bytes and `jti`, is pushed again: RFC 8935 delivery is at-least-once and receivers
+     * de-duplicate by `jti` (RFC 8935 §2.2, §4). A durable flush per SET was the push path's
+     * bottleneck.
      */
     async markDelivered(seqs: readonly number[], at: Date): Promise<void> {
       if (seqs.length === 0) return;
-      await db.transaction(async (tx) => {
-        await tx.execute(sql`set local synchronous_commit = off`);
-        await tx.update(events).set({ state: 'delivered', doneAt: at, attempts: sql`${events.attempts} + 1` }).where(inArray(events.seq, [...seqs]));
-      });
+      await db.execute(
+        sql`update ${events} set state = 'delivered', done_at = ${at.toISOString()}::timestamptz, attempts = attempts + 1
+            from (select set_config('synchronous_commit', 'off', true)) as async_commit
+            where seq = any(${sql.param(seqs.map(String))}::bigint[])`,
+      );
     },
     async byTxn(txnPrefix: string): Promise<EventRow[]> {
       return db.select().from(events).where(sql`${events.txn} = ${txnPrefix} or ${events.txn} like ${`${txnPrefix}:%`} or ${events.txn} like ${`${txnPrefix}-%`}`).orderBy(asc(events.seq));

@@ -15,7 +15,7 @@ export type { ResourceRow, ResourceTypeName, MemberRef, ListQuery, ListResult, I
 export type { TokenRow } from './tokens.js';
 export type { SigningKeyRow, SigningKeyInfo, NewSigningKey } from './keys.js';
 export type { FeedRow } from './feeds.js';
-export type { EventRow, NewEvent } from './events.js';
+export type { EventRow, NewEvent, PushItem } from './events.js';
 export type { ChangeRow, NewChange, VersionRow, SubjectRow } from './changes.js';
 export type { TxnRow, TxnOpRow } from './txns.js';
 export type { EnqueueOptions } from './jobs.js';

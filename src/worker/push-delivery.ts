@@ -8,13 +8,25 @@ import { openFeedLeases } from '../storage/feed-leases.js';
 import { makeStorage } from '../storage/index.js';
 
 /**
+ * The push pool's sessions walk the (feed_id, state, seq) index for their reads (see
+ * pendingPage): with bitmap scans off for the session, a page read is one statement, with no
+ * transaction around it to `set local`.
+ */
+const PUSH_SESSION = { enable_bitmapscan: 'off' } as const;
+
+/**
  * RFC 8935 push in this worker process, on a pool of its own (SCIMCAST_PUSH_POOL_SIZE, plus the
  * lease connection): delivery never waits behind API requests or graphile-worker jobs for a
  * connection. Stream status changes it makes (pause on 401/403, disable after misbehaving
  * answers) go through the same pool.
  */
 export function startPushDelivery(d: Deps, databaseUrl: string): PushService & { close(): Promise<void> } {
-  const db = makeDb(databaseUrl, { max: d.config.events.pushPoolSize + 1, applicationName: `scimcast-push ${process.pid}`, statementTimeoutMs: d.config.limits.statementTimeoutMs });
+  const db = makeDb(databaseUrl, {
+    max: d.config.events.pushPoolSize + 1,
+    applicationName: `scimcast-push ${process.pid}`,
+    statementTimeoutMs: d.config.limits.statementTimeoutMs,
+    settings: PUSH_SESSION,
+  });
   const storage = makeStorage(db.db, makeSecretBox(d.config.keyEncryption));
   const streams = { ...d.streams, storage };
   const push: PushDeps = {
