@@ -91,10 +91,8 @@ export async function fanOutOnce(d: FanoutDeps, opts: { wait?: boolean } = {}): 
     rows.push(...(await Promise.all(planned.slice(1).map(signed))));
     await s.events.insert(rows);
     await s.changes.recordOpSets(opSets);
-    await s.changes.remove(batch.map((c) => c.seq));
-    const minWaiting = await s.changes.minWaitingXid();
+    const minWaiting = await s.changes.closeBatch(batch.map((c) => c.seq));
     await s.changes.dropVersions([...byFeed.values()].flatMap((v) => obsoleteVersions(v, minWaiting)));
-    await s.changes.pruneRemovedSubjects(minWaiting);
     for (const r of rows) d.metrics?.setsCreated.inc({ stream: r.feedId });
     return batch.length;
   });

@@ -59,16 +59,21 @@ export function makeChangeRepo(db: Db) {
       return db.select().from(changes).orderBy(asc(changes.seq)).limit(limit);
     },
     /**
-     * Exactly the rows taken, not a range: a change with a smaller seq may commit after the batch
-     * was read (sequence order is not commit order) and must wait for the next batch.
+     * Close a batch in one statement: delete exactly the rows taken (not a range: a change with a
+     * smaller seq may commit after the batch was read, since sequence order is not commit order,
+     * and must wait for the next batch), prune the removed subject entries no waiting change can
+     * need (the removal's snapshot sees none of them), and return the smallest writing
+     * transaction id still waiting, undefined when none.
      */
-    async remove(seqs: readonly number[]): Promise<void> {
-      if (seqs.length === 0) return;
-      await db.execute(sql`delete from ${changes} where ${changes.seq} = any(${`{${seqs.join(',')}}`}::bigint[])`);
-    },
-    /** The smallest writing transaction id still waiting (after a batch's removal); undefined when none. */
-    async minWaitingXid(): Promise<bigint | undefined> {
-      const r = await db.execute(sql`select min(${changes.xid}::xid8)::text as x from ${changes}`);
+    async closeBatch(seqs: readonly number[]): Promise<bigint | undefined> {
+      const taken = `{${seqs.join(',')}}`;
+      const r = await db.execute(
+        sql`with gone as (delete from ${changes} where ${changes.seq} = any(${taken}::bigint[])),
+                 waiting as (select min(${changes.xid}::xid8) as x from ${changes} where ${changes.seq} <> all(${taken}::bigint[])),
+                 pruned as (delete from ${feedSubjects} s using waiting w
+                            where s.removed_snapshot is not null and (w.x is null or pg_snapshot_xmax(s.removed_snapshot::pg_snapshot) <= w.x))
+            select x::text as x from waiting`,
+      );
       const x = r.rows[0]?.x as string | null | undefined;
       return x ? BigInt(x) : undefined;
     },
@@ -110,11 +115,6 @@ export function makeChangeRepo(db: Db) {
         addedSnapshot: x.added_snapshot,
         removedSnapshot: x.removed_snapshot,
       }));
-    },
-    /** Removed subject entries no waiting change can need: the removal's snapshot sees none of them. */
-    async pruneRemovedSubjects(minWaiting: bigint | undefined): Promise<void> {
-      const bound = minWaiting === undefined ? sql`true` : sql`pg_snapshot_xmax(removed_snapshot::pg_snapshot) <= ${minWaiting.toString()}::xid8`;
-      await db.execute(sql`delete from ${feedSubjects} where removed_snapshot is not null and ${bound}`);
     },
     /**
      * The asyncresp SETs each operation's streams got, for the status resource: one statement for

@@ -36,17 +36,19 @@ export function makeEventRepo(db: Db) {
           created_at: r.createdAt.toISOString(),
           queued_at: (r.queuedAt ?? r.createdAt).toISOString(),
         }));
+        // The NOTIFY per stream rides on the same statement; it is sent at commit.
         await db.execute(
-          sql`insert into ${events} (jti, feed_id, txn, event_uri, subject_uri, jws, created_at, queued_at)
-              select jti, feed_id, txn, event_uri, subject_uri, jws, created_at, queued_at
-              from json_to_recordset(${JSON.stringify(chunk)}::json)
-                as x(i int, jti text, feed_id text, txn text, event_uri text, subject_uri text, jws text, created_at timestamptz, queued_at timestamptz)
-              order by i
-              on conflict (jti) do nothing`,
+          sql`with stored as (
+                insert into ${events} (jti, feed_id, txn, event_uri, subject_uri, jws, created_at, queued_at)
+                select jti, feed_id, txn, event_uri, subject_uri, jws, created_at, queued_at
+                from json_to_recordset(${JSON.stringify(chunk)}::json)
+                  as x(i int, jti text, feed_id text, txn text, event_uri text, subject_uri text, jws text, created_at timestamptz, queued_at timestamptz)
+                order by i
+                on conflict (jti) do nothing
+                returning feed_id)
+              select pg_notify(${EVENTS_CHANNEL}, f.feed_id) from (select distinct feed_id from stored) f`,
         );
       }
-      const feedIds = [...new Set(rows.map((r) => r.feedId))];
-      for (const f of feedIds) await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${f})`);
     },
     /**
      * Wake the push loop serving `feedId` (requeued SETs, a resumed stream): the same NOTIFY as a
