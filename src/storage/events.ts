@@ -193,9 +193,6 @@ export function makeEventRepo(db: Db) {
             where seq = any(${sql.param(seqs.map(String))}::bigint[])`,
       );
     },
-    async byTxn(txnPrefix: string): Promise<EventRow[]> {
-      return db.select().from(events).where(sql`${events.txn} = ${txnPrefix} or ${events.txn} like ${`${txnPrefix}:%`} or ${events.txn} like ${`${txnPrefix}-%`}`).orderBy(asc(events.seq));
-    },
     async byJti(jti: string): Promise<EventRow | undefined> {
       const rows = await db.select().from(events).where(eq(events.jti, jti));
       return rows[0];

@@ -257,7 +257,7 @@ export const events = pgTable(
     queuedAt: timestamp('queued_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     doneAt: timestamp('done_at', { withTimezone: true, precision: 3 }),
   },
-  (t) => [index('events_feed_state_seq').on(t.feedId, t.state, t.seq), index('events_txn').on(t.txn)],
+  (t) => [index('events_feed_state_seq').on(t.feedId, t.state, t.seq)],
 );
 
 /** Asynchronous requests (RFC 9967 §2.5.1): one row per Set-Txn. */
