@@ -1,17 +1,31 @@
 import { runLoad, type LoadResult } from '../lib/load.js';
 import { startReceiver, type Receiver } from '../lib/receiver.js';
+import { cpuBetween, sampleCpu, type CpuSample } from '../lib/cpu.js';
 import { createBody } from '../lib/seed-doc.js';
 import { fmt, SCIM, withRss, type Ctx } from './context.js';
 import { createStream, deleteStreams, POLL, PUSH } from './streams.js';
 
 const larger = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
 
-/** Single creates from 64 clients, as in the creates scenario; returns the figure and peak RSS. */
-async function createWindow(ctx: Ctx, tag: string): Promise<LoadResult & { rssMb: number | undefined }> {
+type Window = LoadResult & { rssMb: number | undefined; cpu: CpuSample };
+
+/**
+ * Single creates from 64 clients, as in the creates scenario; returns the figure, peak RSS and the
+ * CPU each process used during the window (warm-up included on both sides of the ratio).
+ */
+async function createWindow(ctx: Ctx, tag: string, receiver: Receiver): Promise<Window> {
+  const c0 = sampleCpu(ctx.scim.proc.pid!, receiver.proc.pid);
   const [r, rssMb] = await withRss(ctx.scim, () =>
     runLoad({ concurrency: 64, ...ctx.timed }, async (i) => void (await ctx.scim.client.call('POST', `${SCIM}/Users`, { body: createBody(tag, i), expect: 201 }))),
   );
-  return { ...r, rssMb };
+  return { ...r, rssMb, cpu: cpuBetween(c0, sampleCpu(ctx.scim.proc.pid!, receiver.proc.pid)) };
+}
+
+/** CPU milliseconds per create answered, by process: where a window's two cores went. */
+function cpuPerCreate(w: Window): string {
+  const per = (sec: number) => ((sec * 1000) / Math.max(1, w.ops)).toFixed(2);
+  const c = w.cpu;
+  return `CPU ms per create: API ${per(c.api)}, worker ${per(c.worker)}, PostgreSQL ${per(c.postgres)}, receiver ${per(c.receiver)}, load generator ${per(c.bench)}`;
 }
 
 /** Push streams to the receiver (each on its own path) and poll streams, all for user creates. */
@@ -23,7 +37,7 @@ export async function attachStreams(ctx: Ctx, receiver: Receiver, push: number, 
 }
 
 /** The mean figure of several windows of one configuration: rate and p50 averaged, p99 the largest. */
-function pooled(ws: readonly (LoadResult & { rssMb: number | undefined })[]): LoadResult & { rssMb: number | undefined } {
+function pooled(ws: readonly Window[]): LoadResult & { rssMb: number | undefined } {
   const mean = (f: (w: LoadResult) => number) => ws.reduce((a, w) => a + f(w), 0) / ws.length;
   return {
     ...ws[0]!,
@@ -57,7 +71,7 @@ export async function streamCost(ctx: Ctx): Promise<void> {
   let streams: string[] = [];
   const shapes = { none: [0, 0], one: [1, 0], ten: [5, 5] } as const;
   const label = { none: 'no stream', one: 'one push stream', ten: 'ten streams (5 push, 5 poll)' };
-  const windows: Record<keyof typeof shapes, (LoadResult & { rssMb: number | undefined })[]> = { none: [], one: [], ten: [] };
+  const windows: Record<keyof typeof shapes, Window[]> = { none: [], one: [], ten: [] };
   try {
     let attached: keyof typeof shapes = 'none';
     for (const [k, shape] of (['none', 'one', 'ten', 'ten', 'one', 'none'] as const).entries()) {
@@ -68,9 +82,9 @@ export async function streamCost(ctx: Ctx): Promise<void> {
         streams = await attachStreams(ctx, receiver, shapes[shape][0], shapes[shape][1]);
         attached = shape;
       }
-      const w = await createWindow(ctx, `${tag}-${k}`);
+      const w = await createWindow(ctx, `${tag}-${k}`, receiver);
       windows[shape].push(w);
-      ctx.log(`creates, ${label[shape]}: ${fmt(w.perSec)}/s p50 ${w.p50.toFixed(1)} ms p99 ${w.p99.toFixed(1)} ms`);
+      ctx.log(`creates, ${label[shape]}: ${fmt(w.perSec)}/s p50 ${w.p50.toFixed(1)} ms p99 ${w.p99.toFixed(1)} ms; ${cpuPerCreate(w)}`);
     }
     const before = windows.none[0]!;
     const after = windows.none[1]!;
@@ -86,7 +100,7 @@ export async function streamCost(ctx: Ctx): Promise<void> {
       unit: 'req/s',
       scimcast: none,
       ceiling: ctx.ceilings.http,
-      note: `mean of ${fmt(before.perSec)}/s first and ${fmt(after.perSec)}/s last; p50 the mean, p99 the larger`,
+      note: `mean of ${fmt(before.perSec)}/s first and ${fmt(after.perSec)}/s last; p50 the mean, p99 the larger; last window's ${cpuPerCreate(after)}`,
     });
     ctx.rows.push({
       id: 'creates-with-push',
@@ -94,7 +108,7 @@ export async function streamCost(ctx: Ctx): Promise<void> {
       unit: 'req/s',
       scimcast: one,
       ceiling: noStream,
-      note: `mean of windows 2 and 5: ${windows.one.map((w) => fmt(w.perSec)).join(' and ')}/s`,
+      note: `mean of windows 2 and 5: ${windows.one.map((w) => fmt(w.perSec)).join(' and ')}/s; window 5's ${cpuPerCreate(windows.one[1]!)}`,
       target: { text: '≥ 0.9× no stream', met: one.perSec >= 0.9 * base },
     });
     ctx.rows.push({
@@ -103,7 +117,7 @@ export async function streamCost(ctx: Ctx): Promise<void> {
       unit: 'req/s',
       scimcast: ten,
       ceiling: noStream,
-      note: `mean of windows 3 and 4: ${windows.ten.map((w) => fmt(w.perSec)).join(' and ')}/s`,
+      note: `mean of windows 3 and 4: ${windows.ten.map((w) => fmt(w.perSec)).join(' and ')}/s; window 4's ${cpuPerCreate(windows.ten[1]!)}`,
       target: { text: '≥ 0.8× no stream', met: ten.perSec >= 0.8 * base },
     });
     ctx.extra.streamCost = windows;

@@ -80,6 +80,10 @@ export async function deliverFeed(d: PushDeps, feedId: string, interrupted: () =
         if (stop) return stop;
       }
       await flush();
+      // A short page was the whole queue when it was read. A SET committed since then sent a
+      // NOTIFY, which starts another round (push-loop.ts), so reading again here would only
+      // cost every round a statement that finds nothing.
+      if (batch.length < d.batch) return { kind: 'drained' };
     }
   } finally {
     // A round that fails half way still records what the receiver accepted (best effort: a lost
