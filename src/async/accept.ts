@@ -17,28 +17,27 @@ export interface Admission {
 }
 
 /**
- * Admission (issue 6 §2, architecture B3): the transaction record and its graphile-worker job commit
- * together or not at all; the caller answers 202 with the returned Set-Txn value.
+ * Admission of a `Prefer: respond-async` request (RFC 7240 §4.1): the request record and its
+ * graphile-worker job commit together or not at all, in one statement; the caller answers 202
+ * with the returned Set-Txn value.
  */
 export async function admit(d: { storage: Storage; clock: Clock; ids: Ids; retentionMs: number; maxAttempts?: number | undefined }, a: Admission): Promise<string> {
   const id = d.ids.txn();
   const now = d.clock.now();
-  await d.storage.withTx(async (s) => {
-    await s.txns.insert({
-      id,
-      owner: a.owner,
-      kind: a.kind,
-      method: a.method,
-      path: a.path,
-      request: a.request as object,
-      ifMatch: a.ifMatch ?? null,
-      opCount: a.opCount,
-      status: 'pending',
-      createdAt: now,
-      lastModified: now,
-      expiresAt: new Date(now.getTime() + d.retentionMs),
-    });
-    await s.jobs.enqueue(APPLY_TASK, { txnId: id }, { runAt: a.runAt, maxAttempts: d.maxAttempts ?? 25 });
-  });
+  const row = {
+    id,
+    owner: a.owner,
+    kind: a.kind,
+    method: a.method,
+    path: a.path,
+    request: a.request as object,
+    ifMatch: a.ifMatch ?? null,
+    opCount: a.opCount,
+    status: 'pending',
+    createdAt: now,
+    lastModified: now,
+    expiresAt: new Date(now.getTime() + d.retentionMs),
+  };
+  await d.storage.txns.insertWithJob(row, APPLY_TASK, { txnId: id }, { runAt: a.runAt, maxAttempts: d.maxAttempts ?? 25 });
   return id;
 }

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db.js';
 
 export interface EnqueueOptions {
@@ -16,10 +16,9 @@ export interface EnqueueOptions {
  * graphile_worker.add_job on the bound connection: called inside withTx, the job commits or rolls
  * back with the change that asked for it (architecture B3: transactional outbox).
  */
-export function makeJobRepo(db: Db) {
-  return {
-    async enqueue(identifier: string, payload: unknown, o: EnqueueOptions = {}): Promise<void> {
-      await db.execute(sql`select graphile_worker.add_job(
+/** The `graphile_worker.add_job(…)` call itself, for a statement that does more than add the job. */
+export function addJobCall(identifier: string, payload: unknown, o: EnqueueOptions = {}): SQL {
+  return sql`graphile_worker.add_job(
         ${identifier},
         ${JSON.stringify(payload)}::json,
         queue_name => ${o.queueName ?? null}::text,
@@ -27,7 +26,13 @@ export function makeJobRepo(db: Db) {
         max_attempts => ${o.maxAttempts ?? null}::int,
         job_key => ${o.jobKey ?? null}::text,
         job_key_mode => ${o.jobKeyMode ?? null}::text
-      )`);
+      )`;
+}
+
+export function makeJobRepo(db: Db) {
+  return {
+    async enqueue(identifier: string, payload: unknown, o: EnqueueOptions = {}): Promise<void> {
+      await db.execute(sql`select ${addJobCall(identifier, payload, o)}`);
     },
   };
 }
