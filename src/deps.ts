@@ -19,6 +19,8 @@ export interface Deps {
   readonly clock: Clock;
   readonly ids: Ids;
   readonly authenticate: (token: string) => Promise<Principal | undefined>;
+  /** Revoke an opaque token by id: refused at once here, and on other API processes by NOTIFY. */
+  revokeToken(id: string): Promise<boolean>;
   /** True when a worker is running here or has sent a heartbeat recently (for /readyz). */
   readonly workerAlive: () => Promise<boolean>;
   readonly provisioning: ProvisioningCtx;

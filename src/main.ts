@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { makeAuthenticator, ensureBootstrapToken } from './auth/authenticate.js';
+import { makeAuthenticator, ensureBootstrapToken, revokeToken } from './auth/authenticate.js';
+import { makeTokenCache } from './auth/token-cache.js';
 import { makeJwtVerifier } from './auth/jwt.js';
 import type { Config } from './config/load.js';
 import { makeAppMetrics } from './core/app-metrics.js';
@@ -16,6 +17,7 @@ import { makeDb, type Database } from './storage/db.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './storage/embedded.js';
 import { makeStorage } from './storage/index.js';
 import { makeEventNotifier } from './storage/notify.js';
+import { makeTokenRevocationFeed } from './storage/tokens.js';
 import { currentKeyLoader, ensureSigningKey } from './events/key-store.js';
 import { makeSetSigner } from './events/sign.js';
 import { EMITTED_EVENT_URIS } from './events/uris.js';
@@ -83,6 +85,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
   const storage = makeStorage(database.db, makeSecretBox(config.keyEncryption));
   const jwt = config.jwt ? makeJwtVerifier(config.jwt) : undefined;
   const notifier = makeEventNotifier(database.pool);
+  const tokens = tokenCaching(config, database);
   const sign = makeSetSigner(currentKeyLoader(clock));
   const metrics = makeAppMetrics();
   // No onPushFeed: the NOTIFY that storage.events.insert sends at commit wakes the worker's push
@@ -107,7 +110,8 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
     storage,
     clock,
     ids,
-    authenticate: makeAuthenticator(storage, jwt),
+    authenticate: makeAuthenticator(storage, jwt, tokens?.caching),
+    revokeToken: (id) => revokeToken(storage, tokens?.caching.cache, id, clock.now()),
     async workerAlive() {
       if (opts.localWorker?.()) return true;
       const last = await storage.heartbeats.latest();
@@ -148,9 +152,27 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
     notifier,
     async close() {
       await notifier.close();
+      await tokens?.feed.close();
       await pushClient.close();
     },
   };
+}
+
+/**
+ * Most verified tokens one process keeps: some 200 bytes each, so a couple of megabytes at most,
+ * and far more than the clients a deployment has.
+ */
+const TOKEN_CACHE_ENTRIES = 10_000;
+
+/**
+ * The cache of verified opaque tokens and the LISTEN that empties it on revocation; none when
+ * SCIMCAST_TOKEN_CACHE_TTL_MS is 0. The LISTEN connects on the first authenticated request.
+ */
+function tokenCaching(config: Config, database: Database) {
+  if (config.tokenCacheTtlMs <= 0) return undefined;
+  const cache = makeTokenCache({ ttlMs: config.tokenCacheTtlMs, maxEntries: TOKEN_CACHE_ENTRIES, now: () => performance.now() });
+  const feed = makeTokenRevocationFeed(database.pool, { onRevoked: (id) => cache.drop(id), onReset: () => cache.clear() });
+  return { feed, caching: { cache, live: () => feed.live() } };
 }
 
 /**

@@ -3,15 +3,47 @@ import type { Storage } from '../storage/index.js';
 import type { JwtVerifier } from './jwt.js';
 import { hashToken, looksLikeJwt, newOpaqueToken } from './opaque-token.js';
 import { SCOPES, type Principal } from './scopes.js';
+import type { TokenCache } from './token-cache.js';
 
-/** Resolve a bearer token to a principal, or undefined when it is unknown, revoked or invalid. */
-export function makeAuthenticator(storage: Storage, jwt: JwtVerifier | undefined) {
+/** What the authenticator needs to keep verified opaque tokens in memory (main.ts wires it). */
+export interface OpaqueTokenCaching {
+  readonly cache: TokenCache;
+  /**
+   * True while revocations reach `cache` at once (its LISTEN is in place); starts listening on
+   * the first call. While false nothing is cached, so a revocation missed then cannot linger.
+   */
+  live(): boolean;
+}
+
+/**
+ * Resolve a bearer token to a principal, or undefined when it is unknown, revoked or invalid.
+ * With `caching`, a verified opaque token is answered from memory on later requests: no database
+ * round trip. A revocation is seen at once through the revocation feed, and within the cache's
+ * TTL when its notification was lost. Scopes are stored with the token and never change, so the
+ * cached principal holds the same scopes the row does; the route's scope is checked on every
+ * request as before (http/plugins/auth.ts).
+ */
+export function makeAuthenticator(storage: Storage, jwt: JwtVerifier | undefined, caching?: OpaqueTokenCaching) {
   return async (token: string): Promise<Principal | undefined> => {
     if (jwt && looksLikeJwt(token)) return jwt(token);
-    const row = await storage.tokens.findByHash(hashToken(token));
+    const tokenHash = hashToken(token);
+    const live = caching?.live() ?? false;
+    const cached = live ? caching!.cache.get(tokenHash) : undefined;
+    if (cached) return cached;
+    const ticket = caching?.cache.ticket() ?? 0;
+    const row = await storage.tokens.findByHash(tokenHash);
     if (!row) return undefined;
-    return { id: `tok:${row.id}`, kind: 'token', scopes: new Set(row.scopes) };
+    const principal: Principal = { id: `tok:${row.id}`, kind: 'token', scopes: new Set(row.scopes) };
+    if (live) caching!.cache.put(ticket, tokenHash, row.id, principal);
+    return principal;
   };
+}
+
+/** Revoke a token and forget it in this process at once; other processes hear it by NOTIFY. */
+export async function revokeToken(storage: Storage, cache: TokenCache | undefined, id: string, at: Date): Promise<boolean> {
+  const ok = await storage.tokens.revoke(id, at);
+  cache?.drop(id);
+  return ok;
 }
 
 export async function createToken(

@@ -248,7 +248,7 @@ async function token(sub: string | undefined): Promise<void> {
     return;
   }
   if (sub === 'revoke' && positionals[2]) {
-    const ok = await withDeps((d) => d.storage.tokens.revoke(positionals[2]!, d.clock.now()));
+    const ok = await withDeps((d) => d.revokeToken(positionals[2]!));
     process.stdout.write(ok ? 'revoked\n' : 'no such token\n');
     if (!ok) process.exitCode = 1;
     return;

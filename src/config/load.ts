@@ -29,6 +29,8 @@ export interface Config {
   readonly jwt:
     | { readonly issuer: string; readonly audience: string; readonly jwksUrl: string; readonly scopeClaim: string; readonly requireAtTyp: boolean }
     | undefined;
+  /** Verified opaque tokens kept in memory this long (ms); 0: no cache. */
+  readonly tokenCacheTtlMs: number;
   readonly worker: { readonly concurrency: number; readonly deadAfterMs: number };
   readonly shutdownTimeoutMs: number;
   /** Password hashes computed at once (SCIMCAST_PASSWORD_HASH_CONCURRENCY or the default for this machine). */
@@ -128,6 +130,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           requireAtTyp: e.SCIMCAST_JWT_REQUIRE_AT_TYP,
         }
       : undefined,
+    tokenCacheTtlMs: e.SCIMCAST_TOKEN_CACHE_TTL_MS,
     worker: { concurrency: e.SCIMCAST_WORKER_CONCURRENCY, deadAfterMs: e.SCIMCAST_WORKER_DEAD_AFTER_MS },
     shutdownTimeoutMs: e.SCIMCAST_SHUTDOWN_TIMEOUT_MS,
     passwordHashConcurrency: e.SCIMCAST_PASSWORD_HASH_CONCURRENCY ?? defaultPasswordHashConcurrency(),

@@ -88,6 +88,13 @@ export const envSchema = z.object({
    * the generic `JWT` is also taken, and any other `typ` is still refused.
    */
   SCIMCAST_JWT_REQUIRE_AT_TYP: bool(true),
+  /**
+   * How long a verified opaque token is answered from memory, in ms (0: every request reads the
+   * database, as before). A revocation reaches every API process at once by NOTIFY; this is the
+   * bound only when that notification is lost (a LISTEN connection dropped silently, a row changed
+   * by hand). At most a minute, so a revoked token never lives on for long.
+   */
+  SCIMCAST_TOKEN_CACHE_TTL_MS: int(5_000, 0).pipe(z.number().max(60_000)),
   SCIMCAST_WORKER_CONCURRENCY: int(4, 1),
   /**
    * A worker without a heartbeat for this long counts as dead (SIGKILL, OOM, lost host): live

@@ -68,3 +68,83 @@ export function makeEventNotifier(pool: pg.Pool, channel: string = EVENTS_CHANNE
     },
   };
 }
+
+/** A LISTEN connection of its own on one channel; see listenChannel. */
+export interface ChannelListener {
+  /** Connects (in the background) on the first call; true while the LISTEN is in place. */
+  live(): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * LISTEN on `channel` and hand each payload to `notify`. `up` runs once the LISTEN is in place
+ * (first connect and every reconnect), `down` when the connection is lost: between the two,
+ * notifications are lost, and the caller decides what that means for it. Reconnects after half a
+ * second, or a second when connecting failed.
+ */
+export function listenChannel(
+  pool: pg.Pool,
+  channel: string,
+  on: { notify(payload: string): void; up?(): void; down?(): void },
+): ChannelListener {
+  let client: pg.PoolClient | undefined;
+  let releaseClient: (destroy: boolean) => void = () => {};
+  let closed = false;
+  let connecting: Promise<void> | undefined;
+
+  const connect = async (): Promise<void> => {
+    if (closed || client) return;
+    try {
+      const c = await pool.connect();
+      let released = false;
+      const release = (destroy: boolean) => {
+        if (released) return;
+        released = true;
+        c.release(destroy);
+      };
+      // After release the connection is the pool's: its later errors are none of ours.
+      const onLost = () => {
+        if (released) return;
+        const wasLive = client === c;
+        if (wasLive) client = undefined;
+        release(true);
+        if (wasLive) on.down?.();
+        if (!closed) setTimeout(() => void ensure(), 500).unref();
+      };
+      c.on('notification', (n) => n.channel === channel && n.payload !== undefined && on.notify(n.payload));
+      c.on('error', onLost);
+      c.on('end', onLost);
+      try {
+        await c.query(`listen ${channel}`);
+      } catch (e) {
+        release(true);
+        throw e;
+      }
+      if (released) return;
+      if (closed) return release(true);
+      client = c;
+      releaseClient = release;
+      on.up?.();
+    } catch {
+      if (!closed) setTimeout(() => void ensure(), 1000).unref();
+    }
+  };
+  const ensure = () => (connecting ??= connect().finally(() => (connecting = undefined)));
+
+  return {
+    live() {
+      if (!client && !closed) void ensure();
+      return client !== undefined;
+    },
+    async close() {
+      closed = true;
+      await connecting;
+      const c = client;
+      client = undefined;
+      if (c) {
+        await c.query(`unlisten ${channel}`).catch(() => {});
+        releaseClient(false);
+      }
+    },
+  };
+}

@@ -11,12 +11,16 @@ let jwks: Server;
 type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 let privateKey: Key;
 let jwksUrl: string;
+let jwksFetches = 0;
 
 beforeAll(async () => {
   const kp = await generateKeyPair('ES256');
   privateKey = kp.privateKey;
   const jwk = { ...(await exportJWK(kp.publicKey)), kid: 'k1', alg: 'ES256' };
-  jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+  jwks = createServer((_req, res) => {
+    jwksFetches++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+  });
   await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
   jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
   t = await startTestApp({ SCIMCAST_JWT_ISSUER: 'https://idp.example.test', SCIMCAST_JWT_AUDIENCE: 'scimcast', SCIMCAST_JWT_JWKS_URL: jwksUrl });
@@ -97,6 +101,16 @@ describe('JWT access tokens (issue 2 §5b)', () => {
     for (const token of [wrongIss, wrongAud, none, unknownKey]) {
       expect((await t.req('GET', '/scim/v2/Users', undefined, { auth: token })).statusCode).toBe(401);
     }
+  });
+
+  it('fetches the JWKS once, not per request: later tokens are verified with the cached keys', async () => {
+    expect((await t.req('GET', '/scim/v2/Users', undefined, { auth: await jwt({ scope: 'scim:read' }) })).statusCode).toBe(200);
+    const before = jwksFetches;
+    expect(before).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 5; i++) {
+      expect((await t.req('GET', '/scim/v2/Users', undefined, { auth: await jwt({ scope: 'scim:read', n: i }) })).statusCode).toBe(200);
+    }
+    expect(jwksFetches).toBe(before);
   });
 
   it('ServiceProviderConfig advertises both bearer schemes', async () => {

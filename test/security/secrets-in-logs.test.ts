@@ -89,14 +89,18 @@ async function drive() {
   feedsAdminId = feedsAdmin.split('_').slice(0, 2).join('_');
   const revoked = await t.tokenWith(['scim:read', 'scim:write']);
   await t.deps.storage.tokens.revoke(revoked.split('_')[1]!, new Date());
-  const [cliToken] = await Promise.all([
+  // `unseen` and `cliUnseen` are first sent once the token lookup fails below: a token already
+  // verified is answered from the token cache without any statement to fail.
+  const unseen = await t.tokenWith(['scim:read']);
+  const [cliToken, cliUnseen] = await Promise.all([
     cli('token create', ['token', 'create', '--scopes', 'scim:read,scim:write,feeds:admin', '--name', 'cli-made']).then((o) => o.trim()),
+    cli('token create (unseen)', ['token', 'create', '--scopes', 'scim:read', '--name', 'cli-made-unseen']).then((o) => o.trim()),
     // An operator rotation to an RSA key: more private members (p, q, dp, dq, qi) to look for.
     cli('keys rotate', ['keys', 'rotate', '--alg', 'RS256']),
   ]);
   expect(cliToken).toMatch(/^sct_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
   const unknown = `sct_${randomBytes(6).toString('hex')}_${randomBytes(32).toString('base64url')}`;
-  bearerValues.push(t.token, reader, feedsAdmin, revoked, cliToken, unknown);
+  bearerValues.push(t.token, reader, feedsAdmin, revoked, cliToken, unknown, unseen, cliUnseen);
 
   await call('valid token', 'GET', '/scim/v2/Users', { auth: reader });
   await call('cli token', 'GET', '/scim/v2/Users?count=1', { auth: cliToken });
@@ -234,8 +238,8 @@ async function drive() {
   // 1. Token lookup fails: the statement's parameter is the token hash.
   await t.database.pool.query('alter table api_tokens rename column revoked_at to revoked_at_gone');
   try {
-    expect((await call('token lookup fails', 'GET', '/scim/v2/Users', { auth: reader })).statusCode).toBe(500);
-    expect((await call('token lookup fails (CLI token)', 'GET', '/scim/v2/Users', { auth: cliToken })).statusCode).toBe(500);
+    expect((await call('token lookup fails', 'GET', '/scim/v2/Users', { auth: unseen })).statusCode).toBe(500);
+    expect((await call('token lookup fails (CLI token)', 'GET', '/scim/v2/Users', { auth: cliUnseen })).statusCode).toBe(500);
   } finally {
     await t.database.pool.query('alter table api_tokens rename column revoked_at_gone to revoked_at');
   }
@@ -364,7 +368,7 @@ describe('secrets never reach logs or responses (issue 10 §5)', () => {
       ...logLines.map((l, i) => ({ where: `${l.source} log line ${i}`, text: l.line })),
       // `scimcast token create` prints the new token once by design: its stdout is left aside.
       ...Object.entries(cliOutput).flatMap(([name, o]) => [
-        ...(name === 'token create' ? [] : [{ where: `\`scimcast ${name}\` stdout`, text: o.stdout }]),
+        ...(name.startsWith('token create') ? [] : [{ where: `\`scimcast ${name}\` stdout`, text: o.stdout }]),
         { where: `\`scimcast ${name}\` stderr`, text: o.stderr },
       ]),
     ];
