@@ -7,7 +7,7 @@
  *   --quick            about a minute: short windows, 10,000 users, no 1M scale
  *   --only=a,b         run only these scenarios (ceilings, creates, reads, member-add, bulk,
  *                      password-bulk, async, stream-cost, push-latency, push-drain, fanout, poll,
- *                      scaling); ceilings always run. `push` names the four event-pipeline
+ *                      scaling, log-cost); ceilings always run. `push` names the four event-pipeline
  *                      scenarios (stream-cost, push-latency, push-drain, fanout).
  *   --no-peer          skip SCIMMY
  *
@@ -30,6 +30,7 @@ import { memberAdd } from './scenarios/member-add.js';
 import { passwordBulk } from './scenarios/password-bulk.js';
 import { pollScenario } from './scenarios/poll.js';
 import { fanout } from './scenarios/fanout.js';
+import { logCost } from './scenarios/log-cost.js';
 import { pushLatency } from './scenarios/push-latency.js';
 import { pushDrain } from './scenarios/push.js';
 import { reads } from './scenarios/reads.js';
@@ -106,6 +107,7 @@ async function main() {
     await step('push-drain', pushDrain);
     await step('fanout', fanout);
     await step('poll', pollScenario);
+    await step('log-cost', logCost);
   } finally {
     await peer?.client.close();
     await peer?.stop();

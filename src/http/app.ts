@@ -8,6 +8,8 @@ import { makeRateLimit } from './plugins/rate-limit.js';
 import { registerQueryParams } from './plugins/query-params.js';
 import { registerRequestText } from './plugins/request-text.js';
 import { logOptions, type LogSink } from './log-options.js';
+import { stdoutSink } from './log-sink.js';
+import { RequestLog } from './request-log.js';
 import { registerScimJson } from './plugins/scim-json.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
@@ -38,7 +40,9 @@ export function capabilitiesOf(d: Deps): Capabilities {
  */
 export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink; scrape?: () => Promise<string> } = {}): FastifyInstance {
   const app = Fastify({
-    logger: opts.logger === false ? false : logOptions(d.config.logLevel, opts.logStream),
+    // Without a sink from the caller, lines go to stdout batched per event-loop turn (log-sink.ts).
+    logger: opts.logger === false ? false : logOptions(d.config.logLevel, opts.logStream ?? stdoutSink()),
+    logController: new RequestLog(),
     frameworkErrors: (e, req, reply) => void frameworkError(e, req, reply),
     bodyLimit: d.config.limits.maxBodySize,
     requestIdHeader: 'x-request-id',

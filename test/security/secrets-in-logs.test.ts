@@ -353,8 +353,9 @@ describe('secrets never reach logs or responses (issue 10 §5)', () => {
     expect(errors.length).toBe(3);
     expect(errors.map((e) => e.err?.message ?? '').join('\n')).toMatch(/revoked_at|leak_probe/);
     expect(responses.length).toBeGreaterThan(50);
-    // The request line is logged with the token cut out of it, not dropped (src/http/log-options.ts).
-    const urls = app.map((l) => (l as { req?: { url?: string } }).req?.url ?? '');
+    // The request line is logged with the token cut out of it, not dropped (src/http/log-options.ts);
+    // one completion line per request carries it (and at trace the incoming line too).
+    const urls = app.filter((l) => l.msg === 'request completed').map((l) => (l as { req?: { url?: string } }).req?.url ?? '');
     expect(urls.filter((u) => u.includes('access_token=[redacted]')).length).toBe(2);
     expect(urls.some((u) => u.includes(`${feedsAdminId}_[redacted]`))).toBe(true);
     expect(cliOutput['token create']?.stdout.trim()).toMatch(/^sct_/);
