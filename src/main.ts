@@ -21,6 +21,7 @@ import { makeTokenRevocationFeed } from './storage/tokens.js';
 import { currentKeyLoader, ensureSigningKey } from './events/key-store.js';
 import { makeSetSigner } from './events/sign.js';
 import { EMITTED_EVENT_URIS } from './events/uris.js';
+import { makeAdmissions } from './async/accept.js';
 import { makeChangePublisher, makeChangesPublisher } from './feeds/publish.js';
 import { setStatus } from './feeds/streams.js';
 import { makePushClient } from './delivery/push.js';
@@ -118,7 +119,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
       return last !== undefined && clock.now().getTime() - last.getTime() < config.worker.deadAfterMs;
     },
     provisioning,
-    async: { storage, clock, ids, baseUrl: config.baseUrl, provisioning, publisher, retentionMs: config.events.asyncRetentionDays * 86_400_000, maxAttempts: config.events.asyncMaxAttempts },
+    async: { storage, admissions: makeAdmissions(storage), clock, ids, baseUrl: config.baseUrl, provisioning, publisher, retentionMs: config.events.asyncRetentionDays * 86_400_000, maxAttempts: config.events.asyncMaxAttempts },
     streams,
     fanout: {
       iss: config.baseUrl,

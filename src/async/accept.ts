@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
+import { makeGroupCommit } from '../core/group-commit.js';
 import type { Ids } from '../core/ids.js';
-import type { Storage } from '../storage/index.js';
+import type { EnqueueOptions, Storage, TxnRow } from '../storage/index.js';
 
 export const APPLY_TASK = 'apply_async_request';
 
@@ -16,15 +17,34 @@ export interface Admission {
   runAt?: Date | undefined;
 }
 
+/** Stores one admitted request with its job; resolves once both are durable. */
+export type Admissions = (row: TxnRow, job: EnqueueOptions) => Promise<void>;
+
+/**
+ * The admissions of one process, group-committed: requests admitted while a statement is being
+ * written go together in the next one (one commit, one WAL flush and one job NOTIFY for all).
+ * A lone request is written at once. @see docs/decisions/0002-group-commit.md
+ */
+export function makeAdmissions(storage: Storage, opts: { maxBatch?: number; maxInFlight?: number } = {}): Admissions {
+  const write = makeGroupCommit<{ row: TxnRow; job: EnqueueOptions }, void>(
+    async (items) => {
+      await storage.txns.insertWithJobs(items.map(({ row, job }) => ({ row, identifier: APPLY_TASK, payload: { txnId: row.id }, options: job })));
+      return items.map(() => undefined);
+    },
+    { maxBatch: opts.maxBatch ?? 256, maxInFlight: opts.maxInFlight ?? 1 },
+  );
+  return (row, job) => write({ row, job });
+}
+
 /**
  * Admission of a `Prefer: respond-async` request (RFC 7240 §4.1): the request record and its
- * graphile-worker job commit together or not at all, in one statement; the caller answers 202
- * with the returned Set-Txn value.
+ * graphile-worker job commit together or not at all; the caller answers 202 with the returned
+ * Set-Txn value.
  */
-export async function admit(d: { storage: Storage; clock: Clock; ids: Ids; retentionMs: number; maxAttempts?: number | undefined }, a: Admission): Promise<string> {
+export async function admit(d: { admissions: Admissions; clock: Clock; ids: Ids; retentionMs: number; maxAttempts?: number | undefined }, a: Admission): Promise<string> {
   const id = d.ids.txn();
   const now = d.clock.now();
-  const row = {
+  const row: TxnRow = {
     id,
     owner: a.owner,
     kind: a.kind,
@@ -38,6 +58,6 @@ export async function admit(d: { storage: Storage; clock: Clock; ids: Ids; reten
     lastModified: now,
     expiresAt: new Date(now.getTime() + d.retentionMs),
   };
-  await d.storage.txns.insertWithJob(row, APPLY_TASK, { txnId: id }, { runAt: a.runAt, maxAttempts: d.maxAttempts ?? 25 });
+  await d.admissions(row, { runAt: a.runAt, maxAttempts: d.maxAttempts ?? 25 });
   return id;
 }

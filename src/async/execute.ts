@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { Ids } from '../core/ids.js';
 import type { PublisherDeps } from '../feeds/publish.js';
 import type { ProvisioningCtx } from '../provisioning/context.js';
+import type { Admissions } from './accept.js';
 import type { Storage, TxnRow } from '../storage/index.js';
 import type { BulkRun } from '../bulk/run.js';
 import { runBulkTxn } from './bulk.js';
@@ -16,6 +17,8 @@ export interface AsyncDeps {
   readonly provisioning: ProvisioningCtx;
   readonly publisher: PublisherDeps;
   readonly retentionMs: number;
+  /** Where admitted requests are stored (accept.ts: group-committed per process). */
+  readonly admissions: Admissions;
   /** Job attempts before the request is given up as `failed` (SCIMCAST_ASYNC_MAX_ATTEMPTS). */
   readonly maxAttempts?: number | undefined;
   /**

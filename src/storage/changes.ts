@@ -30,15 +30,18 @@ export interface SubjectRow {
   removedSnapshot: string | null;
 }
 
-export function makeChangeRepo(db: Db) {
+/**
+ * `inserted` runs after each insert: the storage announces the changes once they commit
+ * (announce.ts), never with a NOTIFY inside the writing transaction.
+ */
+export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
   return {
     /**
-     * Record changes in the caller's transaction, one row each whatever the number of streams,
-     * and wake the fan-out at commit (PostgreSQL folds equal NOTIFYs of one transaction into one).
+     * Record changes in the caller's transaction, one row each whatever the number of streams;
+     * the fan-out is woken after the commit (`inserted`).
      */
     async insert(rows: readonly NewChange[]): Promise<void> {
-      // One statement per chunk, the NOTIFY riding on it: a single create's outbox row costs one
-      // round trip. The rows travel as one JSON parameter (`i` keeps their order, so `seq`
+      // One statement per chunk: a single create's outbox row costs one round trip. The rows travel as one JSON parameter (`i` keeps their order, so `seq`
       // follows the order they were written in); building a multi-row INSERT of a 10,000-
       // operation bulk cost more CPU than storing it.
       for (let i = 0; i < rows.length; i += CHANGE_CHUNK) {
@@ -64,9 +67,10 @@ export function makeChangeRepo(db: Db) {
                 from json_to_recordset(${JSON.stringify(chunk)}::json)
                   as x(i int, id uuid, kind text, resource_type text, subject_uri text, subject jsonb, uris text[], txn_base text, op_index int, owner text, feed_id text, data jsonb, created_at timestamptz)
                 order by i)
-              select pg_notify(${CHANGES_CHANNEL}, ${CHANGES_PAYLOAD})`,
+              select 1`,
         );
       }
+      if (rows.length > 0) inserted();
     },
     /**
      * In the fan-out transaction: the lock (waiting for a running fan-out when `wait`, otherwise

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { makeSecretBox, type SecretBox } from '../core/secret-box.js';
 import type { Db } from './db.js';
-import { makeChangeRepo } from './changes.js';
+import { makeAnnouncer, notifyAfterCommit } from './announce.js';
+import { CHANGES_CHANNEL, CHANGES_PAYLOAD, makeChangeRepo } from './changes.js';
 import { makeEventRepo } from './events.js';
 import { makeFeedRepo } from './feeds.js';
 import { makeHeartbeatRepo } from './heartbeats.js';
@@ -59,7 +60,12 @@ async function applyTxOptions(db: Db, opts: TxOptions | undefined): Promise<void
  * `secrets` seals signing private keys and push authorization_headers on write and opens them on
  * read (SCIMCAST_KEY_ENCRYPTION_KEY); without a KEK they are stored as given.
  */
-export function makeStorage(db: Db, secrets: SecretBox = makeSecretBox(undefined), inTx = false): Storage {
+export function makeStorage(db: Db, secrets: SecretBox = makeSecretBox(undefined)): Storage {
+  return bind(db, secrets, makeAnnouncer(notifyAfterCommit(db, CHANGES_CHANNEL, CHANGES_PAYLOAD)));
+}
+
+/** Inside a transaction (`tx`), changes are announced once it commits; outside, after their statement. */
+function bind(db: Db, secrets: SecretBox, announce: () => void, tx?: { changed: boolean }): Storage {
   const self: Storage = {
     resources: makeResourceRepo(db),
     members: makeMemberRepo(db),
@@ -68,20 +74,24 @@ export function makeStorage(db: Db, secrets: SecretBox = makeSecretBox(undefined
     keys: makeKeyRepo(db, secrets),
     feeds: makeFeedRepo(db, secrets),
     events: makeEventRepo(db),
-    changes: makeChangeRepo(db),
+    changes: makeChangeRepo(db, tx ? () => (tx.changed = true) : announce),
     txns: makeTxnRepo(db),
     jobs: makeJobRepo(db),
     // Inside a transaction, a nested withTx joins it: one operation is one unit of work.
-    withTx: inTx
+    withTx: tx
       ? async (fn, opts) => {
           await applyTxOptions(db, opts);
           return fn(self);
         }
-      : (fn, opts) =>
-          db.transaction(async (tx) => {
-            await applyTxOptions(tx as unknown as Db, opts);
-            return fn(makeStorage(tx as unknown as Db, secrets, true));
-          }),
+      : async (fn, opts) => {
+          const mark = { changed: false };
+          const result = await db.transaction(async (t) => {
+            await applyTxOptions(t as unknown as Db, opts);
+            return fn(bind(t as unknown as Db, secrets, announce, mark));
+          });
+          if (mark.changed) announce();
+          return result;
+        },
     async ping() {
       await db.execute(sql`select 1`);
     },

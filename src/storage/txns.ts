@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
-import { addJobCall, type EnqueueOptions } from './jobs.js';
+import type { EnqueueOptions } from './jobs.js';
 import { txnOps, txns } from './schema.js';
 
 export type TxnRow = typeof txns.$inferSelect;
@@ -12,12 +12,17 @@ export function makeTxnRepo(db: Db) {
       await db.insert(txns).values(row);
     },
     /**
-     * Store a request and add its job in one statement: one round trip, and atomic without a
-     * BEGIN and COMMIT of its own (a statement is its own transaction). Async admission is the
-     * cheapest write there is; its 202 waits for this statement alone.
+     * Store requests and add one job each, all in one statement: one round trip, and atomic
+     * without a BEGIN and COMMIT of its own (a statement is its own transaction). Async admission
+     * is the cheapest write there is; its 202 waits for this statement alone, shared with the
+     * admissions that arrived meanwhile (core/group-commit.ts). graphile_worker.add_jobs sends one
+     * NOTIFY for all of them: a NOTIFY serialises commits (PostgreSQL holds a global lock from
+     * before its commit record until after the WAL flush), so one per batch rather than one per
+     * request is what lets admissions share flushes. @see docs/decisions/0002-group-commit.md
      */
-    async insertWithJob(row: TxnRow, identifier: string, payload: unknown, o: EnqueueOptions = {}): Promise<void> {
-      const rec = {
+    async insertWithJobs(items: readonly { row: TxnRow; identifier: string; payload: unknown; options?: EnqueueOptions | undefined }[]): Promise<void> {
+      if (items.length === 0) return;
+      const recs = items.map(({ row }) => ({
         id: row.id,
         owner: row.owner,
         kind: row.kind,
@@ -30,13 +35,22 @@ export function makeTxnRepo(db: Db) {
         created_at: row.createdAt.toISOString(),
         last_modified: row.lastModified.toISOString(),
         expires_at: row.expiresAt.toISOString(),
-      };
+      }));
+      const specs = items.map(({ identifier, payload, options: o = {} }) => ({
+        identifier,
+        payload,
+        queue_name: o.queueName ?? null,
+        run_at: o.runAt?.toISOString() ?? null,
+        max_attempts: o.maxAttempts ?? null,
+        job_key: o.jobKey ?? null,
+      }));
+      if (items.some(({ options: o }) => o?.jobKeyMode !== undefined && o.jobKeyMode !== 'replace')) throw new Error('insertWithJobs: only the default job_key_mode');
       await db.execute(
         sql`with stored as (
               insert into ${txns} (id, owner, kind, method, path, request, if_match, op_count, status, created_at, last_modified, expires_at)
               select id, owner, kind, method, path, request, if_match, op_count, status, created_at, last_modified, expires_at
-              from json_populate_record(null::txns, ${JSON.stringify(rec)}::json))
-            select ${addJobCall(identifier, payload, o)}`,
+              from json_populate_recordset(null::txns, ${JSON.stringify(recs)}::json))
+            select count(*) from graphile_worker.add_jobs(array(select s from json_populate_recordset(null::graphile_worker.job_spec, ${JSON.stringify(specs)}::json) s))`,
       );
     },
     /** Owner-scoped read: another principal's txn is indistinguishable from a missing one. */

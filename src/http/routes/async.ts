@@ -45,7 +45,7 @@ export async function admitAndWait(
 ): Promise<{ txnId: string; run?: TxnRun | undefined }> {
   const wait = prefs.wait !== undefined && prefs.wait > 0 ? Math.min(prefs.wait, MAX_WAIT_SECONDS) : undefined;
   const txnId = await admit(
-    { storage: d.storage, clock: d.clock, ids: d.ids, retentionMs: d.retentionMs, maxAttempts: d.maxAttempts },
+    { admissions: d.admissions, clock: d.clock, ids: d.ids, retentionMs: d.retentionMs, maxAttempts: d.maxAttempts },
     { ...a, owner: req.principal!.id, runAt: wait === undefined ? undefined : new Date(d.clock.now().getTime() + wait * 1000) },
   );
   if (wait === undefined) return { txnId };

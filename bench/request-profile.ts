@@ -1,0 +1,118 @@
+/**
+ * npm run bench:request-profile: where a single request's time goes. Starts `scimcast start` with
+ * the default settings a user gets (LOG_LEVEL included) and V8's CPU profiler on the API process,
+ * seeds 100,000 users and a 100,000-member group, and runs 64 clients of each hot request in turn:
+ * POST /Users, GET /Users/{id}, GET /Users?filter=userName eq "…", POST /Users with
+ * Prefer: respond-async, and one client adding one member to the large group. For each window it
+ * prints the requests per second, the CPU seconds the API process, PostgreSQL and the worker spent
+ * per request, the PostgreSQL statements per request (pg_stat_statements is not loaded, so
+ * `xact_commit` and the server's statement log are not used: the count comes from
+ * pg_stat_database's transactions and the API pool's own counter), and the API process's top frames
+ * by self time and by module. The raw profile stays in bench/results/ for Chrome DevTools.
+ *
+ * Options: --seconds=N per window (default 8), --users=N (default 100000), --only=a,b (window names:
+ * create, get, filter, async, member-add).
+ */
+import { mkdirSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import pg from 'pg';
+import { analyse, profilesIn } from './lib/cpu-profile.js';
+import { sampleCpu, type CpuSample } from './lib/cpu.js';
+import { runLoad } from './lib/load.js';
+import { ROOT, startScimcast } from './lib/processes.js';
+import { seedGroup, seedUsers } from './lib/seed.js';
+import { createBody, seedUserName } from './lib/seed-doc.js';
+
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const seconds = Number(arg('seconds') ?? 8);
+const users = Number(arg('users') ?? 100_000);
+const only = arg('only')?.split(',');
+const profDir = join(tmpdir(), `scimcast-req-prof-${process.pid}`);
+mkdirSync(profDir, { recursive: true });
+
+const now = () => Number(process.hrtime.bigint() / 1000n);
+
+interface Window {
+  name: string;
+  from: number;
+  to: number;
+  requests: number;
+  perSec: number;
+  p50: number;
+  p99: number;
+  cpu: CpuSample;
+  commits: number;
+}
+
+async function main() {
+  const scim = await startScimcast({ nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
+  const db = new pg.Pool({ connectionString: scim.databaseUrl, max: 2 });
+  const windows: Window[] = [];
+  try {
+    await seedUsers(db, 0, users);
+    const group = await seedGroup(db, 'request-profile-large', users);
+    const ids = (await db.query<{ id: string }>(`select id from resources where resource_type = 'User' limit 10000`)).rows.map((r) => r.id);
+    const c = scim.client;
+    const tag = `rp${Date.now().toString(36)}`;
+    const commits = async () => Number((await db.query<{ n: string }>('select xact_commit n from pg_stat_database where datname = current_database()')).rows[0]!.n);
+    const timed = async (name: string, concurrency: number, fn: (i: number) => Promise<void>) => {
+      if (only && !only.includes(name)) return;
+      await runLoad({ concurrency, durationMs: 1_000 }, fn);
+      const cpu0 = sampleCpu(scim.proc.pid!, undefined);
+      const x0 = await commits();
+      const from = now();
+      const r = await runLoad({ concurrency, durationMs: seconds * 1000 }, fn);
+      const to = now();
+      const x1 = await commits();
+      const cpu1 = sampleCpu(scim.proc.pid!, undefined);
+      const cpu = Object.fromEntries(Object.keys(cpu0).map((k) => [k, cpu1[k as keyof CpuSample] - cpu0[k as keyof CpuSample]])) as unknown as CpuSample;
+      windows.push({ name, from, to, requests: r.n, perSec: r.perSec, p50: r.p50, p99: r.p99, cpu, commits: x1 - x0 - 2 });
+    };
+    let n = 0;
+    await timed('create', 64, async () => void (await c.call('POST', '/scim/v2/Users', { body: createBody(tag, n++), expect: 201 })));
+    await timed('get', 64, async () => void (await c.call('GET', `/scim/v2/Users/${ids[Math.floor(Math.random() * ids.length)]}`, { expect: 200 })));
+    await timed('filter', 64, async () => {
+      const f = encodeURIComponent(`userName eq "${seedUserName(Math.floor(Math.random() * users))}"`);
+      await c.call('GET', `/scim/v2/Users?filter=${f}`, { expect: 200 });
+    });
+    await timed('async', 64, async () => void (await c.call('POST', '/scim/v2/Users', { body: createBody(`${tag}a`, n++), headers: { prefer: 'respond-async' }, expect: 202 })));
+    // One member in, then out again, so the group's size stays at `users`.
+    let k = 0;
+    const outside = (await db.query<{ id: string }>(`select id from resources where resource_type = 'User' and user_name like $1 limit 2000`, [`${tag}-%`])).rows.map((r) => r.id);
+    await timed('member-add', 1, async () => {
+      const member = outside[k++ % outside.length]!;
+      const op = k % 2 === 1 ? { op: 'add', path: 'members', value: [{ value: member }] } : { op: 'remove', path: `members[value eq "${outside[(k - 2 + outside.length) % outside.length]}"]` };
+      await c.call('PATCH', `/scim/v2/Groups/${group}`, { body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [op] }, expect: [200, 204] });
+    });
+  } finally {
+    await db.end();
+    await scim.stop();
+  }
+  const api = profilesIn(profDir).find((p) => p.pid === scim.proc.pid);
+  if (!api) throw new Error(`no CPU profile of the API process ${scim.proc.pid} in ${profDir}`);
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const kept = join(dir, `request-${basename(api.file)}`);
+  renameSync(api.file, kept);
+  const out: string[] = [`scimcast request profile: default settings, ${users.toLocaleString('en-US')} users, ${seconds} s per window; API process ${scim.proc.pid}`];
+  for (const w of windows) {
+    const per = (s: number) => `${((s * 1e6) / w.requests).toFixed(0)} µs`;
+    const a = analyse(api.profile, w.from, w.to);
+    out.push(
+      '',
+      `${w.name}: ${Math.round(w.perSec)}/s, p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms; CPU per request: API ${per(w.cpu.api)}, PostgreSQL ${per(w.cpu.postgres)}, worker ${per(w.cpu.worker)}; database commits per request ${(w.commits / w.requests).toFixed(2)}`,
+      `API process: sampled ${a.sampledMs.toFixed(0)} ms of ${a.windowMs.toFixed(0)} ms. Top frames by self time:`,
+      ...a.functions.slice(0, 15),
+      'by module:',
+      ...a.modules.slice(0, 10),
+    );
+  }
+  out.push('', `profile: ${kept}`);
+  console.log(out.join('\n'));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
