@@ -21,7 +21,7 @@ import { makeTokenRevocationFeed } from './storage/tokens.js';
 import { currentKeyLoader, ensureSigningKey } from './events/key-store.js';
 import { makeSetSigner } from './events/sign.js';
 import { EMITTED_EVENT_URIS } from './events/uris.js';
-import { makeChangePublisher, makeChangesPublisher } from './feeds/publish.js';
+import { makeChangePublisher, makeChangesPublisher, makeOutboxRows } from './feeds/publish.js';
 import { setStatus } from './feeds/streams.js';
 import { makePushClient } from './delivery/push.js';
 import type { Storage } from './storage/index.js';
@@ -104,6 +104,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
     passwords: pooledPasswordHasher(config.passwordHashConcurrency),
     onChange: makeChangePublisher(publisher),
     onChanges: makeChangesPublisher(publisher),
+    outboxRows: makeOutboxRows(publisher),
   };
   return {
     config,

@@ -8,6 +8,7 @@ import { makeHeartbeatRepo } from './heartbeats.js';
 import { makeJobRepo } from './jobs.js';
 import { makeKeyRepo } from './keys.js';
 import { makeMemberRepo, makeResourceRepo } from './resources.js';
+import { makeSingleWriteRepo } from './single-writes.js';
 import { makeTokenRepo } from './tokens.js';
 import { makeTxnRepo } from './txns.js';
 
@@ -19,6 +20,7 @@ export type { EventRow, NewEvent, PushItem } from './events.js';
 export type { ChangeRow, NewChange, VersionRow, SubjectRow } from './changes.js';
 export type { TxnRow, TxnOpRow } from './txns.js';
 export type { EnqueueOptions } from './jobs.js';
+export type { AddMembersResult } from './single-writes.js';
 
 /**
  * Every SQL statement lives under storage/ (architecture B2). withTx hands `fn` the same API
@@ -35,6 +37,8 @@ export interface Storage {
   readonly changes: ReturnType<typeof makeChangeRepo>;
   readonly txns: ReturnType<typeof makeTxnRepo>;
   readonly jobs: ReturnType<typeof makeJobRepo>;
+  /** A single-resource write with its outbox rows in one statement (one round trip, no BEGIN/COMMIT). */
+  readonly writes: ReturnType<typeof makeSingleWriteRepo>;
   /**
    * `statementTimeoutMs` sets statement_timeout for this transaction only (0: none), over the
    * pool's SCIMCAST_STATEMENT_TIMEOUT_MS: for maintenance no client input drives.
@@ -71,6 +75,7 @@ export function makeStorage(db: Db, secrets: SecretBox = makeSecretBox(undefined
     changes: makeChangeRepo(db),
     txns: makeTxnRepo(db),
     jobs: makeJobRepo(db),
+    writes: makeSingleWriteRepo(db),
     // Inside a transaction, a nested withTx joins it: one operation is one unit of work.
     withTx: inTx
       ? async (fn, opts) => {
