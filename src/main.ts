@@ -22,7 +22,7 @@ import { currentKeyLoader, ensureSigningKey } from './events/key-store.js';
 import { makeSetSigner } from './events/sign.js';
 import { EMITTED_EVENT_URIS } from './events/uris.js';
 import { makeAdmissions } from './async/accept.js';
-import { makeChangePublisher, makeChangesPublisher } from './feeds/publish.js';
+import { makeChangePublisher, makeChangesPublisher, makeOutboxRows } from './feeds/publish.js';
 import { setStatus } from './feeds/streams.js';
 import { makePushClient } from './delivery/push.js';
 import type { Storage } from './storage/index.js';
@@ -105,6 +105,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
     passwords: pooledPasswordHasher(config.passwordHashConcurrency),
     onChange: makeChangePublisher(publisher),
     onChanges: makeChangesPublisher(publisher),
+    outboxRows: makeOutboxRows(publisher),
   };
   return {
     config,

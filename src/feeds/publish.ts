@@ -4,7 +4,7 @@ import type { Ids } from '../core/ids.js';
 import type { SetSigner } from '../events/sign.js';
 import type { TxnRef } from '../events/uris.js';
 import type { Change } from '../provisioning/outcome.js';
-import type { Storage } from '../storage/index.js';
+import type { NewChange, Storage } from '../storage/index.js';
 import { provChange } from './outbox.js';
 
 export interface PublisherDeps {
@@ -29,9 +29,20 @@ export function makeChangePublisher(d: Pick<PublisherDeps, 'ids' | 'clock'>) {
 
 /** Many changes of one transaction (bulk batches): one multi-row insert. */
 export function makeChangesPublisher(d: Pick<PublisherDeps, 'ids' | 'clock'>) {
+  const rows = makeOutboxRows(d);
   return async (s: Storage, items: readonly { change: Change; txn: TxnRef }[]): Promise<void> => {
     if (items.length === 0) return;
+    await s.changes.insert(rows(items));
+  };
+}
+
+/**
+ * The outbox rows of these changes, for a write that stores them in its own statement
+ * (storage/single-writes.ts): the same rows the publishers above insert.
+ */
+export function makeOutboxRows(d: Pick<PublisherDeps, 'ids' | 'clock'>) {
+  return (items: readonly { change: Change; txn: TxnRef }[]): NewChange[] => {
     const now = d.clock.now();
-    await s.changes.insert(items.map(({ change, txn }) => provChange(change, txn, now, d.ids.uuid())));
+    return items.map(({ change, txn }) => provChange(change, txn, now, d.ids.uuid()));
   };
 }

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { ClientCompat } from '../scim/compat.js';
 import type { FilterLimits } from '../scim/filter/index.js';
 import type { Ids } from '../core/ids.js';
-import type { Storage } from '../storage/index.js';
+import type { NewChange, Storage } from '../storage/index.js';
 import type { Change } from './outcome.js';
 import type { PasswordHasher } from './password.js';
 import type { TxnRef } from '../events/uris.js';
@@ -25,6 +25,11 @@ export interface ProvisioningCtx {
   readonly onChange?: ((s: Storage, change: Change, txn: TxnRef) => Promise<void>) | undefined;
   /** The same for many changes in one transaction (bulk batches): feeds are read once. */
   readonly onChanges?: ((s: Storage, items: readonly { change: Change; txn: TxnRef }[]) => Promise<void>) | undefined;
+  /**
+   * The outbox rows `onChange` would store, for a single write that stores them in its own
+   * statement (storage.writes). Unset: such writes take the transaction and `onChange`.
+   */
+  readonly outboxRows?: ((items: readonly { change: Change; txn: TxnRef }[]) => NewChange[]) | undefined;
   /** The originating transaction shared by the SETs of this request (EVT-10); one per request. */
   readonly txn?: TxnRef | undefined;
 }

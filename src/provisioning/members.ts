@@ -16,6 +16,11 @@ export function memberIdsOf(members: unknown): string[] {
   return [...ids];
 }
 
+/** RFC 7644 §3.12 invalidValue naming the first few ids that name no resource. */
+export function missingMembers(missing: readonly string[]): Error {
+  return badRequest('invalidValue', `members refer to resources that do not exist: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+}
+
 /**
  * Checks that every id names an existing resource other than the group itself, and returns the
  * members as a group's `members` lists them, in the order given: a write that sets the member
@@ -25,9 +30,7 @@ export async function checkMembersExist(storage: Storage, groupId: string, ids: 
   if (ids.length === 0) return [];
   const found = await storage.resources.describe(ids);
   const missing = ids.filter((id) => !found.has(id) && id !== groupId);
-  if (missing.length > 0) {
-    throw badRequest('invalidValue', `members refer to resources that do not exist: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
-  }
+  if (missing.length > 0) throw missingMembers(missing);
   if (ids.includes(groupId)) throw badRequest('invalidValue', 'a group cannot be a member of itself');
   return ids.map((value) => ({ value, ...found.get(value)! }));
 }

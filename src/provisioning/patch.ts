@@ -1,11 +1,12 @@
 import { badRequest } from '../core/errors.js';
+import { isUuid } from '../core/ids.js';
 import { matchesFilter } from '../scim/filter/evaluate.js';
 import { applyPatch, type MemberPatch } from '../scim/patch/apply.js';
 import { parseResourceInput } from '../scim/resource-input.js';
 import type { ResourceRow, Storage } from '../storage/index.js';
 import { resourceLocation, scimBase, ENDPOINTS, type ProvisioningCtx, type ResourceTypeName } from './context.js';
 import { checkIfMatch, etagOf } from './etag.js';
-import { checkMembersExist } from './members.js';
+import { checkMembersExist, missingMembers } from './members.js';
 import type { Change, Outcome } from './outcome.js';
 import { passwordsIn, prehash, protectPassword } from './password.js';
 import { loadRow, represent } from './read.js';
@@ -27,6 +28,10 @@ export async function patchResource(
   // The stored document is known only under the row lock, but a password the PatchOp sets is
   // readable now: hashed before the lock is taken (a shape not recognised here is hashed below).
   const passwords = await prehash(ctx.passwords, passwordsIn('PATCH', type, body));
+  if (type === 'Group' && ctx.outboxRows) {
+    const added = await addMembersAlone(ctx, id, body, opts);
+    if (added) return added;
+  }
   return ctx.storage.withTx(async (s) => {
     const current = await loadRow(s, type, id, true);
     checkIfMatch(opts.ifMatch, current.version);
@@ -68,6 +73,41 @@ export async function patchResource(
       change,
     };
   });
+}
+
+/** Optimistic attempts of addMembersAlone before it leaves a much-contended group to the locking path. */
+const ADD_ATTEMPTS = 3;
+
+/**
+ * The common Group PATCH, members added and nothing else, in two statements and no transaction:
+ * the group is read without a lock, then one statement adds the members, bumps the version and
+ * stores the outbox row, on condition that the group is still at the version read (otherwise it is
+ * read again). Answers, errors and events are those of the locking path; the SET carries
+ * version + 1, which the statement guarantees. Undefined when the PATCH is anything else.
+ */
+async function addMembersAlone(ctx: ProvisioningCtx, id: string, body: unknown, opts: { ifMatch?: string | undefined }): Promise<Outcome | undefined> {
+  for (let attempt = 0; attempt < ADD_ATTEMPTS; attempt++) {
+    const current = await loadRow(ctx.storage, 'Group', id);
+    checkIfMatch(opts.ifMatch, current.version);
+    const result = applyPatch('Group', current.doc as Record<string, unknown>, body, { ...ctx.compat, idempotentMemberRemove: !ctx.compat.strict });
+    const m = result.members;
+    const onlyAdds =
+      m.add.length > 0 && !m.removeAll && !m.replaceWith && m.remove.length === 0 && m.removeWhere.length === 0 && (m.mustMatch?.length ?? 0) === 0 && result.attributes.every((a) => a === 'members');
+    // Ids that are not uuids, or the group itself, are refused on the locking path with its messages.
+    if (!onlyAdds || !m.add.every(isUuid) || m.add.includes(id)) return undefined;
+    const before = await represent(ctx.storage, ctx.baseUrl, current, { members: false });
+    const row: ResourceRow = { ...current, version: current.version + 1, lastModified: ctx.clock.now() };
+    const after = await represent(ctx.storage, ctx.baseUrl, row, { members: false });
+    const change: Change = { kind: 'patch', type: 'Group', id, before, after, patchOp: body, attributes: result.attributes };
+    const changes = ctx.outboxRows!([{ change, txn: ctx.txn ?? { base: ctx.ids.txn() } }]);
+    const r = await ctx.storage.writes.addMembers({ groupId: id, version: current.version, memberIds: m.add, lastModified: row.lastModified, changes });
+    if (r.kind === 'moved') continue;
+    if (r.kind === 'missing') throw missingMembers(r.missing);
+    const changed = r.added > 0;
+    // Every id already a member: nothing changed, no event, the version stays (as on the locking path).
+    return { status: 204, type: 'Group', id, location: resourceLocation(ctx.baseUrl, 'Group', id), version: etagOf(changed ? row.version : current.version), resource: undefined, change: changed ? change : undefined };
+  }
+  return undefined;
 }
 
 /** Returns true when membership changed. Order: wholesale reset, removals, additions. */

@@ -1,4 +1,4 @@
-import type { ResourceRow } from '../storage/index.js';
+import type { MemberRef, ResourceRow } from '../storage/index.js';
 import { parseResourceInput } from '../scim/resource-input.js';
 import { resourceLocation, type ProvisioningCtx, type ResourceTypeName } from './context.js';
 import { checkIfMatch } from './etag.js';
@@ -69,15 +69,29 @@ export async function createResource(ctx: ProvisioningCtx, type: ResourceTypeNam
   const { doc, memberIds } = await storedDoc(type, input, ctx.passwords);
   const id = ctx.ids.uuid();
   const now = ctx.clock.now();
+  const row: ResourceRow = { id, resourceType: type, ...indexedColumns(type, doc), doc, version: 1, created: now, lastModified: now };
+  const created = (members: MemberRef[]): Change => ({
+    kind: 'create',
+    type,
+    id,
+    before: undefined,
+    after: toScimResource(ctx.baseUrl, row, members),
+    attributes: noticeAttributes(undefined, doc, (memberIds?.length ?? 0) > 0),
+  });
+  if ((memberIds?.length ?? 0) === 0 && ctx.outboxRows) {
+    // Nothing to check against other rows: the row, its outbox row and the fan-out's wake-up go
+    // in one statement, atomic on its own, so no transaction is opened for it. A new user is in
+    // no group and a new group without members has none: nothing is read back.
+    const change = created([]);
+    await ctx.storage.writes.create(row, ctx.outboxRows([{ change, txn: ctx.txn ?? { base: ctx.ids.txn() } }]));
+    return outcome(ctx, 201, change);
+  }
   return ctx.storage.withTx(async (s) => {
-    const row: ResourceRow = { id, resourceType: type, ...indexedColumns(type, doc), doc, version: 1, created: now, lastModified: now };
     await s.resources.insert(row);
-    // A new group's members are exactly the ones just checked; a new user is in no group yet.
-    // Either way nothing is read back, whatever the response projects (issue 3 §3).
+    // A new group's members are exactly the ones just checked: nothing is read back.
     const members = memberIds ? await checkMembersExist(s, id, memberIds) : [];
     if (memberIds) await s.members.add(id, memberIds);
-    const after = toScimResource(ctx.baseUrl, row, members);
-    const change: Change = { kind: 'create', type, id, before: undefined, after, attributes: noticeAttributes(undefined, doc, (memberIds?.length ?? 0) > 0) };
+    const change = created(members);
     await ctx.onChange?.(s, change, ctx.txn ?? { base: ctx.ids.txn() });
     return outcome(ctx, 201, change);
   });

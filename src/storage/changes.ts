@@ -1,4 +1,4 @@
-import { asc, sql } from 'drizzle-orm';
+import { asc, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { changes, feedSubjects, feedVersions, feeds, txnOps } from './schema.js';
 
@@ -31,6 +31,44 @@ export interface SubjectRow {
 }
 
 /**
+ * The rows as one JSON parameter for insertChanges; `i` keeps their order, so `seq` follows the
+ * order they were written in.
+ */
+export function changesJson(rows: readonly NewChange[]): string {
+  return JSON.stringify(
+    rows.map((r, i) => ({
+      i,
+      id: r.id,
+      kind: r.kind,
+      resource_type: r.resourceType,
+      subject_uri: r.subjectUri,
+      subject: r.subject,
+      uris: r.uris,
+      txn_base: r.txnBase,
+      op_index: r.opIndex,
+      owner: r.owner,
+      feed_id: r.feedId,
+      data: r.data,
+      created_at: r.createdAt.toISOString(),
+    })),
+  );
+}
+
+/**
+ * The INSERT of changesJson's rows, for a CTE: changes.insert runs it alone, and a single write
+ * runs it in the statement that makes the change (single-writes.ts). `when` (a condition on the
+ * statement's other CTEs) stores them only if the change happened.
+ */
+export function insertChanges(json: string, when?: SQL): SQL {
+  return sql`insert into ${changes} (id, kind, resource_type, subject_uri, subject, uris, txn_base, op_index, owner, feed_id, data, created_at)
+    select id, kind, resource_type, subject_uri, subject, uris, txn_base, op_index, owner, feed_id, data, created_at
+    from json_to_recordset(${json}::json)
+      as x(i int, id uuid, kind text, resource_type text, subject_uri text, subject jsonb, uris text[], txn_base text, op_index int, owner text, feed_id text, data jsonb, created_at timestamptz)
+    ${when ? sql`where ${when}` : sql``}
+    order by i`;
+}
+
+/**
  * `inserted` runs after each insert: the storage announces the changes once they commit
  * (announce.ts), never with a NOTIFY inside the writing transaction.
  */
@@ -41,34 +79,11 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
      * the fan-out is woken after the commit (`inserted`).
      */
     async insert(rows: readonly NewChange[]): Promise<void> {
-      // One statement per chunk: a single create's outbox row costs one round trip. The rows travel as one JSON parameter (`i` keeps their order, so `seq`
-      // follows the order they were written in); building a multi-row INSERT of a 10,000-
-      // operation bulk cost more CPU than storing it.
+      // One statement per chunk: a single create's outbox row costs one round trip. Building a
+      // multi-row INSERT of a 10,000-operation bulk cost more CPU than storing it, hence the one
+      // JSON parameter (changesJson).
       for (let i = 0; i < rows.length; i += CHANGE_CHUNK) {
-        const chunk = rows.slice(i, i + CHANGE_CHUNK).map((r, k) => ({
-          i: k,
-          id: r.id,
-          kind: r.kind,
-          resource_type: r.resourceType,
-          subject_uri: r.subjectUri,
-          subject: r.subject,
-          uris: r.uris,
-          txn_base: r.txnBase,
-          op_index: r.opIndex,
-          owner: r.owner,
-          feed_id: r.feedId,
-          data: r.data,
-          created_at: r.createdAt.toISOString(),
-        }));
-        await db.execute(
-          sql`with stored as (
-                insert into ${changes} (id, kind, resource_type, subject_uri, subject, uris, txn_base, op_index, owner, feed_id, data, created_at)
-                select id, kind, resource_type, subject_uri, subject, uris, txn_base, op_index, owner, feed_id, data, created_at
-                from json_to_recordset(${JSON.stringify(chunk)}::json)
-                  as x(i int, id uuid, kind text, resource_type text, subject_uri text, subject jsonb, uris text[], txn_base text, op_index int, owner text, feed_id text, data jsonb, created_at timestamptz)
-                order by i)
-              select 1`,
-        );
+        await db.execute(sql`with stored as (${insertChanges(changesJson(rows.slice(i, i + CHANGE_CHUNK)))}) select 1`);
       }
       if (rows.length > 0) inserted();
     },

@@ -9,6 +9,7 @@ import { makeHeartbeatRepo } from './heartbeats.js';
 import { makeJobRepo } from './jobs.js';
 import { makeKeyRepo } from './keys.js';
 import { makeMemberRepo, makeResourceRepo } from './resources.js';
+import { makeSingleWriteRepo } from './single-writes.js';
 import { makeTokenRepo } from './tokens.js';
 import { makeTxnRepo } from './txns.js';
 
@@ -20,6 +21,7 @@ export type { EventRow, NewEvent, PushItem } from './events.js';
 export type { ChangeRow, NewChange, VersionRow, SubjectRow } from './changes.js';
 export type { TxnRow, TxnOpRow } from './txns.js';
 export type { EnqueueOptions } from './jobs.js';
+export type { AddMembersResult } from './single-writes.js';
 
 /**
  * Every SQL statement lives under storage/ (architecture B2). withTx hands `fn` the same API
@@ -36,6 +38,8 @@ export interface Storage {
   readonly changes: ReturnType<typeof makeChangeRepo>;
   readonly txns: ReturnType<typeof makeTxnRepo>;
   readonly jobs: ReturnType<typeof makeJobRepo>;
+  /** A single-resource write with its outbox rows in one statement (one round trip, no BEGIN/COMMIT). */
+  readonly writes: ReturnType<typeof makeSingleWriteRepo>;
   /**
    * `statementTimeoutMs` sets statement_timeout for this transaction only (0: none), over the
    * pool's SCIMCAST_STATEMENT_TIMEOUT_MS: for maintenance no client input drives.
@@ -66,6 +70,7 @@ export function makeStorage(db: Db, secrets: SecretBox = makeSecretBox(undefined
 
 /** Inside a transaction (`tx`), changes are announced once it commits; outside, after their statement. */
 function bind(db: Db, secrets: SecretBox, announce: () => void, tx?: { changed: boolean }): Storage {
+  const changed = tx ? () => void (tx.changed = true) : announce;
   const self: Storage = {
     resources: makeResourceRepo(db),
     members: makeMemberRepo(db),
@@ -74,9 +79,10 @@ function bind(db: Db, secrets: SecretBox, announce: () => void, tx?: { changed: 
     keys: makeKeyRepo(db, secrets),
     feeds: makeFeedRepo(db, secrets),
     events: makeEventRepo(db),
-    changes: makeChangeRepo(db, tx ? () => (tx.changed = true) : announce),
+    changes: makeChangeRepo(db, changed),
     txns: makeTxnRepo(db),
     jobs: makeJobRepo(db),
+    writes: makeSingleWriteRepo(db, changed),
     // Inside a transaction, a nested withTx joins it: one operation is one unit of work.
     withTx: tx
       ? async (fn, opts) => {

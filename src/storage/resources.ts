@@ -11,13 +11,13 @@ export type { CursorPage, IndexPage, ListQuery, ListResult } from './list-query.
 
 const UNIQUE_VIOLATION = '23505';
 
-function isUniqueViolation(e: unknown): boolean {
+export function isUniqueViolation(e: unknown): boolean {
   const err = e as { code?: string; cause?: { code?: string } };
   return err?.code === UNIQUE_VIOLATION || err?.cause?.code === UNIQUE_VIOLATION;
 }
 
 /** Each user-visible uniqueness rule has one message (RFC 7644 §3.3: 409 uniqueness). */
-function uniquenessError(row: Pick<ResourceRow, 'userName'>) {
+export function uniquenessError(row: Pick<ResourceRow, 'userName'>) {
   return conflict('uniqueness', `userName '${row.userName}' is already in use`);
 }
 

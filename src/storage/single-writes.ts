@@ -1,0 +1,77 @@
+import { sql } from 'drizzle-orm';
+import { isUuid } from '../core/ids.js';
+import type { Db } from './db.js';
+import { changesJson, insertChanges, type NewChange } from './changes.js';
+import { isUniqueViolation, uniquenessError, type ResourceRow } from './resources.js';
+import { groupMembers, resources } from './schema.js';
+
+/** What `addMembers` found: the group moved on since it was read, members that do not exist, or the result. */
+export type AddMembersResult =
+  | { readonly kind: 'moved' }
+  | { readonly kind: 'missing'; readonly missing: readonly string[] }
+  | { readonly kind: 'done'; readonly added: number; readonly version: number | undefined };
+
+/**
+ * Single-resource writes as one statement each: the change and its outbox rows travel in one
+ * round trip; `inserted` announces the outbox rows once they commit (announce.ts). A statement is atomic on its own, so outside a transaction
+ * (autocommit) there is no BEGIN/COMMIT to send, and a failure stores nothing, outbox row
+ * included; inside one (the worker, bulk) it is one statement of that transaction.
+ */
+export function makeSingleWriteRepo(db: Db, inserted: () => void = () => {}) {
+  return {
+    /**
+     * A new resource with its outbox rows. A clash on a unique index (the case-insensitive
+     * userName of RFC 7643 §4.1) is the 409 `uniqueness` of RFC 7644 §3.3, and the statement,
+     * outbox row included, is undone.
+     */
+    async create(row: ResourceRow, changes: readonly NewChange[]): Promise<void> {
+      const insert = sql`insert into ${resources} (id, resource_type, user_name, external_id, display_name, active, doc, version, created, last_modified)
+        values (${row.id}::uuid, ${row.resourceType}, ${row.userName}, ${row.externalId}, ${row.displayName}, ${row.active}::boolean, ${JSON.stringify(row.doc)}::jsonb,
+                ${row.version}::int, ${row.created.toISOString()}::timestamptz, ${row.lastModified.toISOString()}::timestamptz)`;
+      try {
+        if (changes.length === 0) await db.execute(insert);
+        else await db.execute(sql`with stored as (${insert}), outbox as (${insertChanges(changesJson(changes))}) select 1`);
+      } catch (e) {
+        if (isUniqueViolation(e)) throw uniquenessError(row);
+        throw e;
+      }
+      if (changes.length > 0) inserted();
+    },
+
+    /**
+     * Adds members to a group that is still at `version` (read before, without a lock: the group
+     * row is locked only for this statement, so a concurrent change is waited for and then seen).
+     * All or nothing: when an id names no resource, nothing is added and the missing ids come back
+     * in the order given. When a member was added, the version goes up by one, `lastModified`
+     * is set and the outbox rows (built for version + 1) are stored; when every id was already a
+     * member, nothing changes. 'moved': the group changed or went away meanwhile; read it again.
+     * `memberIds` are uuids, not the group's own id (the caller checks both).
+     */
+    async addMembers(a: { groupId: string; version: number; memberIds: readonly string[]; lastModified: Date; changes: readonly NewChange[] }): Promise<AddMembersResult> {
+      if (!isUuid(a.groupId) || !a.memberIds.every(isUuid)) throw new RangeError('addMembers takes uuids');
+      const ids = `{${a.memberIds.join(',')}}`;
+      const r = await db.execute(sql`
+        with g as (
+               select id from ${resources} where id = ${a.groupId}::uuid and resource_type = 'Group' and version = ${a.version}::int for update),
+             wanted as (select x.m, x.n from unnest(${ids}::uuid[]) with ordinality as x(m, n)),
+             missing as (select w.m, w.n from wanted w where not exists (select 1 from ${resources} r where r.id = w.m)),
+             added as (
+               insert into ${groupMembers} (group_id, member_id)
+               select g.id, w.m from g, wanted w where not exists (select 1 from missing) order by w.n
+               on conflict do nothing returning member_id),
+             bumped as (
+               update ${resources} r set version = r.version + 1, last_modified = ${a.lastModified.toISOString()}::timestamptz
+               from g where r.id = g.id and exists (select 1 from added) returning r.version),
+             outbox as (${insertChanges(changesJson(a.changes), sql`exists (select 1 from bumped)`)})
+        select (select count(*) from g)::int as locked,
+               array(select m::text from missing order by n) as missing,
+               (select count(*) from added)::int as added,
+               (select version from bumped) as version`);
+      const row = r.rows[0] as { locked: number; missing: string[]; added: number; version: number | null };
+      if (row.locked === 0) return { kind: 'moved' };
+      if (row.missing.length > 0) return { kind: 'missing', missing: row.missing };
+      if (row.version !== null && a.changes.length > 0) inserted();
+      return { kind: 'done', added: row.added, version: row.version ?? undefined };
+    },
+  };
+}
