@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor, type CursorScope, type CursorState } from '
 import type { Db } from './db.js';
 import { compileFilter } from './filter-sql.js';
 import { isStatementTimeout } from './pg-errors.js';
-import { clientOf, columnsOf, render, RESOURCE_COLUMNS, resourceRowOf, type RawResourceRow } from './raw-query.js';
+import { clientOf, columnsOf, named, render, RESOURCE_COLUMNS, resourceRowOf, type RawResourceRow } from './raw-query.js';
 import { groupRefsOf, groupsSubquery } from './resource-reads.js';
 import type { MemberRef } from './resources.js';
 import { resources } from './schema.js';
@@ -62,6 +62,20 @@ interface Plan {
   readonly scope: CursorScope;
   /** Read each User row's `groups` in the same statement. */
   readonly groups: boolean;
+  /** Send it as a named prepared statement (eqOnly). */
+  readonly prepare: boolean;
+}
+
+/**
+ * A filter of `eq` comparisons only (joined by and / or): the hot lookups (userName, id,
+ * externalId eq …) whose statement text repeats with new values, and whose selectivity a generic
+ * plan estimates as well as a custom one. Substring and range filters are planned per value.
+ */
+function eqOnly(f: FilterNode | undefined): boolean {
+  if (!f) return false;
+  if (f.kind === 'compare') return f.op === 'eq';
+  if (f.kind === 'and' || f.kind === 'or') return f.children.every(eqOnly);
+  return false;
 }
 
 interface Keyed {
@@ -100,7 +114,7 @@ async function readPage(db: Db, plan: Plan, where: SQL, dir: Direction, limit: n
       from ${resources} where ${where} order by ${order} limit ${limit} offset ${offset}
     ) p on true
     order by p.ord`;
-  const { rows } = await clientOf(db).query<Raw>(render(q));
+  const { rows } = await clientOf(db).query<Raw>(plan.prepare ? named(render(q)) : render(q));
   const first = rows[0]!;
   const page = rows.filter((r) => r.id !== null);
   const groups = plan.groups ? new Map(page.filter((r) => r.resource_type === 'User').map((r) => [r.id, groupRefsOf(r.related)])) : undefined;
@@ -165,7 +179,7 @@ async function runListQuery(db: Db, q: ListQuery): Promise<ListResult> {
   const key = compileSortKey(q.types, q.sortBy);
   const dir: Direction = q.descending ? 'desc' : 'asc';
   const scope: CursorScope = { types: q.types, filter: q.filter ? stringifyFilter(q.filter) : '', sortBy: key.label, descending: dir === 'desc' };
-  const plan: Plan = { where: compileFilter(q.types, q.filter), key, dir, scope, groups: q.userGroups === true && q.types.includes('User') };
+  const plan: Plan = { where: compileFilter(q.types, q.filter), key, dir, scope, groups: q.userGroups === true && q.types.includes('User'), prepare: eqOnly(q.filter) };
   // Decode before any query: a bad cursor is the client's error, whatever the data.
   const at = q.page.method === 'cursor' && q.page.cursor !== '' ? decodeCursor(q.page.cursor, scope, key.kind) : undefined;
   if (q.page.method === 'index') return indexPage(db, plan, q.page);

@@ -30,6 +30,25 @@ export function render(q: SQL): pg.QueryConfig {
 }
 
 /**
+ * The same statement text under one name for the life of the process, so each connection parses
+ * and plans it once (after five runs PostgreSQL keeps a generic plan when it costs no more than
+ * the custom ones). Connections keep what they prepared until they close, so the names are
+ * bounded: past `MAX_NAMED` texts a statement goes unnamed, parsed each time as before.
+ */
+const MAX_NAMED = 64;
+const names = new Map<string, string>();
+
+export function named(config: pg.QueryConfig): pg.QueryConfig {
+  let name = names.get(config.text);
+  if (name === undefined) {
+    if (names.size >= MAX_NAMED) return config;
+    name = `scimcast_q${names.size}`;
+    names.set(config.text, name);
+  }
+  return { ...config, name };
+}
+
+/**
  * The columns of `resources`, named: never `select *`, so a named prepared statement keeps its
  * result type when a migration adds a column (PostgreSQL re-plans it; `*` would fail it with
  * "cached plan must not change result type").
