@@ -65,6 +65,18 @@ export async function reads(ctx: Ctx): Promise<void> {
     });
   }
 
+  // Get by id (RFC 7644 §3.4.1) of random seeded users.
+  const { rows: idRows } = await ctx.db.query<{ id: string }>(`select id from resources where resource_type = 'User' order by random() limit 1000`);
+  const [byId, byIdRss] = await withRss(ctx.scim, () =>
+    runLoad(load, async () => {
+      const id = idRows[Math.floor(Math.random() * idRows.length)]!.id;
+      const res = await ctx.scim.client.json<{ id: string }>('GET', `${SCIM}/Users/${id}`, { expect: 200 });
+      if (res.id !== id) throw new Error(`GET /Users/${id} answered ${res.id}`);
+    }),
+  );
+  ctx.log(`get by id: ${fmt(byId.perSec)}/s p50 ${byId.p50.toFixed(1)} ms p99 ${byId.p99.toFixed(1)} ms`);
+  ctx.rows.push({ id: 'read-by-id', scenario: `GET /Users/{id}, ${fmt(pop)} users, 64 clients`, unit: 'req/s', scimcast: { ...byId, rssMb: byIdRss }, ceiling: ctx.ceilings.http });
+
   // Cursor paging: each client walks its own cursor chain, one page per request.
   const cursors = new Map<number, string>();
   let worker = 0;

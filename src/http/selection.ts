@@ -23,6 +23,11 @@ export function wantsMembers(sel: Selection): boolean {
   return returnsAttribute('Group', 'members', sel);
 }
 
+/** Whether a User's groups must be read: not when the response leaves them out (RFC 7644 §3.4.2.5). */
+export function wantsGroups(sel: Selection): boolean {
+  return returnsAttribute('User', 'groups', sel);
+}
+
 /** Always applied: with no selection it still keeps `returned: request` attributes out (RFC 7643 §2.2). */
 export function project<T extends Record<string, unknown>>(type: ResourceTypeName, resource: T, sel: Selection): T {
   return projectAttributes(type, resource, sel) as T;

@@ -18,6 +18,8 @@ export interface ListParams {
   cursor?: string | undefined;
   /** Skip loading Group members (not requested, or excluded). */
   members?: boolean;
+  /** Skip loading User groups (not requested, or excluded). */
+  groups?: boolean;
 }
 
 export interface ListResponse {
@@ -69,8 +71,10 @@ export async function listResources(ctx: ProvisioningCtx, types: readonly Resour
   const filter = p.filter ? parseFilter(p.filter, ctx.filterLimits) : undefined;
   const page = pageOf(p, clampCount(p.count, maxResults));
   const sortBy = p.sortBy === '' ? undefined : p.sortBy;
-  const result = await ctx.storage.resources.list({ types, filter, sortBy, descending: isDescending(p.sortOrder), page });
-  const related = await relatedOf(ctx.storage, result.rows, { members: p.members ?? true, maxMembers: ctx.maxMembers });
+  const groups = p.groups ?? true;
+  // A User's groups come with the page's rows, in the same statement.
+  const result = await ctx.storage.resources.list({ types, filter, sortBy, descending: isDescending(p.sortOrder), page, userGroups: groups });
+  const related = await relatedOf(ctx.storage, result.rows, { members: p.members ?? true, maxMembers: ctx.maxMembers, groups }, { groups: result.groups });
   const Resources = result.rows.map((r) => toScimResource(ctx.baseUrl, r, related(r)));
   return responseOf(page, result.total, Resources, result);
 }

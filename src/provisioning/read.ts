@@ -1,12 +1,21 @@
 import { badRequest, notFound } from '../core/errors.js';
-import type { ResourceRow, Storage } from '../storage/index.js';
+import type { MemberRef, ResourceRow, Storage } from '../storage/index.js';
 import type { ResourceTypeName } from './context.js';
 import { toScimResource, type ScimResource } from './representation.js';
 
-/** What a read loads: Group members or not, and at most how many (SCIMCAST_MAX_MEMBERS_RETURNED). */
+/**
+ * What a read loads: Group members or not, and at most how many (SCIMCAST_MAX_MEMBERS_RETURNED);
+ * a User's groups or not (default: loaded), as the response's attribute selection decides.
+ */
 export interface ReadOptions {
   readonly members: boolean;
   readonly maxMembers?: number | undefined;
+  readonly groups?: boolean | undefined;
+}
+
+/** What a list page already read with its rows: each User's groups, by id. */
+export interface Preloaded {
+  readonly groups?: ReadonlyMap<string, MemberRef[]> | undefined;
 }
 
 /**
@@ -26,16 +35,16 @@ function tooManyMembers(groups: readonly string[], max: number): Error {
   return badRequest('tooMany', `The groups of this page have more than ${max} members together, more than this server returns in one response. Ask with excludedAttributes=members, or with a smaller count`);
 }
 
-export async function relatedOf(storage: Storage, rows: ResourceRow[], opts: ReadOptions) {
+export async function relatedOf(storage: Storage, rows: ResourceRow[], opts: ReadOptions, preloaded: Preloaded = {}) {
   const groups = rows.filter((r) => r.resourceType === 'Group').map((r) => r.id);
-  const users = rows.filter((r) => r.resourceType === 'User').map((r) => r.id);
+  const users = opts.groups === false || preloaded.groups ? [] : rows.filter((r) => r.resourceType === 'User').map((r) => r.id);
   if (opts.members && opts.maxMembers !== undefined && groups.length > 0) {
     // Counted first, and no further than the bound: a 1,000,000-member group is never loaded.
     if ((await storage.members.countUpTo(groups, opts.maxMembers + 1)) > opts.maxMembers) throw tooManyMembers(groups, opts.maxMembers);
   }
   const [members, groupsOf] = await Promise.all([
     opts.members ? storage.members.forGroups(groups) : Promise.resolve(new Map()),
-    storage.members.groupsOf(users),
+    preloaded.groups ?? storage.members.groupsOf(users),
   ]);
   return (r: ResourceRow) => (r.resourceType === 'Group' ? members.get(r.id) : groupsOf.get(r.id));
 }
@@ -51,7 +60,10 @@ export async function represent(storage: Storage, baseUrl: string, row: Resource
   return toScimResource(baseUrl, row, related(row));
 }
 
-/** GET /{type}/{id} (RFC 7644 §3.4.1). `members: false` skips loading a large group's members. */
+/**
+ * GET /{type}/{id} (RFC 7644 §3.4.1): the row and its members or groups in one statement.
+ * `members: false` skips loading a large group's members, `groups: false` a User's groups.
+ */
 export async function getResource(
   storage: Storage,
   baseUrl: string,
@@ -59,6 +71,9 @@ export async function getResource(
   id: string,
   opts: ReadOptions = { members: true },
 ): Promise<{ resource: ScimResource; version: number }> {
-  const row = await loadRow(storage, type, id);
-  return { resource: await represent(storage, baseUrl, row, opts), version: row.version };
+  const related = type === 'Group' ? opts.members : opts.groups !== false;
+  const read = await storage.resources.read(type, id, { related, maxMembers: opts.maxMembers });
+  if (!read) throw notFound(`${type} ${id} not found`);
+  if (read.tooManyMembers) throw tooManyMembers([id], opts.maxMembers!);
+  return { resource: toScimResource(baseUrl, read.row, read.related), version: read.row.version };
 }

@@ -1,4 +1,4 @@
-import { and, count as countFn, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import { and, sql, type SQL } from 'drizzle-orm';
 import { badRequest } from '../core/errors.js';
 import { stringifyFilter, type FilterNode } from '../scim/filter/index.js';
 import type { ResourceTypeName } from '../scim/schemas/registry.js';
@@ -6,6 +6,9 @@ import { decodeCursor, encodeCursor, type CursorScope, type CursorState } from '
 import type { Db } from './db.js';
 import { compileFilter } from './filter-sql.js';
 import { isStatementTimeout } from './pg-errors.js';
+import { clientOf, columnsOf, named, render, RESOURCE_COLUMNS, resourceRowOf, type RawResourceRow } from './raw-query.js';
+import { groupRefsOf, groupsSubquery } from './resource-reads.js';
+import type { MemberRef } from './resources.js';
 import { resources } from './schema.js';
 import { compileSortKey, keysetAfter, orderBy, reverse, type Direction, type SortKey } from './sort-sql.js';
 
@@ -38,6 +41,8 @@ export interface ListQuery {
   readonly sortBy?: string | undefined;
   readonly descending?: boolean | undefined;
   readonly page: IndexPage | CursorPage;
+  /** Read each User's `groups` (RFC 7643 §4.1.2) with the page, in the same statement. */
+  readonly userGroups?: boolean | undefined;
 }
 
 export interface ListResult {
@@ -46,6 +51,8 @@ export interface ListResult {
   rows: Row[];
   nextCursor?: string;
   previousCursor?: string;
+  /** With `userGroups`: the groups of each User row of the page, by id. */
+  groups?: Map<string, MemberRef[]>;
 }
 
 interface Plan {
@@ -53,6 +60,22 @@ interface Plan {
   readonly key: SortKey;
   readonly dir: Direction;
   readonly scope: CursorScope;
+  /** Read each User row's `groups` in the same statement. */
+  readonly groups: boolean;
+  /** Send it as a named prepared statement (eqOnly). */
+  readonly prepare: boolean;
+}
+
+/**
+ * A filter of `eq` comparisons only (joined by and / or): the hot lookups (userName, id,
+ * externalId eq …) whose statement text repeats with new values, and whose selectivity a generic
+ * plan estimates as well as a custom one. Substring and range filters are planned per value.
+ */
+function eqOnly(f: FilterNode | undefined): boolean {
+  if (!f) return false;
+  if (f.kind === 'compare') return f.op === 'eq';
+  if (f.kind === 'and' || f.kind === 'or') return f.children.every(eqOnly);
+  return false;
 }
 
 interface Keyed {
@@ -60,61 +83,75 @@ interface Keyed {
   readonly key: string | null;
 }
 
-const columns = getTableColumns(resources);
-
-async function fetchRows(db: Db, where: SQL, plan: Plan, dir: Direction, limit: number, offset = 0): Promise<Keyed[]> {
-  const rows = await db
-    .select({ ...columns, sortKey: sql<string | null>`${plan.key.text}` })
-    .from(resources)
-    .where(where)
-    .orderBy(...orderBy(plan.key, dir))
-    .limit(limit)
-    .offset(offset);
-  return rows.map(({ sortKey, ...row }) => ({ row, key: sortKey }));
+interface PageRead {
+  readonly total: number;
+  readonly keyed: Keyed[];
+  readonly groups: Map<string, MemberRef[]> | undefined;
+  /** The value of `probe`, when one was given. */
+  readonly probe: boolean;
 }
 
-async function countRows(db: Db, where: SQL): Promise<number> {
-  const [row] = await db.select({ n: countFn() }).from(resources).where(where);
-  return Number(row?.n ?? 0);
+type Raw = RawResourceRow & { total: number; probe: boolean | null; sort_key: string | null; related: [string, string | null][] | null };
+
+const PAGE_COLUMNS = sql.raw(RESOURCE_COLUMNS.map((c) => `"resources"."${c}"`).join(', '));
+const OUTER_COLUMNS = sql.raw(columnsOf('p'));
+const GROUPS = sql.raw(`case when p.resource_type = 'User' then ${groupsSubquery('p')} end`);
+
+/**
+ * One statement for a page: totalResults (RFC 7644 §3.4.2.4, every match across all pages), the
+ * rows of the page with their sort keys, each User's `groups` when asked, and `probe` (an
+ * exists() over the matches, for a cursor's other direction). The count is its own subquery,
+ * not `count(*) over ()`: a window count would read every matching row (with its document)
+ * before the first row of the page, where the subquery counts through an index and the page
+ * still stops after `limit` rows. Left-joined, the total comes back even when the page is empty.
+ */
+async function readPage(db: Db, plan: Plan, where: SQL, dir: Direction, limit: number, offset: number, probe?: SQL): Promise<PageRead> {
+  const order = sql.join(orderBy(plan.key, dir), sql`, `);
+  const q = sql`select t.total, t.probe, ${OUTER_COLUMNS}, p.sort_key${plan.groups ? sql`, ${GROUPS} as related` : sql``}
+    from (select (select count(*)::int from ${resources} where ${plan.where}) as total, ${probe ? sql`exists (select 1 from ${resources} where ${plan.where} and ${probe})` : sql`null::boolean`} as probe) t
+    left join lateral (
+      select ${PAGE_COLUMNS}, ${plan.key.text} as sort_key, row_number() over (order by ${order}) as ord
+      from ${resources} where ${where} order by ${order} limit ${limit} offset ${offset}
+    ) p on true
+    order by p.ord`;
+  const { rows } = await clientOf(db).query<Raw>(plan.prepare ? named(render(q)) : render(q));
+  const first = rows[0]!;
+  const page = rows.filter((r) => r.id !== null);
+  const groups = plan.groups ? new Map(page.filter((r) => r.resource_type === 'User').map((r) => [r.id, groupRefsOf(r.related)])) : undefined;
+  return { total: first.total, keyed: page.map((r) => ({ row: resourceRowOf(r), key: r.sort_key })), groups, probe: first.probe === true };
 }
 
 const positionOf = (k: Keyed) => ({ key: k.key, id: k.row.id });
 
-/** Whether any row lies beyond `k` in `dir` order: decides if a cursor leads anywhere. */
-async function anyBeyond(db: Db, plan: Plan, dir: Direction, k: Keyed): Promise<boolean> {
-  const rows = await db
-    .select({ one: sql<number>`1` })
-    .from(resources)
-    .where(and(plan.where, keysetAfter(plan.key, dir, positionOf(k))))
-    .limit(1);
-  return rows.length > 0;
-}
-
-async function indexPage(db: Db, plan: Plan, page: IndexPage, total: number): Promise<Row[]> {
-  if (page.count === 0 || total < page.startIndex) return [];
-  return (await fetchRows(db, plan.where, plan, plan.dir, page.count, page.startIndex - 1)).map((k) => k.row);
+/** An index page (RFC 7644 §3.4.2.4); count=0 or a startIndex past the end reads totalResults only. */
+async function indexPage(db: Db, plan: Plan, page: IndexPage): Promise<ListResult> {
+  const r = await readPage(db, plan, plan.where, plan.dir, page.count, page.startIndex - 1);
+  return { total: r.total, rows: r.keyed.map((k) => k.row), ...(r.groups ? { groups: r.groups } : {}) };
 }
 
 /**
  * Keyset page: rows after the cursor position (or, for a previousCursor, before it: scanned in
- * reverse order, then flipped back). One extra row tells whether a further page exists;
- * count=0 answers totalResults only, with no cursors.
+ * reverse order, then flipped back). One extra row tells whether a further page exists in the
+ * scan's direction; whether any lies the other way (before the first row of a next page, after
+ * the last of a previous one) is whether any match lies at or beyond the cursor position in that
+ * direction, asked in the same statement. count=0 answers totalResults only, with no cursors.
  */
-async function cursorPage(db: Db, plan: Plan, at: CursorState | undefined, count: number): Promise<Omit<ListResult, 'total'>> {
-  if (count === 0) return { rows: [] };
+async function cursorPage(db: Db, plan: Plan, at: CursorState | undefined, count: number): Promise<ListResult> {
   const backwards = at?.direction === 'prev';
   const scan = backwards ? reverse(plan.dir) : plan.dir;
   const where = at ? and(plan.where, keysetAfter(plan.key, scan, at))! : plan.where;
-  const fetched = await fetchRows(db, where, plan, scan, count + 1);
-  const page = fetched.slice(0, count);
+  const other = at ? sql`(${keysetAfter(plan.key, reverse(scan), at)} or ${resources.id} = ${at.id}::uuid)` : undefined;
+  const r = await readPage(db, plan, where, scan, count === 0 ? 0 : count + 1, 0, count === 0 ? undefined : other);
+  const out: ListResult = { total: r.total, rows: [], ...(r.groups ? { groups: r.groups } : {}) };
+  const page = r.keyed.slice(0, count);
   if (backwards) page.reverse();
   const first = page[0];
   const last = page[page.length - 1];
-  if (!first || !last) return { rows: [] };
-  const more = fetched.length > count;
-  const hasNext = backwards ? await anyBeyond(db, plan, plan.dir, last) : more;
-  const hasPrevious = backwards ? more : at !== undefined && (await anyBeyond(db, plan, reverse(plan.dir), first));
-  const out: Omit<ListResult, 'total'> = { rows: page.map((k) => k.row) };
+  if (!first || !last) return out;
+  const more = r.keyed.length > count;
+  const hasNext = backwards ? r.probe : more;
+  const hasPrevious = backwards ? more : r.probe;
+  out.rows = page.map((k) => k.row);
   if (hasNext) out.nextCursor = encodeCursor({ direction: 'next', ...positionOf(last) }, plan.scope);
   if (hasPrevious) out.previousCursor = encodeCursor({ direction: 'prev', ...positionOf(first) }, plan.scope);
   return out;
@@ -142,10 +179,9 @@ async function runListQuery(db: Db, q: ListQuery): Promise<ListResult> {
   const key = compileSortKey(q.types, q.sortBy);
   const dir: Direction = q.descending ? 'desc' : 'asc';
   const scope: CursorScope = { types: q.types, filter: q.filter ? stringifyFilter(q.filter) : '', sortBy: key.label, descending: dir === 'desc' };
-  const plan: Plan = { where: compileFilter(q.types, q.filter), key, dir, scope };
+  const plan: Plan = { where: compileFilter(q.types, q.filter), key, dir, scope, groups: q.userGroups === true && q.types.includes('User'), prepare: eqOnly(q.filter) };
   // Decode before any query: a bad cursor is the client's error, whatever the data.
   const at = q.page.method === 'cursor' && q.page.cursor !== '' ? decodeCursor(q.page.cursor, scope, key.kind) : undefined;
-  const total = await countRows(db, plan.where);
-  if (q.page.method === 'index') return { total, rows: await indexPage(db, plan, q.page, total) };
-  return { total, ...(await cursorPage(db, plan, at, q.page.count)) };
+  if (q.page.method === 'index') return indexPage(db, plan, q.page);
+  return cursorPage(db, plan, at, q.page.count);
 }

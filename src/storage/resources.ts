@@ -3,11 +3,13 @@ import { conflict } from '../core/errors.js';
 import { isUuid } from '../core/ids.js';
 import type { Db } from './db.js';
 import { runList, type ListQuery, type ListResult } from './list-query.js';
+import { readResource, type ReadOptions, type ReadResult } from './resource-reads.js';
 import { groupMembers, resources } from './schema.js';
 
 export type ResourceRow = typeof resources.$inferSelect;
 export type ResourceTypeName = 'User' | 'Group';
 export type { CursorPage, IndexPage, ListQuery, ListResult } from './list-query.js';
+export type { ReadOptions, ReadResult } from './resource-reads.js';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -59,6 +61,11 @@ export function makeResourceRepo(db: Db) {
         .where(and(eq(resources.resourceType, type), eq(resources.id, id)));
       const rows = opts.forUpdate ? await q.for('update') : await q;
       return rows[0];
+    },
+
+    /** GET /{type}/{id}: the row with its User groups or Group members, in one statement (resource-reads.ts). */
+    async read(type: ResourceTypeName, id: string, opts: ReadOptions): Promise<ReadResult | undefined> {
+      return readResource(db, type, id, opts);
     },
 
     /** Write a new state; the caller computed version = old + 1. */

@@ -6,7 +6,7 @@ import { listParamsOf, sendList } from './search.js';
 import { getResource } from '../../provisioning/read.js';
 import { createResource, deleteResource, replaceResource } from '../../provisioning/write.js';
 import { patchResource } from '../../provisioning/patch.js';
-import { hasSelection, selectionOf, wantsMembers } from '../selection.js';
+import { hasSelection, selectionOf, wantsGroups, wantsMembers } from '../selection.js';
 import { sendOutcome, sendResource } from '../respond.js';
 import { parsePrefer } from '../../async/prefer.js';
 import type { AsyncDeps } from '../../async/execute.js';
@@ -32,7 +32,7 @@ export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => Provisio
     app.get<{ Params: IdParams }>(`${base}/:id`, read, async (req, reply) => {
       const ctx = opts.ctx();
       const sel = selectionOf(queryOf(req));
-      const { resource, version } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: wantsMembers(sel), maxMembers: ctx.maxMembers });
+      const { resource, version } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: wantsMembers(sel), groups: wantsGroups(sel), maxMembers: ctx.maxMembers });
       if (matchesIfNoneMatch(req.headers['if-none-match'], version)) return reply.code(304).header('etag', resource.meta.version).send();
       return sendResource(reply, 200, resource, sel);
     });

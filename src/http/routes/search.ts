@@ -3,7 +3,7 @@ import { badRequest } from '../../core/errors.js';
 import { ENDPOINTS, type ProvisioningCtx, type ResourceTypeName } from '../../provisioning/context.js';
 import { listResources, type ListParams } from '../../provisioning/list.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
-import { project, selectionOf, wantsMembers, type Selection } from '../selection.js';
+import { project, selectionOf, wantsGroups, wantsMembers, type Selection } from '../selection.js';
 import { integerParam, queryOf, type Query } from '../query.js';
 
 export const SEARCH_REQUEST_URN = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
@@ -28,7 +28,7 @@ export async function sendList(
   sel: Selection,
   maxResults: number,
 ): Promise<FastifyReply> {
-  const body = await listResources(ctx, types, { ...params, members: wantsMembers(sel) }, maxResults);
+  const body = await listResources(ctx, types, { ...params, members: wantsMembers(sel), groups: wantsGroups(sel) }, maxResults);
   body.Resources = body.Resources.map((r) => project(r.meta.resourceType as ResourceTypeName, r, sel));
   return reply.code(200).type(SCIM_CONTENT_TYPE).send(body);
 }
