@@ -7,8 +7,10 @@
  *   --quick            about a minute: short windows, 10,000 users, no 1M scale
  *   --only=a,b         run only these scenarios (ceilings, creates, reads, member-add, bulk,
  *                      password-bulk, async, stream-cost, push-latency, push-drain, fanout, poll,
- *                      scaling, log-cost); ceilings always run. `push` names the four event-pipeline
- *                      scenarios (stream-cost, push-latency, push-drain, fanout).
+ *                      scaling, log-cost, api-processes); ceilings always run. `push` names the
+ *                      four event-pipeline scenarios (stream-cost, push-latency, push-drain, fanout).
+ *                      `api-processes` runs creates and filter-eq reads against `scimcast start`
+ *                      with SCIMCAST_API_PROCESSES 1, 2 and 3, side by side with the ceiling.
  *   --no-peer          skip SCIMMY
  *
  * Each server (scimcast, SCIMMY, the hello-world, the push receiver) runs in its own process, so
@@ -21,6 +23,7 @@ import { makeClient } from './lib/client.js';
 import { describeMachine, loadAverages } from './lib/machine.js';
 import { ROOT, startHelper, startScimcast } from './lib/processes.js';
 import { markdownTable, peerTable, scalingTable, type Row, type ScalingRow } from './lib/report.js';
+import { apiProcesses } from './scenarios/api-processes.js';
 import { asyncRequests } from './scenarios/async.js';
 import { bulk } from './scenarios/bulk.js';
 import { ceilings } from './scenarios/ceilings.js';
@@ -108,6 +111,7 @@ async function main() {
     await step('fanout', fanout);
     await step('poll', pollScenario);
     await step('log-cost', logCost);
+    await step('api-processes', apiProcesses);
   } finally {
     await peer?.client.close();
     await peer?.stop();

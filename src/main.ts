@@ -210,6 +210,19 @@ export interface WorkerProcess {
   scrape(): Promise<string | undefined>;
 }
 
+/**
+ * The API served by processes of their own on the one port (`scimcast start` with
+ * SCIMCAST_API_PROCESSES above 1): started once the database is ready and the worker process runs,
+ * stopped (drained) first, as the API of one process would be.
+ */
+export interface ApiProcesses {
+  /** Where they listen, `http://host:port`. */
+  readonly address: string;
+  /** Each running API process's counters (Prometheus text), those that answered in time. */
+  scrape(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
 /** Where a worker process finds the database; `postmasterPid` when it is this process's embedded one. */
 export interface DatabaseLocation {
   readonly url: string;
@@ -225,6 +238,12 @@ const drainMs = (config: Config) => Math.min(500, Math.floor(config.shutdownTime
  * readiness then comes from its heartbeats, as for an API-only replica, and `/metrics` adds its
  * counters. `metricsListener: false` leaves SCIMCAST_METRICS_PORT to the process that answers
  * for this one.
+ *
+ * `apiProcesses` serves the API from processes of their own (then `api` is false here): this
+ * process prepares the database, prints the first token and answers /metrics for all of them.
+ * In those API processes, `prepared` skips what the first process already did (migrations,
+ * sealing secrets, the signing key, the first token) and `scrape` replaces this process's
+ * /metrics answer (they ask the first process, which sums every process's counters).
  */
 export async function startScimcast(
   config: Config,
@@ -235,25 +254,32 @@ export async function startScimcast(
     logger?: boolean;
     workerProcess?: (db: DatabaseLocation, deps: Deps) => Promise<WorkerProcess>;
     metricsListener?: boolean;
+    apiProcesses?: (db: DatabaseLocation, scrape: () => Promise<string>) => Promise<ApiProcesses>;
+    prepared?: boolean;
+    scrape?: (own: () => Promise<string>) => Promise<string>;
   },
 ): Promise<Running> {
   const dbh = await openDatabase(config, opts);
   try {
-    await migrateAll(dbh.database);
+    if (!opts.prepared) await migrateAll(dbh.database);
     let worker: WorkerHandle | undefined;
     const deps = makeDeps(config, dbh.database, { localWorker: () => worker !== undefined });
-    await prepare(deps);
-    const initialToken = opts.api ? await ensureBootstrapToken(deps.storage, deps.clock, config.bootstrapToken) : undefined;
+    if (!opts.prepared) await prepare(deps);
+    const servesApi = opts.api || opts.apiProcesses !== undefined;
+    const initialToken = servesApi && !opts.prepared ? await ensureBootstrapToken(deps.storage, deps.clock, config.bootstrapToken) : undefined;
     if (opts.worker) worker = await startWorker(deps, dbh.database.pool, { databaseUrl: dbh.url });
     let child: WorkerProcess | undefined;
     let app: FastifyInstance | undefined;
     let address: string | undefined;
     let metricsListener: MetricsListener | undefined;
-    const scrape = async () => {
+    let apis: ApiProcesses | undefined;
+    const ownScrape = async () => {
       const own = await scrapeMetrics(deps);
-      const theirs = await child?.scrape();
-      return theirs ? mergeExpositions([own, theirs]) : own;
+      const [theirs, apiTexts] = await Promise.all([child?.scrape(), apis?.scrape()]);
+      const others = [...(theirs ? [theirs] : []), ...(apiTexts ?? [])];
+      return others.length > 0 ? mergeExpositions([own, ...others]) : own;
     };
+    const scrape = opts.scrape ? () => opts.scrape!(ownScrape) : ownScrape;
     try {
       // Before listening: once /healthz answers, a worker is alive and /readyz says so.
       if (opts.workerProcess) child = await opts.workerProcess({ url: dbh.url, postmasterPid: dbh.embedded?.pid }, deps);
@@ -264,6 +290,10 @@ export async function startScimcast(
         // process) are served with Connection: close instead of being reset with idle sockets.
         app.addHook('preClose', () => new Promise<void>((r) => setTimeout(r, drainMs(config))));
         address = await app.listen({ host: config.host, port: config.port });
+      }
+      if (opts.apiProcesses) {
+        apis = await opts.apiProcesses({ url: dbh.url, postmasterPid: dbh.embedded?.pid }, scrape);
+        address = apis.address;
       }
       // Also in worker-only processes: their push counters exist nowhere else.
       if (config.metrics.port !== undefined && opts.metricsListener !== false) {
@@ -278,6 +308,7 @@ export async function startScimcast(
     } catch (e) {
       // A taken port must not leave the worker and the LISTEN connection running.
       await app?.close().catch(() => {});
+      await apis?.stop().catch(() => {});
       await worker?.stop().catch(() => {});
       await child?.stop().catch(() => {});
       await deps.close().catch(() => {});
@@ -294,6 +325,7 @@ export async function startScimcast(
       async stop() {
         await metricsListener?.close();
         await app?.close();
+        await apis?.stop();
         await worker?.stop();
         // Its own pool is its own: it ends before the database it talks to stops.
         await child?.stop();

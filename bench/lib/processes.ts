@@ -122,7 +122,8 @@ export async function startScimcast(opts: { env?: Record<string, string>; comman
     if (i > 1200) throw new Error('scimcast did not start within 120 s');
     await sleep(100);
   }
-  const live = runningEmbedded(dataDir);
+  // DATABASE_URL in `env`: another server's database (bench/scenarios/api-processes.ts).
+  const live = opts.env?.DATABASE_URL ? { url: opts.env.DATABASE_URL } : runningEmbedded(dataDir);
   if (!live) throw new Error(`no embedded PostgreSQL found under ${dataDir}`);
   const client = makeClient(origin, { token, connections: 128 });
   return {

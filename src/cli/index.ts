@@ -11,6 +11,7 @@ import type { SigningAlg } from '../events/keys.js';
 import { STREAMS_USAGE } from './streams.js';
 import { withDeps as withDepsOn } from './with-deps.js';
 import { superviseWorker, type FromWorker, type ToWorker } from './worker-process.js';
+import { superviseApiProcesses, type FromApi, type ToApi } from './api-processes.js';
 
 const USAGE = `scimcast — SCIM 2.0 with asynchronous requests and Security Event Tokens
 
@@ -58,6 +59,8 @@ const { values, positionals } = clientCommand ? { values: {} as Record<string, n
     alg: { type: 'string' },
     // Internal: the worker process of `scimcast start` (worker-process.ts), not for direct use.
     supervised: { type: 'boolean', default: false },
+    // Internal: an API process of `scimcast start` with SCIMCAST_API_PROCESSES > 1 (api-processes.ts).
+    'api-process': { type: 'boolean', default: false },
     'postmaster-pid': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -96,8 +99,9 @@ async function serve(api: boolean, worker: boolean): Promise<void> {
   stopOnSignals(cfg, running);
 }
 
-function announce(cfg: Config, running: Running): void {
-  if (running.address) log(`scimcast listening on ${running.address}; SCIM base ${cfg.baseUrl}/scim/v2`);
+function announce(cfg: Config, running: Running, apiProcesses = 1): void {
+  const procs = apiProcesses > 1 ? ` (${apiProcesses} API processes)` : '';
+  if (running.address) log(`scimcast listening on ${running.address}${procs}; SCIM base ${cfg.baseUrl}/scim/v2`);
   if (running.initialToken) {
     process.stdout.write(`\nInitial admin token (shown once; keep it):\n\n  ${running.initialToken}\n\n`);
   }
@@ -138,14 +142,32 @@ function stopOnSignals(cfg: Config, running: Running): (reason: string, code: nu
  * API's requests on one event loop or one pool. The API stays here rather than in a second child:
  * the process that owns the database and the signals is the one that serves, so a signal drains
  * the API, then stops the worker, then the database, as with one process.
+ *
+ * With SCIMCAST_API_PROCESSES above 1, this process serves nothing itself: it forks that many API
+ * processes on the port (api-processes.ts) once the database and the worker process are ready,
+ * and on a signal drains them first, then stops the worker and the database in the same order.
  */
 async function start(): Promise<void> {
   rememberEarlySignals();
   const cfg = config();
+  const clustered = cfg.apiProcesses > 1;
   const running = await startScimcast(cfg, {
-    api: true,
+    api: !clustered,
     worker: false,
     log,
+    ...(clustered
+      ? {
+          apiProcesses: (db: { url: string }, scrapeAll: () => Promise<string>) =>
+            superviseApiProcesses({
+              count: cfg.apiProcesses,
+              args: ['serve', '--api-process'],
+              env: childEnvironment({ ...overrides(), DATABASE_URL: db.url }),
+              log: logAt,
+              stopTimeoutMs: cfg.shutdownTimeoutMs + 2_000,
+              scrapeAll,
+            }),
+        }
+      : {}),
     workerProcess: (db, deps) =>
       superviseWorker({
         args: ['worker', '--supervised', ...(db.postmasterPid ? ['--postmaster-pid', String(db.postmasterPid)] : [])],
@@ -155,7 +177,7 @@ async function start(): Promise<void> {
         onDead: async (workerId) => void (await deps.storage.heartbeats.releaseWorker(workerId)),
       }),
   });
-  announce(cfg, running);
+  announce(cfg, running, cfg.apiProcesses);
   const shutdown = stopOnSignals(cfg, running);
   // A crash here must not leave the worker process and the database behind: stop them, exit 1.
   const crash = (e: unknown) => {
@@ -218,6 +240,62 @@ async function supervisedWorker(): Promise<void> {
     if (m?.type === 'scrape' && process.connected) send({ type: 'metrics', id: m.id, text: running.deps.metrics.registry.render() } satisfies FromWorker);
   });
   if (running.workerId && process.connected) send({ type: 'ready', workerId: running.workerId } satisfies FromWorker);
+}
+
+/**
+ * An API process of `scimcast start` (`serve --api-process`, forked by node:cluster): the API on
+ * the primary's database, which the primary has migrated and prepared. It
+ * - ignores SIGINT: Ctrl-C reaches the whole foreground process group, and the primary stops
+ *   this process itself, before the worker and the database;
+ * - drains and stops on SIGTERM (the primary's way to stop it), like `scimcast serve`;
+ * - ends when the primary is gone (cluster exits a worker whose IPC channel closes);
+ * - answers /metrics with the whole deployment's counters, asked of the primary, and the
+ *   primary's requests for its own counters.
+ */
+async function apiProcess(): Promise<void> {
+  const send = process.send?.bind(process);
+  if (!send) throw new AppError('ERR_CONFIG_INVALID', '--api-process is only for the API processes that scimcast start runs');
+  const cfg = config();
+  const pending = new Map<number, (text: string | undefined) => void>();
+  let nextId = 0;
+  const askPrimary = (own: () => Promise<string>) =>
+    new Promise<string | undefined>((resolve) => {
+      const id = ++nextId;
+      const done = (text: string | undefined) => {
+        clearTimeout(timer);
+        pending.delete(id);
+        resolve(text);
+      };
+      // Beyond the primary's own wait for each process, so its answer arrives first.
+      const timer = setTimeout(() => done(undefined), 5_000);
+      pending.set(id, done);
+      if (!process.connected) return done(undefined);
+      send({ type: 'scrape', id } satisfies FromApi, (e: Error | null) => e && done(undefined));
+    }).then((text) => text ?? own());
+  const started = startScimcast(cfg, { api: true, worker: false, log, metricsListener: false, prepared: true, scrape: askPrimary });
+  let stopping = false;
+  const shutdown = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => process.exit(1), cfg.shutdownTimeoutMs + 5_000).unref();
+    started.then((r) => r.stop()).then(
+      () => process.exit(0),
+      (e) => {
+        process.stderr.write(`API process ${process.pid} (${reason}): shutdown failed: ${String(e)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
+  process.on('SIGINT', () => {});
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('message', (m: ToApi) => {
+    if (m?.type === 'scraped') pending.get(m.id)?.(m.text);
+    else if (m?.type === 'render') {
+      void started.then((r) => process.connected && send({ type: 'rendered', id: m.id, text: r.deps.metrics.registry.render() } satisfies FromApi), () => {});
+    }
+  });
+  await started;
 }
 
 /** SIGINT is PostgreSQL's fast shutdown: sessions are ended, the server stops cleanly. */
@@ -291,7 +369,7 @@ async function main(): Promise<void> {
     case 'start':
       return start();
     case 'serve':
-      return serve(true, !values['no-worker']);
+      return values['api-process'] ? apiProcess() : serve(true, !values['no-worker']);
     case 'worker':
       return values.supervised ? supervisedWorker() : serve(false, true);
     case 'migrate':

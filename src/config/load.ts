@@ -33,6 +33,8 @@ export interface Config {
   readonly tokenCacheTtlMs: number;
   readonly worker: { readonly concurrency: number; readonly deadAfterMs: number };
   readonly shutdownTimeoutMs: number;
+  /** API processes of `scimcast start` on the one port; 1: the API runs in the first process, no cluster. */
+  readonly apiProcesses: number;
   /** Password hashes computed at once (SCIMCAST_PASSWORD_HASH_CONCURRENCY or the default for this machine). */
   readonly passwordHashConcurrency: number;
   readonly compat: ClientCompat;
@@ -133,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenCacheTtlMs: e.SCIMCAST_TOKEN_CACHE_TTL_MS,
     worker: { concurrency: e.SCIMCAST_WORKER_CONCURRENCY, deadAfterMs: e.SCIMCAST_WORKER_DEAD_AFTER_MS },
     shutdownTimeoutMs: e.SCIMCAST_SHUTDOWN_TIMEOUT_MS,
+    apiProcesses: e.SCIMCAST_API_PROCESSES,
     passwordHashConcurrency: e.SCIMCAST_PASSWORD_HASH_CONCURRENCY ?? defaultPasswordHashConcurrency(),
     compat: compatOf(e),
     metrics: { port: e.SCIMCAST_METRICS_PORT, host: e.SCIMCAST_METRICS_HOST },

@@ -104,6 +104,17 @@ export const envSchema = z.object({
   /** Graceful shutdown bound: in-flight requests get this long to finish. */
   SCIMCAST_SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
   /**
+   * API processes `scimcast start` runs on the one port (node:cluster: the first process owns the
+   * database, the worker process and the signals, and hands connections to the API processes in
+   * turn). One event loop saturates one core on JSON, HTTP and pg protocol work while PostgreSQL
+   * waits on its own cores, so more processes help only when the machine has cores left beside
+   * the database. 1, the default, is no cluster at all: on 2 cores shared with PostgreSQL, 2 and 3
+   * processes measured slower (bench api-processes), and a core count alone cannot tell whether
+   * PostgreSQL shares the machine. Each process holds its own pool of 20 connections. `serve` and
+   * `worker` are always one process (scale those with replicas).
+   */
+  SCIMCAST_API_PROCESSES: int(1, 1).pipe(z.number().max(64)),
+  /**
    * User password hashes (scrypt, about 50 ms of CPU each) computed at once, off the event loop on
    * the libuv threadpool (4 threads unless UV_THREADPOOL_SIZE says otherwise, shared with DNS
    * lookups and file access). Unset: max(1, min(cores − 1, 3)), which leaves a core to serve
