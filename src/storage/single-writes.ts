@@ -3,7 +3,7 @@ import { isUuid } from '../core/ids.js';
 import type { Db } from './db.js';
 import { changesJson, insertChanges, type NewChange } from './changes.js';
 import { isUniqueViolation, uniquenessError, type ResourceRow } from './resources.js';
-import { groupMembers, resources } from './schema.js';
+import { changes as changesTable, groupMembers, resources } from './schema.js';
 
 /** What `addMembers` found: the group moved on since it was read, members that do not exist, or the result. */
 export type AddMembersResult =
@@ -36,6 +36,50 @@ export function makeSingleWriteRepo(db: Db, inserted: () => void = () => {}) {
         throw e;
       }
       if (changes.length > 0) inserted();
+    },
+
+    /**
+     * Many new resources with their outbox rows, in one statement: the group commit of creates
+     * that arrived together (index.ts). A row whose userName is taken, by a stored resource or by
+     * an earlier row of the same statement, is skipped with its outbox rows (ON CONFLICT DO
+     * NOTHING) and answered `false`: its 409 `uniqueness` is its own, and the others commit.
+     */
+    async createMany(items: readonly { row: ResourceRow; changes: readonly NewChange[] }[]): Promise<boolean[]> {
+      const rows = items.map(({ row }, i) => ({
+        i,
+        id: row.id,
+        resource_type: row.resourceType,
+        user_name: row.userName,
+        external_id: row.externalId,
+        display_name: row.displayName,
+        active: row.active,
+        doc: row.doc,
+        version: row.version,
+        created: row.created.toISOString(),
+        last_modified: row.lastModified.toISOString(),
+      }));
+      // The outbox rows keep the order of their resources; `rid` ties each to its resource.
+      const outbox = items.flatMap(({ row, changes }) => (JSON.parse(changesJson(changes)) as object[]).map((c) => ({ ...c, rid: row.id }))).map((c, i) => ({ ...c, i }));
+      const r = await db.execute(sql`
+        with stored as (
+               insert into ${resources} (id, resource_type, user_name, external_id, display_name, active, doc, version, created, last_modified)
+               select id, resource_type, user_name, external_id, display_name, active, doc, version, created, last_modified
+               from json_to_recordset(${JSON.stringify(rows)}::json)
+                 as x(i int, id uuid, resource_type text, user_name text, external_id text, display_name text, active boolean, doc jsonb, version int, created timestamptz, last_modified timestamptz)
+               order by i
+               on conflict do nothing
+               returning id),
+             outbox as (
+               insert into ${changesTable} (id, kind, resource_type, subject_uri, subject, uris, txn_base, op_index, owner, feed_id, data, created_at)
+               select x.id, kind, resource_type, subject_uri, subject, uris, txn_base, op_index, owner, feed_id, data, created_at
+               from json_to_recordset(${JSON.stringify(outbox)}::json)
+                 as x(i int, rid uuid, id uuid, kind text, resource_type text, subject_uri text, subject jsonb, uris text[], txn_base text, op_index int, owner text, feed_id text, data jsonb, created_at timestamptz)
+               where x.rid in (select id from stored)
+               order by i)
+        select id::text from stored`);
+      const stored = new Set((r.rows as { id: string }[]).map((x) => x.id));
+      if (outbox.length > 0 && stored.size > 0) inserted();
+      return items.map(({ row }) => stored.has(row.id));
     },
 
     /**
