@@ -1,5 +1,5 @@
 import { bulkBody, bulkShape } from '../lib/bulk-body.js';
-import { runLoad } from '../lib/load.js';
+import { runLoad, runOpenLoop } from '../lib/load.js';
 import { createBody } from '../lib/seed-doc.js';
 import { waitFor } from '../lib/stats.js';
 import { fmt, SCIM, withRss, type Ctx } from './context.js';
@@ -46,10 +46,27 @@ export async function asyncRequests(ctx: Ctx): Promise<void> {
     unit: 'req/s',
     scimcast: { ...r, rssMb: rss },
     ceiling: ctx.ceilings.http,
-    target: { text: 'p99 < 10 ms', met: r.p99 < 10 },
-    note: `the worker applied all ${fmt(total)} in ${drainSecs.toFixed(1)} s from the first admission (${fmt(total / drainSecs)}/s), while admissions went on`,
+    target: ctx.peaks.creates ? { text: '≥ 2× synchronous creates', met: r.perSec >= 2 * ctx.peaks.creates } : undefined,
+    note: `${ctx.peaks.creates ? `${(r.perSec / ctx.peaks.creates).toFixed(2)}× the synchronous creates of this run; ` : ''}the worker applied all ${fmt(total)} in ${drainSecs.toFixed(1)} s from the first admission (${fmt(total / drainSecs)}/s), while admissions went on`,
   });
   ctx.extra.asyncDrain = { requests: total, seconds: drainSecs, drained };
+
+  // The same admissions arriving at a fixed rate, half of the peak just measured: latency as users
+  // of an IdP see it, queueing in the generator included (no coordinated omission).
+  const rate = Math.max(1, Math.round(r.perSec / 2));
+  const [o, openRss] = await withRss(ctx.scim, () =>
+    runOpenLoop({ ratePerSec: rate, durationMs: ctx.timed.durationMs ?? 10_000 }, async (i) => void (await ctx.scim.client.call('POST', `${SCIM}/Users`, { body: createBody(`${tag}-o`, i), headers: ASYNC, expect: 202 }))),
+  );
+  ctx.log(`async admission at ${fmt(rate)}/s (open loop): p50 ${o.p50.toFixed(2)} ms p99 ${o.p99.toFixed(2)} ms`);
+  ctx.rows.push({
+    id: 'async-admission-open',
+    scenario: `POST /Users with Prefer: respond-async → 202, open loop at half the peak (${fmt(rate)}/s)`,
+    unit: 'req/s',
+    scimcast: { ...o, rssMb: openRss },
+    ceiling: ctx.ceilings.http,
+    target: { text: 'p99 < 10 ms', met: o.p99 < 10 },
+  });
+  await waitFor(async () => (await unfinished(ctx)) <= before, 600_000, 100);
 
   // Async bulk end to end.
   const ops = ctx.quick ? 2_000 : ctx.bulkOps;

@@ -22,7 +22,7 @@ export interface Ctx {
   readonly peerBulkOps: number;
   readonly ceilings: { http?: Figure & { name: string }; insert?: Figure & { name: string }; es256?: Figure & { name: string } };
   /** Rates one scenario measures and a later one builds on (stream-cost → push-latency). */
-  readonly peaks: { createsWithPush?: number };
+  readonly peaks: { createsWithPush?: number; creates?: number };
   readonly rows: Row[];
   readonly scaling: ScalingRow[];
   /** Anything a scenario wants kept in the JSON file beside its rows. */

@@ -8,6 +8,7 @@ export async function creates(ctx: Ctx): Promise<void> {
   const [r, rss] = await withRss(ctx.scim, () =>
     runLoad({ concurrency: 64, ...ctx.timed }, async (i) => void (await ctx.scim.client.call('POST', `${SCIM}/Users`, { body: createBody(tag, i), expect: 201 }))),
   );
+  ctx.peaks.creates = r.perSec;
   ctx.log(`creates: scimcast ${fmt(r.perSec)}/s p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms`);
   let peer: (LoadResult & { rssMb: number | undefined }) | undefined;
   if (ctx.peer) {
