@@ -32,6 +32,9 @@ export function makeEventNotifier(pool: pg.Pool, channel: string = EVENTS_CHANNE
         if (!closed) setTimeout(() => void ensure(), 500).unref();
       });
       await c.query(`listen ${channel}`);
+      // Closed while connecting (a worker stopped right after it started): the connection goes
+      // back now, or the pool's end would wait for it.
+      if (closed) return c.release(true);
       client = c;
     } catch {
       if (!closed) setTimeout(() => void ensure(), 1000).unref();
@@ -59,6 +62,7 @@ export function makeEventNotifier(pool: pg.Pool, channel: string = EVENTS_CHANNE
     },
     async close() {
       closed = true;
+      await connecting;
       const c = client;
       client = undefined;
       if (c) {
