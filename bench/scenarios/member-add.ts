@@ -59,7 +59,7 @@ export async function memberAdd(ctx: Ctx): Promise<void> {
     unit: 'req/s',
     scimcast: b.add,
     ceiling: { name: 'same PATCH, 1-member group', ...s.add },
-    target: { text: 'p50 < 5 ms', met: b.add.p50 < 5 },
+    target: { text: 'p50 < 2 ms', met: b.add.p50 < 2 },
     note: `remove p50 ${b.remove.p50.toFixed(2)} ms, p99 ${b.remove.p99.toFixed(2)} ms`,
   });
 }
