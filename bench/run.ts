@@ -29,7 +29,7 @@ import { bulk } from './scenarios/bulk.js';
 import { ceilings } from './scenarios/ceilings.js';
 import type { Ctx } from './scenarios/context.js';
 import { creates } from './scenarios/creates.js';
-import { memberAdd } from './scenarios/member-add.js';
+import { memberAdd, memberAddThroughput } from './scenarios/member-add.js';
 import { passwordBulk } from './scenarios/password-bulk.js';
 import { pollScenario } from './scenarios/poll.js';
 import { fanout } from './scenarios/fanout.js';
@@ -101,7 +101,10 @@ async function main() {
     await step('ceilings', ceilings);
     await step('creates', creates);
     await step('reads', reads);
-    await step('member-add', memberAdd);
+    await step('member-add', async (c) => {
+      await memberAdd(c);
+      await memberAddThroughput(c);
+    });
     await step('bulk', bulk);
     await step('password-bulk', passwordBulk);
     await step('async', asyncRequests);
