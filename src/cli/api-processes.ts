@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { ApiProcesses } from '../main.js';
 import { RESTART_BACKOFF, type RestartBackoff } from './worker-process.js';
+import { makeIpcRequests } from './ipc-requests.js';
 
 /**
  * `scimcast start` with SCIMCAST_API_PROCESSES above 1: the API in that many processes on the one
@@ -61,10 +62,9 @@ export async function superviseApiProcesses(opts: ApiProcessOptions): Promise<Su
   const backoff = opts.backoff ?? RESTART_BACKOFF;
   const slots = new Set<Slot>();
   const restarts = new Set<NodeJS.Timeout>();
-  const renders = new Map<number, (text: string | undefined) => void>();
+  const renders = makeIpcRequests(SCRAPE_TIMEOUT_MS);
   let stopping = false;
   let failures = 0;
-  let nextId = 0;
   let address = '';
 
   cluster.setupPrimary({ exec: BIN, args: [...opts.args], execArgv: profilerArgs(process.execArgv) });
@@ -74,7 +74,7 @@ export async function superviseApiProcesses(opts: ApiProcessOptions): Promise<Su
     const slot: Slot = { worker, startedAt: Date.now(), listening: false, exited: new Promise((r) => worker.once('exit', () => r())) };
     slots.add(slot);
     worker.on('message', (m: FromApi) => {
-      if (m?.type === 'rendered') renders.get(m.id)?.(m.text);
+      if (m?.type === 'rendered') renders.answer(m.id, m.text);
       else if (m?.type === 'scrape') {
         opts.scrapeAll().then(
           (text) => text,
@@ -152,19 +152,7 @@ export async function superviseApiProcesses(opts: ApiProcessOptions): Promise<Su
       const texts = await Promise.all(
         [...slots]
           .filter((s) => s.listening && s.worker.isConnected())
-          .map((s) => {
-            const id = ++nextId;
-            return new Promise<string | undefined>((resolve) => {
-              const done = (text: string | undefined) => {
-                clearTimeout(timer);
-                renders.delete(id);
-                resolve(text);
-              };
-              const timer = setTimeout(() => done(undefined), SCRAPE_TIMEOUT_MS);
-              renders.set(id, done);
-              s.worker.send({ type: 'render', id } satisfies ToApi, (e: Error | null) => e && done(undefined));
-            });
-          }),
+          .map((s) => renders.ask((id, sent) => s.worker.send({ type: 'render', id } satisfies ToApi, sent))),
       );
       return texts.filter((t): t is string => t !== undefined);
     },

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WorkerProcess } from '../main.js';
+import { makeIpcRequests } from './ipc-requests.js';
 
 /**
  * `scimcast start` runs its worker as a child process: `scimcast worker --supervised` with
@@ -76,8 +77,7 @@ export async function superviseWorker(opts: SupervisorOptions): Promise<Supervis
   let stopping = false;
   let failures = 0;
   let restartTimer: NodeJS.Timeout | undefined;
-  let nextScrape = 0;
-  const scrapes = new Map<number, (text: string | undefined) => void>();
+  const scrapes = makeIpcRequests(SCRAPE_TIMEOUT_MS);
 
   const spawnOne = (initial: boolean): Promise<Entry> => {
     const child = fork(BIN, [...opts.args], { env: opts.env, execArgv: profilerArgs(process.execArgv), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -88,7 +88,7 @@ export async function superviseWorker(opts: SupervisorOptions): Promise<Supervis
         if (m?.type === 'ready') {
           entry.workerId = m.workerId;
           resolve(entry);
-        } else if (m?.type === 'metrics') scrapes.get(m.id)?.(m.text);
+        } else if (m?.type === 'metrics') scrapes.answer(m.id, m.text);
       });
       child.once('error', (e) => reject(e));
       child.once('exit', (code, signal) => {
@@ -128,17 +128,7 @@ export async function superviseWorker(opts: SupervisorOptions): Promise<Supervis
     async scrape() {
       const entry = current;
       if (!entry?.workerId || !entry.child.connected) return undefined;
-      const id = ++nextScrape;
-      return new Promise<string | undefined>((resolve) => {
-        const done = (text: string | undefined) => {
-          clearTimeout(timer);
-          scrapes.delete(id);
-          resolve(text);
-        };
-        const timer = setTimeout(() => done(undefined), SCRAPE_TIMEOUT_MS);
-        scrapes.set(id, done);
-        entry.child.send({ type: 'scrape', id } satisfies ToWorker, (e) => e && done(undefined));
-      });
+      return scrapes.ask((id, sent) => entry.child.send({ type: 'scrape', id } satisfies ToWorker, sent));
     },
     async stop() {
       stopping = true;

@@ -105,6 +105,16 @@ export async function killAll(): Promise<void> {
   }
 }
 
+/** Whether a process runs (EPERM: it runs, as another user). */
+export const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The issue-sized variants run when SCIMCAST_LONG_TESTS=1 (README "Reliability"). */

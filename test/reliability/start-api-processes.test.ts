@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { freePort } from '../../src/storage/embedded.js';
-import { call, CHILD_TOKEN, killAll, sleep, spawnScimcast, type Proc } from '../helpers/procs.js';
+import { alive, call, CHILD_TOKEN, killAll, sleep, spawnScimcast, type Proc } from '../helpers/procs.js';
 import { until } from '../helpers/receiver.js';
 
 /**
@@ -18,15 +18,6 @@ afterAll(async () => {
   await killAll();
   for (const d of dataDirs) if (!existsSync(join(d, 'pgdata', 'postmaster.pid'))) rmSync(d, { recursive: true, force: true });
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** CPU time (user + system) a process has used, in clock ticks. */
 const cpuTicks = (pid: number) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { freePort, runningEmbedded } from '../../src/storage/embedded.js';
-import { call, killAll, sleep, spawnScimcast, type Proc } from '../helpers/procs.js';
+import { alive, call, killAll, sleep, spawnScimcast, type Proc } from '../helpers/procs.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 
 /**
@@ -25,15 +25,6 @@ afterAll(async () => {
   // Only stopped servers' directories: a PostgreSQL still running there is a failure to look at.
   for (const d of dataDirs) if (!existsSync(join(d, 'pgdata', 'postmaster.pid'))) rmSync(d, { recursive: true, force: true });
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 function newDataDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'scimcast-start-'));
