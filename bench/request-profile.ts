@@ -3,7 +3,8 @@
  * the default settings a user gets (LOG_LEVEL included) and V8's CPU profiler on the API process,
  * seeds 100,000 users and a 100,000-member group, and runs 64 clients of each hot request in turn:
  * POST /Users, GET /Users/{id}, GET /Users?filter=userName eq "…", POST /Users with
- * Prefer: respond-async, and one client adding one member to the large group. For each window it
+ * Prefer: respond-async, one client adding one member to the large group, and 16 clients adding
+ * members to 16 groups of the same size. For each window it
  * prints the requests per second, the CPU seconds the API process, PostgreSQL and the worker spent
  * per request, the PostgreSQL statements per request (pg_stat_statements is not loaded, so
  * `xact_commit` and the server's statement log are not used: the count comes from
@@ -11,7 +12,7 @@
  * by self time and by module. The raw profile stays in bench/results/ for Chrome DevTools.
  *
  * Options: --seconds=N per window (default 8), --users=N (default 100000), --only=a,b (window names:
- * create, get, filter, async, member-add).
+ * create, get, filter, async, member-add, member-add-16).
  */
 import { mkdirSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,6 +85,16 @@ async function main() {
       const member = outside[k++ % outside.length]!;
       const op = k % 2 === 1 ? { op: 'add', path: 'members', value: [{ value: member }] } : { op: 'remove', path: `members[value eq "${outside[(k - 2 + outside.length) % outside.length]}"]` };
       await c.call('PATCH', `/scim/v2/Groups/${group}`, { body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [op] }, expect: [200, 204] });
+    });
+    // 16 clients, each adding new members to a large group of its own.
+    const groups: string[] = [];
+    if (!only || only.includes('member-add-16')) for (let g = 0; g < 16; g++) groups.push(await seedGroup(db, `request-profile-${g}`, users));
+    const fresh = (await db.query<{ id: string }>(`select id from resources where resource_type = 'User' and user_name like $1`, [`${tag}%`])).rows.map((r) => r.id);
+    if (groups.length > 0 && fresh.length === 0) throw new Error('member-add-16 adds the users the create window made: run it with create');
+    let f = 0;
+    await timed('member-add-16', 16, async (i) => {
+      const member = fresh[f++ % fresh.length]!;
+      await c.call('PATCH', `/scim/v2/Groups/${groups[i % 16]}`, { body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: member }] }] }, expect: 204 });
     });
   } finally {
     await db.end();
