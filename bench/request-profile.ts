@@ -92,9 +92,16 @@ async function main() {
     const fresh = (await db.query<{ id: string }>(`select id from resources where resource_type = 'User' and user_name like $1`, [`${tag}%`])).rows.map((r) => r.id);
     if (groups.length > 0 && fresh.length === 0) throw new Error('member-add-16 adds the users the create window made: run it with create');
     let f = 0;
-    await timed('member-add-16', 16, async (i) => {
+    const free = [...groups];
+    await timed('member-add-16', 16, async () => {
       const member = fresh[f++ % fresh.length]!;
-      await c.call('PATCH', `/scim/v2/Groups/${groups[i % 16]}`, { body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: member }] }] }, expect: 204 });
+      // Each client holds a group of its own while its request runs: no two adds race on one group.
+      const group = free.shift()!;
+      try {
+        await c.call('PATCH', `/scim/v2/Groups/${group}`, { body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: member }] }] }, expect: 204 });
+      } finally {
+        free.push(group);
+      }
     });
   } finally {
     await db.end();

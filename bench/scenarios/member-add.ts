@@ -81,10 +81,17 @@ export async function memberAddThroughput(ctx: Ctx): Promise<void> {
   const need = ctx.quick ? 6_000 : 30_000;
   await runLoad({ concurrency: 32, count: need }, async (i) => void fresh.push((await ctx.scim.client.json<{ id: string }>('POST', `${SCIM}/Users`, { body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `${tag}-${i}` }, expect: 201 })).id));
   let k = 0;
+  const free = [...groups];
   const [r, rss] = await withRss(ctx.scim, () =>
-    runLoad({ concurrency: 16, ...ctx.timed }, async (i) => {
+    runLoad({ concurrency: 16, ...ctx.timed }, async () => {
       const member = fresh[k++ % fresh.length]!;
-      await ctx.scim.client.call('PATCH', `${SCIM}/Groups/${groups[i % 16]}`, { body: { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: member }] }] }, expect: 204 });
+      // Each client holds a group of its own while its request runs: no two adds race on one group.
+      const group = free.shift()!;
+      try {
+        await ctx.scim.client.call('PATCH', `${SCIM}/Groups/${group}`, { body: { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: member }] }] }, expect: 204 });
+      } finally {
+        free.push(group);
+      }
     }),
   );
   ctx.log(`member add, 16 clients on 16 groups: ${fmt(r.perSec)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms`);
