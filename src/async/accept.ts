@@ -25,13 +25,14 @@ export type Admissions = (row: TxnRow, job: EnqueueOptions) => Promise<void>;
  * written go together in the next one (one commit, one WAL flush and one job NOTIFY for all).
  * A lone request is written at once. @see docs/decisions/0002-group-commit.md
  */
-export function makeAdmissions(storage: Storage, opts: { maxBatch?: number; maxInFlight?: number } = {}): Admissions {
+export function makeAdmissions(storage: Storage): Admissions {
   const write = makeGroupCommit<{ row: TxnRow; job: EnqueueOptions }, void>(
     async (items) => {
       await storage.txns.insertWithJobs(items.map(({ row, job }) => ({ row, identifier: APPLY_TASK, payload: { txnId: row.id }, options: job })));
       return items.map(() => undefined);
     },
-    { maxBatch: opts.maxBatch ?? 256, maxInFlight: opts.maxInFlight ?? 1 },
+    // One statement in flight: each carries a job NOTIFY, and those commit one after another anyway.
+    { maxBatch: 256, maxInFlight: 1 },
   );
   return (row, job) => write({ row, job });
 }

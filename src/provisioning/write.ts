@@ -79,9 +79,9 @@ export async function createResource(ctx: ProvisioningCtx, type: ResourceTypeNam
     attributes: noticeAttributes(undefined, doc, (memberIds?.length ?? 0) > 0),
   });
   if ((memberIds?.length ?? 0) === 0 && ctx.outboxRows) {
-    // Nothing to check against other rows: the row, its outbox row and the fan-out's wake-up go
-    // in one statement, atomic on its own, so no transaction is opened for it. A new user is in
-    // no group and a new group without members has none: nothing is read back.
+    // Nothing to check against other rows: the row and its outbox row go in one statement, atomic
+    // on its own, so no transaction is opened for it. A new user is in no group and a new group
+    // without members has none: nothing is read back.
     const change = created([]);
     await ctx.storage.writes.create(row, ctx.outboxRows([{ change, txn: ctx.txn ?? { base: ctx.ids.txn() } }]));
     return outcome(ctx, 201, change);

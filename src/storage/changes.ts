@@ -31,28 +31,29 @@ export interface SubjectRow {
 }
 
 /**
- * The rows as one JSON parameter for insertChanges; `i` keeps their order, so `seq` follows the
- * order they were written in.
+ * The rows as insertChanges reads them from its JSON parameter; `i` keeps their order, so `seq`
+ * follows the order they were written in.
  */
-export function changesJson(rows: readonly NewChange[]): string {
-  return JSON.stringify(
-    rows.map((r, i) => ({
-      i,
-      id: r.id,
-      kind: r.kind,
-      resource_type: r.resourceType,
-      subject_uri: r.subjectUri,
-      subject: r.subject,
-      uris: r.uris,
-      txn_base: r.txnBase,
-      op_index: r.opIndex,
-      owner: r.owner,
-      feed_id: r.feedId,
-      data: r.data,
-      created_at: r.createdAt.toISOString(),
-    })),
-  );
+export function changeRecords(rows: readonly NewChange[]) {
+  return rows.map((r, i) => ({
+    i,
+    id: r.id,
+    kind: r.kind,
+    resource_type: r.resourceType,
+    subject_uri: r.subjectUri,
+    subject: r.subject,
+    uris: r.uris,
+    txn_base: r.txnBase,
+    op_index: r.opIndex,
+    owner: r.owner,
+    feed_id: r.feedId,
+    data: r.data,
+    created_at: r.createdAt.toISOString(),
+  }));
 }
+
+/** The rows as one JSON parameter for insertChanges. */
+export const changesJson = (rows: readonly NewChange[]): string => JSON.stringify(changeRecords(rows));
 
 /**
  * The INSERT of changesJson's rows, for a CTE: changes.insert runs it alone, and a single write
@@ -83,7 +84,7 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
       // multi-row INSERT of a 10,000-operation bulk cost more CPU than storing it, hence the one
       // JSON parameter (changesJson).
       for (let i = 0; i < rows.length; i += CHANGE_CHUNK) {
-        await db.execute(sql`with stored as (${insertChanges(changesJson(rows.slice(i, i + CHANGE_CHUNK)))}) select 1`);
+        await db.execute(insertChanges(changesJson(rows.slice(i, i + CHANGE_CHUNK))));
       }
       if (rows.length > 0) inserted();
     },

@@ -1,17 +1,16 @@
 import { sql } from 'drizzle-orm';
+import { makeGroupCommit } from '../core/group-commit.js';
 import { makeSecretBox, type SecretBox } from '../core/secret-box.js';
 import type { Db } from './db.js';
 import { makeAnnouncer, notifyAfterCommit } from './announce.js';
-import { CHANGES_CHANNEL, CHANGES_PAYLOAD, makeChangeRepo } from './changes.js';
+import { CHANGES_CHANNEL, CHANGES_PAYLOAD, makeChangeRepo, type NewChange } from './changes.js';
 import { makeEventRepo } from './events.js';
 import { makeFeedRepo } from './feeds.js';
 import { makeHeartbeatRepo } from './heartbeats.js';
 import { makeJobRepo } from './jobs.js';
 import { makeKeyRepo } from './keys.js';
 import { makeMemberRepo, makeResourceRepo, uniquenessError, type ResourceRow } from './resources.js';
-import { makeGroupCommit } from '../core/group-commit.js';
 import { makeSingleWriteRepo } from './single-writes.js';
-import type { NewChange } from './changes.js';
 import { makeTokenRepo } from './tokens.js';
 import { makeTxnRepo } from './txns.js';
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { isUuid } from '../core/ids.js';
 import type { Db } from './db.js';
-import { changesJson, insertChanges, type NewChange } from './changes.js';
+import { changeRecords, changesJson, insertChanges, type NewChange } from './changes.js';
 import { isUniqueViolation, uniquenessError, type ResourceRow } from './resources.js';
 import { changes as changesTable, groupMembers, resources } from './schema.js';
 
@@ -59,7 +59,7 @@ export function makeSingleWriteRepo(db: Db, inserted: () => void = () => {}) {
         last_modified: row.lastModified.toISOString(),
       }));
       // The outbox rows keep the order of their resources; `rid` ties each to its resource.
-      const outbox = items.flatMap(({ row, changes }) => (JSON.parse(changesJson(changes)) as object[]).map((c) => ({ ...c, rid: row.id }))).map((c, i) => ({ ...c, i }));
+      const outbox = items.flatMap(({ row, changes }) => changeRecords(changes).map((c) => ({ ...c, rid: row.id }))).map((c, i) => ({ ...c, i }));
       const r = await db.execute(sql`
         with stored as (
                insert into ${resources} (id, resource_type, user_name, external_id, display_name, active, doc, version, created, last_modified)

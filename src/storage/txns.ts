@@ -20,7 +20,7 @@ export function makeTxnRepo(db: Db) {
      * before its commit record until after the WAL flush), so one per batch rather than one per
      * request is what lets admissions share flushes. @see docs/decisions/0002-group-commit.md
      */
-    async insertWithJobs(items: readonly { row: TxnRow; identifier: string; payload: unknown; options?: EnqueueOptions | undefined }[]): Promise<void> {
+    async insertWithJobs(items: readonly { row: TxnRow; identifier: string; payload: unknown; options?: Omit<EnqueueOptions, 'jobKeyMode'> | undefined }[]): Promise<void> {
       if (items.length === 0) return;
       const recs = items.map(({ row }) => ({
         id: row.id,
@@ -44,7 +44,6 @@ export function makeTxnRepo(db: Db) {
         max_attempts: o.maxAttempts ?? null,
         job_key: o.jobKey ?? null,
       }));
-      if (items.some(({ options: o }) => o?.jobKeyMode !== undefined && o.jobKeyMode !== 'replace')) throw new Error('insertWithJobs: only the default job_key_mode');
       await db.execute(
         sql`with stored as (
               insert into ${txns} (id, owner, kind, method, path, request, if_match, op_count, status, created_at, last_modified, expires_at)
