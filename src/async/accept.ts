@@ -2,6 +2,8 @@ import type { Clock } from '../core/clock.js';
 import { makeGroupCommit } from '../core/group-commit.js';
 import type { Ids } from '../core/ids.js';
 import type { EnqueueOptions, Storage, TxnRow } from '../storage/index.js';
+import { jobPriority } from './priority.js';
+import type { Priority } from './prefer.js';
 
 export const APPLY_TASK = 'apply_async_request';
 
@@ -15,6 +17,10 @@ export interface Admission {
   opCount: number;
   /** With Prefer wait=N the request also runs inline; the job is a safety net that starts later. */
   runAt?: Date | undefined;
+  /** Prefer priority=…; normal when absent. */
+  priority?: Priority | undefined;
+  /** Prefer callback="…", already validated: where this txn's asyncresp SETs are also pushed. */
+  callback?: string | undefined;
 }
 
 /** Stores one admitted request with its job; resolves once both are durable. */
@@ -58,7 +64,9 @@ export async function admit(d: { admissions: Admissions; clock: Clock; ids: Ids;
     createdAt: now,
     lastModified: now,
     expiresAt: new Date(now.getTime() + d.retentionMs),
+    priority: jobPriority(a.priority ?? 'normal'),
+    callback: a.callback ?? null,
   };
-  await d.admissions(row, { runAt: a.runAt, maxAttempts: d.maxAttempts ?? 25 });
+  await d.admissions(row, { runAt: a.runAt, maxAttempts: d.maxAttempts ?? 25, priority: row.priority });
   return id;
 }

@@ -7,7 +7,19 @@ export interface Preferences {
   respondAsync: boolean;
   /** Seconds the client is willing to wait (RFC 7240 §4.3); undefined when absent or invalid. */
   wait?: number;
+  /** RFC 7240 §4.2 `return=minimal|representation`; undefined when absent or another value. */
+  return?: 'minimal' | 'representation';
+  /**
+   * `callback="<url>"` (a scimcast extension, not a standard): also push this txn's asyncresp SETs
+   * to that URL. Raw as sent; the admission validates it.
+   */
+  callback?: string;
+  /** `priority=high|normal|low` (a scimcast extension); undefined when absent or another value. */
+  priority?: Priority;
 }
+
+export const PRIORITIES = ['high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
 
 function splitOutsideQuotes(s: string, sep: string): string[] {
   const out: string[] = [];
@@ -41,5 +53,12 @@ export function parsePrefer(headerValues: string | string[] | undefined, request
   const out: Preferences = { respondAsync: seen.has('respond-async') || mode?.trim().toLowerCase() === 'asynchronous' };
   const wait = seen.get('wait');
   if (wait !== undefined && /^\d{1,9}$/.test(wait)) out.wait = Number(wait);
+  // RFC 7240 §2: a preference the server does not understand (here: an unknown value) is ignored.
+  const ret = seen.get('return')?.toLowerCase();
+  if (ret === 'minimal' || ret === 'representation') out.return = ret;
+  const callback = seen.get('callback');
+  if (callback !== undefined) out.callback = callback;
+  const priority = seen.get('priority')?.toLowerCase();
+  if ((PRIORITIES as readonly string[]).includes(priority ?? '')) out.priority = priority as Priority;
   return out;
 }

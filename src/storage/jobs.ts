@@ -8,6 +8,8 @@ export interface EnqueueOptions {
   /** At most one pending job per key (graphile-worker job_key, mode replace). */
   jobKey?: string | undefined;
   maxAttempts?: number | undefined;
+  /** graphile-worker priority: smaller runs first; default 0. */
+  priority?: number | undefined;
   /** 'replace' (default) updates a waiting job; 'preserve_run_at' keeps its scheduled time (a backoff). */
   jobKeyMode?: 'replace' | 'preserve_run_at' | 'unsafe_dedupe' | undefined;
 }
@@ -24,6 +26,7 @@ export function addJobCall(identifier: string, payload: unknown, o: EnqueueOptio
         queue_name => ${o.queueName ?? null}::text,
         run_at => ${o.runAt?.toISOString() ?? null}::timestamptz,
         max_attempts => ${o.maxAttempts ?? null}::int,
+        priority => ${o.priority ?? null}::smallint,
         job_key => ${o.jobKey ?? null}::text,
         job_key_mode => ${o.jobKeyMode ?? null}::text
       )`;

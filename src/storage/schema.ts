@@ -8,6 +8,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -78,6 +79,11 @@ export const groupMembers = pgTable(
       .references(() => resources.id, { onDelete: 'cascade' }),
     /** Position of insertion, so members list in a stable order. */
     seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    /**
+     * The `display` the client sent with this member, if any (RFC 7643 §4.2). Kept as sent so a
+     * client reads back what it wrote; NULL when it sent none.
+     */
+    display: text('display'),
   },
   (t) => [primaryKey({ columns: [t.groupId, t.memberId] }), index('group_members_member').on(t.memberId)],
 );
@@ -276,6 +282,10 @@ export const txns = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
     lastModified: timestamp('last_modified', { withTimezone: true, precision: 3 }).notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** Prefer priority=high|normal|low, as admitted (graphile-worker job priority: lower runs first). */
+    priority: smallint('priority').notNull().default(0),
+    /** Prefer callback="…": where this txn's asyncresp SETs are also pushed (a scimcast extension). */
+    callback: text('callback'),
   },
   (t) => [index('txns_owner_status').on(t.owner, t.status, t.createdAt)],
 );

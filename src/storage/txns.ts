@@ -35,6 +35,8 @@ export function makeTxnRepo(db: Db) {
         created_at: row.createdAt.toISOString(),
         last_modified: row.lastModified.toISOString(),
         expires_at: row.expiresAt.toISOString(),
+        priority: row.priority,
+        callback: row.callback,
       }));
       const specs = items.map(({ identifier, payload, options: o = {} }) => ({
         identifier,
@@ -43,11 +45,12 @@ export function makeTxnRepo(db: Db) {
         run_at: o.runAt?.toISOString() ?? null,
         max_attempts: o.maxAttempts ?? null,
         job_key: o.jobKey ?? null,
+        priority: o.priority ?? null,
       }));
       await db.execute(
         sql`with stored as (
-              insert into ${txns} (id, owner, kind, method, path, request, if_match, op_count, status, created_at, last_modified, expires_at)
-              select id, owner, kind, method, path, request, if_match, op_count, status, created_at, last_modified, expires_at
+              insert into ${txns} (id, owner, kind, method, path, request, if_match, op_count, status, created_at, last_modified, expires_at, priority, callback)
+              select id, owner, kind, method, path, request, if_match, op_count, status, created_at, last_modified, expires_at, priority, callback
               from json_populate_recordset(null::txns, ${JSON.stringify(recs)}::json))
             select count(*) from graphile_worker.add_jobs(array(select s from json_populate_recordset(null::graphile_worker.job_spec, ${JSON.stringify(specs)}::json) s))`,
       );

@@ -14,11 +14,11 @@ import { integerParam, queryOf } from '../query.js';
  * RFC 9967 §2.5.1.1 / §3: 202 Accepted, empty body, Set-Txn, Preference-Applied, and a Location
  * where the completion can be followed (ASYNC-5..ASYNC-10). Accept is not consulted (ASYNC-2).
  */
-export function sendAccepted(reply: FastifyReply, baseUrl: string, txnId: string): FastifyReply {
+export function sendAccepted(reply: FastifyReply, baseUrl: string, txnId: string, applied: readonly string[]): FastifyReply {
   return reply
     .code(202)
     .header('set-txn', txnId)
-    .header('preference-applied', 'respond-async')
+    .header('preference-applied', applied.join(', '))
     .header('location', statusUrl(baseUrl, txnId))
     .header('retry-after', '1')
     .send();
@@ -42,13 +42,15 @@ export async function admitAndWait(
   req: FastifyRequest,
   a: Omit<Admission, 'owner' | 'runAt'>,
   prefs: Preferences,
-): Promise<{ txnId: string; run?: TxnRun | undefined }> {
+): Promise<{ txnId: string; applied: string[]; run?: TxnRun | undefined }> {
   const wait = prefs.wait !== undefined && prefs.wait > 0 ? Math.min(prefs.wait, MAX_WAIT_SECONDS) : undefined;
   const txnId = await admit(
     { admissions: d.admissions, clock: d.clock, ids: d.ids, retentionMs: d.retentionMs, maxAttempts: d.maxAttempts },
-    { ...a, owner: req.principal!.id, runAt: wait === undefined ? undefined : new Date(d.clock.now().getTime() + wait * 1000) },
+    { ...a, owner: req.principal!.id, runAt: wait === undefined ? undefined : new Date(d.clock.now().getTime() + wait * 1000), priority: prefs.priority },
   );
-  if (wait === undefined) return { txnId };
+  // RFC 7240 §3: Preference-Applied names each preference honoured, with its value.
+  const applied = ['respond-async', ...(prefs.priority ? [`priority=${prefs.priority}`] : [])];
+  if (wait === undefined) return { txnId, applied };
   const inline = executeTxn(d, txnId).catch((err: unknown) => {
     req.log.warn({ err, txn: txnId }, 'inline async run failed; the queued job will retry');
     return undefined;
@@ -56,7 +58,7 @@ export async function admitAndWait(
   let timer: NodeJS.Timeout | undefined;
   const res = await Promise.race([inline, new Promise<typeof TIMEOUT>((r) => (timer = setTimeout(() => r(TIMEOUT), wait * 1000)))]);
   clearTimeout(timer);
-  return { txnId, run: res === TIMEOUT ? undefined : res };
+  return { txnId, applied, run: res === TIMEOUT ? undefined : res };
 }
 
 /**
@@ -64,7 +66,7 @@ export async function admitAndWait(
  * normal synchronous response without Preference-Applied.
  */
 export async function answerAsync(d: AsyncDeps, req: FastifyRequest, reply: FastifyReply, op: OperationRequest, prefs: Preferences) {
-  const { txnId, run } = await admitAndWait(
+  const { txnId, applied, run } = await admitAndWait(
     d,
     req,
     { kind: 'single', method: op.method, path: req.url.split('?')[0]!.replace(/^\/scim\/v2/i, ''), request: op, ifMatch: op.ifMatch, opCount: 1 },
@@ -75,7 +77,7 @@ export async function answerAsync(d: AsyncDeps, req: FastifyRequest, reply: Fast
     const e = run.result.response!;
     throw new ScimError(Number(e.status), e.scimType as ScimType | undefined, e.detail);
   }
-  return sendAccepted(reply, d.baseUrl, txnId);
+  return sendAccepted(reply, d.baseUrl, txnId, applied);
 }
 
 const STATUSES = ['pending', 'running', 'completed', 'failed'];

@@ -43,11 +43,11 @@ export function bulkRoutes(
     const prefs = parsePrefer(req.headers.prefer, req.headers['x-scim-request-mode']);
     if (prefs.respondAsync) {
       const d = opts.async();
-      const { txnId, run: inline } = await admitAndWait(d, req, { kind: 'bulk', method: 'POST', path: '/Bulk', request: req.body, opCount: bulk.operations.length }, prefs);
+      const { txnId, applied, run: inline } = await admitAndWait(d, req, { kind: 'bulk', method: 'POST', path: '/Bulk', request: req.body, opCount: bulk.operations.length }, prefs);
       // wait=N and finished in time (PREF-4, Q-8): the BulkResponse a synchronous request gets,
       // without the operations skipped after failOnErrors (their asyncresp SETs still go out).
       if (inline?.kind === 'bulk') return sendBulkResponse(reply, inline.run.results, inline.run.skipped);
-      return sendAccepted(reply, d.baseUrl, txnId);
+      return sendAccepted(reply, d.baseUrl, txnId, applied);
     }
     const run = await executeBulk(bulk, makeSyncExecutor(opts.ctx(), opts.txn()), { skipped: 'omit' });
     return sendBulkResponse(reply, run.results, run.skipped);

@@ -10,12 +10,12 @@ describe('parsePrefer (RFC 7240)', () => {
   });
 
   it('comma-separated preferences in one line (PREF-1)', () => {
-    expect(parsePrefer('return=minimal, respond-async, wait=10')).toEqual({ respondAsync: true, wait: 10 });
+    expect(parsePrefer('return=minimal, respond-async, wait=10')).toEqual({ respondAsync: true, wait: 10, return: 'minimal' });
     expect(parsePrefer('respond-async,wait=3')).toEqual({ respondAsync: true, wait: 3 });
   });
 
   it('preferences spread over several header lines (PREF-1)', () => {
-    expect(parsePrefer(['return=minimal', 'respond-async', 'wait=7'])).toEqual({ respondAsync: true, wait: 7 });
+    expect(parsePrefer(['return=minimal', 'respond-async', 'wait=7'])).toEqual({ respondAsync: true, wait: 7, return: 'minimal' });
     expect(parsePrefer(['wait=2', 'handling=lenient, respond-async'])).toEqual({ respondAsync: true, wait: 2 });
   });
 
@@ -32,7 +32,7 @@ describe('parsePrefer (RFC 7240)', () => {
   });
 
   it('unknown preferences and their parameters are ignored without error (PREF-1)', () => {
-    expect(parsePrefer('return=representation, foo="a,b;c", priority=5')).toEqual({ respondAsync: false });
+    expect(parsePrefer('handling=strict, foo="a,b;c", priority=5')).toEqual({ respondAsync: false });
     expect(parsePrefer('foo="x, respond-async", bar')).toEqual({ respondAsync: false }); // inside quotes: not a preference
     expect(parsePrefer('respond-async; foo=bar, wait=6; unit=s')).toEqual({ respondAsync: true, wait: 6 });
     expect(parsePrefer(' , ,respond-async,, ')).toEqual({ respondAsync: true });
@@ -49,12 +49,29 @@ describe('parsePrefer (RFC 7240)', () => {
     expect(parsePrefer('wait=5')).toEqual({ respondAsync: false, wait: 5 });
   });
 
-  it('X-SCIM-Request-Mode: asynchronous is a synonym of respond-async (issue 6 §1)', () => {
+  it('X-SCIM-Request-Mode: asynchronous is a synonym of respond-async', () => {
     expect(parsePrefer(undefined, 'asynchronous')).toEqual({ respondAsync: true });
     expect(parsePrefer(undefined, ' Asynchronous ')).toEqual({ respondAsync: true });
     expect(parsePrefer(undefined, ['asynchronous', 'synchronous'])).toEqual({ respondAsync: true });
     expect(parsePrefer('wait=3', 'asynchronous')).toEqual({ respondAsync: true, wait: 3 });
     expect(parsePrefer(undefined, 'synchronous')).toEqual({ respondAsync: false });
     expect(parsePrefer(undefined, 'async')).toEqual({ respondAsync: false });
+  });
+
+  it('return=minimal|representation (RFC 7240 §4.2), case-insensitive; any other value is ignored', () => {
+    expect(parsePrefer('return=minimal')).toEqual({ respondAsync: false, return: 'minimal' });
+    expect(parsePrefer('Return="Representation"')).toEqual({ respondAsync: false, return: 'representation' });
+    expect(parsePrefer('return=full')).toEqual({ respondAsync: false });
+    expect(parsePrefer('return=minimal, return=representation')).toEqual({ respondAsync: false, return: 'minimal' });
+  });
+
+  it('callback="<url>" keeps the URL as sent, commas and semicolons inside the quotes included', () => {
+    expect(parsePrefer('respond-async, callback="https://r.example/cb?a=1,b;c"')).toEqual({ respondAsync: true, callback: 'https://r.example/cb?a=1,b;c' });
+  });
+
+  it('priority=high|normal|low; an unknown value is ignored', () => {
+    expect(parsePrefer('respond-async, priority=HIGH')).toEqual({ respondAsync: true, priority: 'high' });
+    expect(parsePrefer('respond-async, priority="low"')).toEqual({ respondAsync: true, priority: 'low' });
+    expect(parsePrefer('respond-async, priority=urgent')).toEqual({ respondAsync: true });
   });
 });
