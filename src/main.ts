@@ -83,7 +83,7 @@ export async function prepare(deps: Deps): Promise<void> {
 export function makeDeps(config: Config, database: Database, opts: { clock?: Clock; localWorker?: () => boolean } = {}): Deps {
   const clock = opts.clock ?? systemClock;
   const ids = makeIds();
-  const storage = makeStorage(database.db, makeSecretBox(config.keyEncryption));
+  const storage = makeStorage(database.db, makeSecretBox(config.keyEncryption), { displayFromName: config.compat.memberDisplay });
   const jwt = config.jwt ? makeJwtVerifier(config.jwt) : undefined;
   const notifier = makeEventNotifier(database.pool);
   const tokens = tokenCaching(config, database);

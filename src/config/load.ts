@@ -208,5 +208,7 @@ function compatOf(e: Env): ClientCompat {
     managerString: on(e.SCIMCAST_COMPAT_MANAGER_STRING),
     dottedKeys: on(e.SCIMCAST_COMPAT_DOTTED_KEYS),
     absentMultiValueFilter: on(e.SCIMCAST_COMPAT_ABSENT_FILTER_TARGET),
+    // Not an IdP coercion: off unless asked for, strict or not.
+    memberDisplay: e.SCIMCAST_COMPAT_MEMBER_DISPLAY ?? false,
   };
 }

@@ -191,6 +191,14 @@ export const envSchema = z.object({
   SCIMCAST_COMPAT_MANAGER_STRING: optionalBool,
   SCIMCAST_COMPAT_DOTTED_KEYS: optionalBool,
   SCIMCAST_COMPAT_ABSENT_FILTER_TARGET: optionalBool,
+  /**
+   * Fill a Group member's `display` from the member's displayName (a Group) or userName (a User)
+   * when the client sent none, as scimcast did before. Off by default, whatever SCIMCAST_STRICT
+   * says: a client that compares what it wrote with what it reads back (RFC 7643 §8.7.1 defines
+   * only `value`, `$ref` and `type` for members) sees a `display` it never sent as a difference.
+   * For clients that show members by that name without looking each one up.
+   */
+  SCIMCAST_COMPAT_MEMBER_DISPLAY: optionalBool,
 });
 
 export type Env = z.infer<typeof envSchema>;

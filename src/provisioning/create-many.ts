@@ -1,12 +1,15 @@
 import { badRequest } from '../core/errors.js';
 import type { TxnRef } from '../events/uris.js';
 import { parseResourceInput } from '../scim/resource-input.js';
-import type { MemberRef, ResourceRow } from '../storage/index.js';
+import type { MemberRef, NewMembers, ResourceRow } from '../storage/index.js';
 import { resourceLocation, type ProvisioningCtx, type ResourceTypeName } from './context.js';
 import type { Change, Outcome } from './outcome.js';
 import { toScimResource } from './representation.js';
+import { memberRef } from './members.js';
 import { protectPasswords } from './password.js';
 import { noticeAttributes, splitMembers, indexedColumns } from './write.js';
+
+const NO_MEMBERS: NewMembers = { ids: [] };
 
 export interface NewResource {
   readonly type: ResourceTypeName;
@@ -32,24 +35,24 @@ export async function createMany(ctx: ProvisioningCtx, items: readonly NewResour
   const hashed = await protectPasswords(inputs, ctx.passwords);
   const now = ctx.clock.now();
   const prepared = items.map((it, k) => {
-    const { doc, memberIds } = splitMembers(it.type, hashed[k]!);
+    const { doc, members } = splitMembers(it.type, hashed[k]!);
     const row: ResourceRow = { id: ctx.ids.uuid(), resourceType: it.type, ...indexedColumns(it.type, doc), doc, version: 1, created: now, lastModified: now };
-    return { it, row, doc, memberIds: memberIds ?? [] };
+    return { it, row, doc, members: members ?? NO_MEMBERS };
   });
   return ctx.storage.withTx(async (s) => {
-    const allMembers = [...new Set(prepared.flatMap((p) => p.memberIds))];
+    const allMembers = [...new Set(prepared.flatMap((p) => p.members.ids))];
     const found = await s.resources.describe(allMembers);
     const missing = allMembers.filter((id) => !found.has(id));
     if (missing.length > 0) throw badRequest('invalidValue', `members refer to resources that do not exist: ${missing.slice(0, 5).join(', ')}`);
     await s.resources.insertMany(prepared.map((p) => p.row));
-    await s.members.addMany(prepared.flatMap((p) => p.memberIds.map((memberId) => ({ groupId: p.row.id, memberId }))));
+    await s.members.addMany(prepared.flatMap((p) => p.members.ids.map((memberId) => ({ groupId: p.row.id, memberId, display: p.members.displays?.get(memberId) }))));
     const outcomes: Outcome[] = [];
     const changes: { change: Change; txn: TxnRef }[] = [];
     for (const p of prepared) {
       // A new user is in no group yet; a new group's members are exactly the ones just inserted.
-      const related: MemberRef[] = p.memberIds.map((id) => ({ value: id, ...found.get(id)! }));
+      const related: MemberRef[] = p.members.ids.map((id) => memberRef(id, found.get(id)!, p.members.displays?.get(id), ctx.compat.memberDisplay));
       const after = toScimResource(ctx.baseUrl, p.row, related);
-      const change: Change = { kind: 'create', type: p.it.type, id: p.row.id, before: undefined, after, attributes: noticeAttributes(undefined, p.doc, p.memberIds.length > 0) };
+      const change: Change = { kind: 'create', type: p.it.type, id: p.row.id, before: undefined, after, attributes: noticeAttributes(undefined, p.doc, p.members.ids.length > 0) };
       changes.push({ change, txn: p.it.txn });
       outcomes.push({ status: 201, type: p.it.type, id: p.row.id, location: resourceLocation(ctx.baseUrl, p.it.type, p.row.id), version: after.meta.version as string, resource: after, change });
     }

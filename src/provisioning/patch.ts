@@ -51,7 +51,7 @@ export async function patchResource(
       row = { ...current, ...indexedColumns(type, doc), doc, version, lastModified: now };
       await s.resources.update(row);
     }
-    const membersChanged = type === 'Group' && (await applyMembers(s, ctx.baseUrl, id, result.members));
+    const membersChanged = type === 'Group' && (await applyMembers(s, ctx.baseUrl, id, result.members, ctx.compat.memberDisplay));
     if (membersChanged && !docChanged) {
       version = await s.resources.touch(id, now);
       row = { ...current, version, lastModified: now };
@@ -100,27 +100,28 @@ async function addMembersAlone(ctx: ProvisioningCtx, id: string, body: unknown, 
     const after = await represent(ctx.storage, ctx.baseUrl, row, { members: false });
     const change: Change = { kind: 'patch', type: 'Group', id, before, after, patchOp: body, attributes: result.attributes };
     const changes = ctx.outboxRows!([{ change, txn: ctx.txn ?? { base: ctx.ids.txn() } }]);
-    const r = await ctx.storage.writes.addMembers({ groupId: id, version: current.version, memberIds: m.add, lastModified: row.lastModified, changes });
+    const r = await ctx.storage.writes.addMembers({ groupId: id, version: current.version, memberIds: m.add, displays: m.displays, lastModified: row.lastModified, changes });
     if (r.kind === 'moved') continue;
     if (r.kind === 'missing') throw missingMembers(r.missing);
     const changed = r.added > 0;
-    // Every id already a member: nothing changed, no event, the version stays (as on the locking path).
+    // Every id already a member (with the display sent, if one was): nothing changed, no event, the version stays (as on the locking path).
     return { status: 204, type: 'Group', id, location: resourceLocation(ctx.baseUrl, 'Group', id), version: etagOf(changed ? row.version : current.version), resource: undefined, change: changed ? change : undefined };
   }
   return undefined;
 }
 
 /** Returns true when membership changed. Order: wholesale reset, removals, additions. */
-async function applyMembers(s: Storage, baseUrl: string, groupId: string, m: MemberPatch): Promise<boolean> {
+async function applyMembers(s: Storage, baseUrl: string, groupId: string, m: MemberPatch, fromName: boolean): Promise<boolean> {
   let changed = false;
   // Checked on the membership before the PATCH, for ids the operations themselves do not settle.
   for (const { ids, path } of m.mustMatch ?? []) {
     if ((await s.members.present(groupId, ids)).size === 0) throw badRequest('noTarget', `${path} matches no member (RFC 7644 §3.5.2.2)`);
   }
   if (m.replaceWith) {
-    await checkMembersExist(s, groupId, m.replaceWith);
+    const members = { ids: m.replaceWith, displays: m.displays };
+    await checkMembersExist(s, groupId, members, fromName);
     await s.members.clear(groupId);
-    await s.members.add(groupId, m.replaceWith);
+    await s.members.add(groupId, members);
     changed = true;
   } else if (m.removeAll) {
     await s.members.clear(groupId);
@@ -140,8 +141,9 @@ async function applyMembers(s: Storage, baseUrl: string, groupId: string, m: Mem
     }
   }
   if (m.add.length > 0) {
-    await checkMembersExist(s, groupId, m.add);
-    if ((await s.members.add(groupId, m.add)) > 0) changed = true;
+    const members = { ids: m.add, displays: m.displays };
+    await checkMembersExist(s, groupId, members, fromName);
+    if ((await s.members.add(groupId, members)) > 0) changed = true;
   }
   return changed;
 }

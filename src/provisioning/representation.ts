@@ -1,10 +1,11 @@
 import type { MemberRef, ResourceRow } from '../storage/index.js';
-import { stripNeverReturned } from '../scim/resource-output.js';
+import { omitEmptyMultiValued, stripNeverReturned } from '../scim/resource-output.js';
 import { etagOf } from './etag.js';
 import { ENDPOINTS, resourceLocation, scimBase, type ResourceTypeName } from './context.js';
 
 export type ScimResource = Record<string, unknown> & { id: string; meta: Record<string, unknown> };
 
+/** `value`, then the derived `$ref` and `type`; `display` only when the member has one (member-view.ts). */
 function memberJson(baseUrl: string, m: MemberRef) {
   const out: Record<string, unknown> = { value: m.value, $ref: `${scimBase(baseUrl)}${ENDPOINTS[m.type]}/${m.value}`, type: m.type };
   if (m.display !== null) out.display = m.display;
@@ -13,14 +14,16 @@ function memberJson(baseUrl: string, m: MemberRef) {
 
 /**
  * The SCIM representation of a stored row (RFC 7643 §3.1 meta complete, absolute location,
- * version = ETag). `related` is the group's members or the user's groups.
+ * version = ETag). `related` is the group's members or the user's groups. Every response, list
+ * page and :full SET is built here, so no multi-valued attribute leaves empty (RFC 7643 §2.5):
+ * a group without members has no `members`.
  */
 export function toScimResource(baseUrl: string, row: ResourceRow, related: MemberRef[] | undefined): ScimResource {
   const type = row.resourceType as ResourceTypeName;
-  const doc = stripNeverReturned(type, row.doc as Record<string, unknown>);
+  const doc = omitEmptyMultiValued(type, stripNeverReturned(type, row.doc as Record<string, unknown>));
   const { schemas, ...rest } = doc;
   const out: Record<string, unknown> = { schemas, id: row.id, ...rest };
-  if (type === 'Group' && related) out.members = related.map((m) => memberJson(baseUrl, m));
+  if (type === 'Group' && related && related.length > 0) out.members = related.map((m) => memberJson(baseUrl, m));
   if (type === 'User' && related && related.length > 0) out.groups = related.map((m) => ({ ...memberJson(baseUrl, m), type: 'direct' }));
   out.meta = {
     resourceType: type,

@@ -1,8 +1,8 @@
-import type { MemberRef, ResourceRow } from '../storage/index.js';
+import type { MemberRef, NewMembers, ResourceRow } from '../storage/index.js';
 import { parseResourceInput } from '../scim/resource-input.js';
 import { resourceLocation, type ProvisioningCtx, type ResourceTypeName } from './context.js';
 import { checkIfMatch } from './etag.js';
-import { checkMembersExist, memberIdsOf } from './members.js';
+import { checkMembersExist, membersOf } from './members.js';
 import type { Change, Outcome } from './outcome.js';
 import { passwordsIn, prehash, protectPassword, type PasswordHasher } from './password.js';
 import { loadRow, represent } from './read.js';
@@ -19,11 +19,17 @@ export function indexedColumns(type: ResourceTypeName, doc: Record<string, unkno
 }
 
 /** Split the Group `members` out of a document whose password is already hashed: membership lives in its own table. */
-export function splitMembers(type: ResourceTypeName, doc: Record<string, unknown>) {
-  if (type !== 'Group') return { doc, memberIds: undefined };
+export function splitMembers(type: ResourceTypeName, doc: Record<string, unknown>): { doc: Record<string, unknown>; members: NewMembers | undefined } {
+  if (type !== 'Group') return { doc, members: undefined };
   const { members, ...rest } = doc;
-  return { doc: rest, memberIds: memberIdsOf(members) };
+  return { doc: rest, members: membersOf(members) };
 }
+
+/**
+ * Members with their stored display, as a sorted list to compare (order is not compared). Ids are
+ * uuids (no space), so `id` and `id display` never collide.
+ */
+const memberSet = (ms: readonly { value: string; display: string | null }[]) => ms.map((m) => (m.display === null ? m.value : `${m.value} ${m.display}`)).sort();
 
 /** The document as stored: password hashed (password.ts), Group members split out. */
 export async function storedDoc(type: ResourceTypeName, doc: Record<string, unknown>, passwords: PasswordHasher) {
@@ -66,7 +72,8 @@ function outcome(ctx: ProvisioningCtx, status: number, change: Change): Outcome 
 export async function createResource(ctx: ProvisioningCtx, type: ResourceTypeName, body: unknown): Promise<Outcome> {
   const { doc: input } = parseResourceInput(type, body, { mode: 'create', coerceStringBooleans: ctx.compat.stringBooleans });
   // Hashed before the transaction opens: the hash waits its turn in the pool without holding a connection.
-  const { doc, memberIds } = await storedDoc(type, input, ctx.passwords);
+  const { doc, members: newMembers } = await storedDoc(type, input, ctx.passwords);
+  const memberCount = newMembers?.ids.length ?? 0;
   const id = ctx.ids.uuid();
   const now = ctx.clock.now();
   const row: ResourceRow = { id, resourceType: type, ...indexedColumns(type, doc), doc, version: 1, created: now, lastModified: now };
@@ -76,9 +83,9 @@ export async function createResource(ctx: ProvisioningCtx, type: ResourceTypeNam
     id,
     before: undefined,
     after: toScimResource(ctx.baseUrl, row, members),
-    attributes: noticeAttributes(undefined, doc, (memberIds?.length ?? 0) > 0),
+    attributes: noticeAttributes(undefined, doc, memberCount > 0),
   });
-  if ((memberIds?.length ?? 0) === 0 && ctx.outboxRows) {
+  if (memberCount === 0 && ctx.outboxRows) {
     // Nothing to check against other rows: the row and its outbox row go in one statement, atomic
     // on its own, so no transaction is opened for it. A new user is in no group and a new group
     // without members has none: nothing is read back.
@@ -89,8 +96,8 @@ export async function createResource(ctx: ProvisioningCtx, type: ResourceTypeNam
   return ctx.storage.withTx(async (s) => {
     await s.resources.insert(row);
     // A new group's members are exactly the ones just checked: nothing is read back.
-    const members = memberIds ? await checkMembersExist(s, id, memberIds) : [];
-    if (memberIds) await s.members.add(id, memberIds);
+    const members = newMembers ? await checkMembersExist(s, id, newMembers, ctx.compat.memberDisplay) : [];
+    if (newMembers) await s.members.add(id, newMembers);
     const change = created(members);
     await ctx.onChange?.(s, change, ctx.txn ?? { base: ctx.ids.txn() });
     return outcome(ctx, 201, change);
@@ -115,16 +122,18 @@ export async function replaceResource(
     // and the old ones come back from the statement that removes them (issue 3 §3).
     const before = await represent(s, ctx.baseUrl, current, { members: false });
     const { doc: input } = parseResourceInput(type, body, { mode: 'replace', existing: before, coerceStringBooleans: ctx.compat.stringBooleans });
-    const { doc, memberIds } = await storedDoc(type, input, passwords);
+    const { doc, members: newMembers } = await storedDoc(type, input, passwords);
     const row: ResourceRow = { ...current, ...indexedColumns(type, doc), doc, version: current.version + 1, lastModified: ctx.clock.now() };
     await s.resources.update(row);
     let membersChanged = false;
     let after: ScimResource;
-    if (memberIds) {
-      const members = await checkMembersExist(s, id, memberIds);
+    if (newMembers) {
+      const members = await checkMembersExist(s, id, newMembers, ctx.compat.memberDisplay);
       const beforeMembers = await s.members.clear(id);
-      await s.members.add(id, memberIds);
-      membersChanged = !sameJson([...beforeMembers].sort(), [...memberIds].sort());
+      await s.members.add(id, newMembers);
+      // A member whose sent display changed counts: it reads back differently.
+      const stored = newMembers.ids.map((value) => ({ value, display: newMembers.displays?.get(value) ?? null }));
+      membersChanged = !sameJson(memberSet(beforeMembers), memberSet(stored));
       after = toScimResource(ctx.baseUrl, row, members);
     } else {
       after = await represent(s, ctx.baseUrl, row);

@@ -22,6 +22,12 @@ export interface ClientCompat {
   readonly dottedKeys: boolean;
   /** Entra ID: add/replace on `emails[type eq "work"].value` when no such value exists yet creates it. */
   readonly absentMultiValueFilter: boolean;
+  /**
+   * A Group member's `display`, when the client sent none, filled from the member's displayName
+   * or userName (SCIMCAST_COMPAT_MEMBER_DISPLAY; off by default, strict or not). Off, a member
+   * reads back with the sub-attributes the client sent plus `$ref` and `type` (RFC 7643 §8.7.1).
+   */
+  readonly memberDisplay: boolean;
 }
 
 export const LENIENT: ClientCompat = Object.freeze({
@@ -32,4 +38,5 @@ export const LENIENT: ClientCompat = Object.freeze({
   managerString: true,
   dottedKeys: true,
   absentMultiValueFilter: true,
+  memberDisplay: false,
 });

@@ -45,6 +45,39 @@ export function stripNeverReturned(type: ResourceTypeName, doc: Record<string, u
   return out;
 }
 
+function withoutEmpty(attrs: readonly AttributeDef[], src: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(src)) {
+    if (!Array.isArray(v) || v.length > 0 || !attrs.some((a) => a.multiValued && lower(a.name) === lower(k))) continue;
+    out ??= { ...src };
+    delete out[k];
+  }
+  return out ?? src;
+}
+
+/**
+ * A multi-valued attribute with no values is left out (RFC 7643 §2.5: unassigned and empty are
+ * equivalent; strict clients test for absence), in the core schema and in each extension. Input
+ * validation never stores `[]`; this keeps documents stored otherwise from showing one.
+ */
+export function omitEmptyMultiValued(type: ResourceTypeName, doc: Record<string, unknown>): Record<string, unknown> {
+  return omitEmptyMultiValuedWith(RESOURCE_TYPES[type], doc);
+}
+
+/** `omitEmptyMultiValued` over any set of schemas (tests use synthetic extensions: the enterprise one has no multi-valued attribute). */
+export function omitEmptyMultiValuedWith(rt: OutputSchemas, doc: Record<string, unknown>): Record<string, unknown> {
+  let out = withoutEmpty(rt.schema.attributes, doc);
+  for (const ext of rt.extensions) {
+    const v = out[ext.id];
+    if (!isObject(v)) continue;
+    const kept = withoutEmpty(ext.attributes, v);
+    if (kept === v) continue;
+    if (out === doc) out = { ...doc };
+    out[ext.id] = kept;
+  }
+  return out;
+}
+
 /** The named attributes of one container: lower-cased name → the whole attribute, and/or some sub-attributes. */
 type Picks = Map<string, { whole: boolean; subs: Set<string> }>;
 

@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { formatAttrPath, type AttrPath } from '../scim/filter/index.js';
 import type { AttributeDef } from '../scim/schemas/attribute.js';
 import { findAttribute, RESOURCE_TYPES, type ResolvedAttribute, type ResourceTypeName } from '../scim/schemas/registry.js';
+import { memberDisplaySql, SENT_DISPLAY, type MemberView } from './member-view.js';
 import { resources } from './schema.js';
 import { valuesIndexOf, type ValuesIndex } from './substring-index.js';
 
@@ -130,13 +131,14 @@ function jsonElements(label: string, parent: AttributeDef, array: SQL, valuesInd
 
 /**
  * Group `members` (RFC 7643 §4.2): rows of group_members joined to the member (alias `mr`) for
- * display and type. `$ref` is built from the base URL at output time, so it is not stored.
+ * type, and display as MemberView says (what the member reads back with). `$ref` is built from
+ * the base URL at output time, so it is not stored.
  */
-function memberElements(label: string, parent: AttributeDef): Elements {
+function memberElements(label: string, parent: AttributeDef, view: MemberView): Elements {
   const from = sql`group_members gm join resources mr on mr.id = gm.member_id where gm.group_id = ${resources.id}`;
   const subs: Record<string, SQL> = {
     value: sql`gm.member_id::text`,
-    display: sql`coalesce(mr.display_name, mr.user_name)`,
+    display: sql.raw(`(${memberDisplaySql(view, 'gm', 'mr')})`),
     type: sql`mr.resource_type`,
   };
   return relationElements(label, parent, from, subs);
@@ -193,7 +195,7 @@ function metaTarget(meta: AttributeDef, sub: AttributeDef | undefined): Target {
 }
 
 /** The core attributes kept in columns or tables rather than in `doc`; undefined for the rest. */
-function columnTarget(type: ResourceTypeName, def: AttributeDef, sub: AttributeDef | undefined): Target | undefined {
+function columnTarget(type: ResourceTypeName, def: AttributeDef, sub: AttributeDef | undefined, view: MemberView): Target | undefined {
   const column = (expr: SQL): Target => ({ shape: 'scalar', scalar: scalarOf(def.name, def, expr) });
   switch (def.name) {
     case 'id':
@@ -209,7 +211,7 @@ function columnTarget(type: ResourceTypeName, def: AttributeDef, sub: AttributeD
     case 'meta':
       return metaTarget(def, sub);
     case 'members':
-      return type === 'Group' ? elementsTarget(memberElements('members', def), hasMembers, sub) : undefined;
+      return type === 'Group' ? elementsTarget(memberElements('members', def, view), hasMembers, sub) : undefined;
     case 'groups':
       return type === 'User' ? elementsTarget(groupElements('groups', def), hasGroups, sub) : undefined;
     default:
@@ -243,7 +245,7 @@ function schemaKnown(type: ResourceTypeName, schema: string | undefined): boolea
  * is `absent` (the caller decides whether that is an error); a known attribute with an unknown
  * sub-attribute, or one that cannot be queried, throws AttrProblem.
  */
-export function resolveAttr(type: ResourceTypeName, path: AttrPath): Target {
+export function resolveAttr(type: ResourceTypeName, path: AttrPath, view: MemberView = SENT_DISPLAY): Target {
   const label = formatAttrPath(path);
   const top = schemaKnown(type, path.schema) ? findAttribute(type, formatAttrPath({ schema: path.schema, attr: path.attr })) : undefined;
   if (!top) return { shape: 'absent', label };
@@ -253,5 +255,5 @@ export function resolveAttr(type: ResourceTypeName, path: AttrPath): Target {
   }
   if (path.subAttr !== undefined && !top.def.subAttributes) throw new AttrProblem(`'${name}' has no sub-attributes (in '${label}')`);
   const sub = path.subAttr === undefined ? undefined : subDef(top.def, path.subAttr, name);
-  return (!top.extension && columnTarget(type, top.def, sub)) || docTarget(type, top, sub, name);
+  return (!top.extension && columnTarget(type, top.def, sub, view)) || docTarget(type, top, sub, name);
 }

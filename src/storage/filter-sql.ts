@@ -3,6 +3,7 @@ import { badRequest } from '../core/errors.js';
 import type { AttrPath, CompareOp, CompareValue, FilterNode } from '../scim/filter/index.js';
 import type { ResourceTypeName } from '../scim/schemas/registry.js';
 import { AttrProblem, resolveAttr, type Elements, type Scalar, type Target } from './attr-sql.js';
+import type { MemberView } from './member-view.js';
 import { resources } from './schema.js';
 import { isSubstringOp, likePattern, valuesPrefilter } from './substring-index.js';
 
@@ -254,9 +255,9 @@ function compileNode(node: FilterNode, resolve: Resolve, at: Polarity): SQL {
 }
 
 /** Resolves against one type, noting which top-level attributes that type lacks. */
-function typeResolver(type: ResourceTypeName, absent: Map<string, Set<ResourceTypeName>>): Resolve {
+function typeResolver(type: ResourceTypeName, absent: Map<string, Set<ResourceTypeName>>, view: MemberView | undefined): Resolve {
   return (path) => {
-    const target = resolveAttr(type, path);
+    const target = resolveAttr(type, path, view);
     if (target.shape === 'absent') absent.set(target.label, (absent.get(target.label) ?? new Set()).add(type));
     return target;
   };
@@ -286,6 +287,8 @@ export interface CompileOptions {
    * match; false leaves only the exact terms, for tests that prove it and for diagnosis.
    */
   readonly prefilter?: boolean;
+  /** What `members.display` compares (member-view.ts); default: the display the client sent. */
+  readonly memberView?: MemberView | undefined;
 }
 
 /**
@@ -297,7 +300,7 @@ export function compileFilter(types: readonly ResourceTypeName[], filter: Filter
   if (!filter) return typeCondition(types);
   const absent = new Map<string, Set<ResourceTypeName>>();
   try {
-    const parts = types.map((type) => sql`(${resources.resourceType} = ${type} and ${compileNode(filter, typeResolver(type, absent), opts.prefilter === false ? 'off' : 'positive')})`);
+    const parts = types.map((type) => sql`(${resources.resourceType} = ${type} and ${compileNode(filter, typeResolver(type, absent, opts.memberView), opts.prefilter === false ? 'off' : 'positive')})`);
     checkKnown(absent, types);
     return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` or `)})`;
   } catch (e) {

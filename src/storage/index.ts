@@ -9,12 +9,14 @@ import { makeFeedRepo } from './feeds.js';
 import { makeHeartbeatRepo } from './heartbeats.js';
 import { makeJobRepo } from './jobs.js';
 import { makeKeyRepo } from './keys.js';
+import { SENT_DISPLAY, type MemberView } from './member-view.js';
 import { makeMemberRepo, makeResourceRepo, uniquenessError, type ResourceRow } from './resources.js';
 import { makeSingleWriteRepo } from './single-writes.js';
 import { makeTokenRepo } from './tokens.js';
 import { makeTxnRepo } from './txns.js';
 
-export type { ResourceRow, ResourceTypeName, MemberRef, ListQuery, ListResult, IndexPage, CursorPage } from './resources.js';
+export type { ResourceRow, ResourceTypeName, MemberRef, NewMembers, ListQuery, ListResult, IndexPage, CursorPage } from './resources.js';
+export type { MemberView } from './member-view.js';
 export type { TokenRow } from './tokens.js';
 export type { SigningKeyRow, SigningKeyInfo, NewSigningKey } from './keys.js';
 export type { FeedRow } from './feeds.js';
@@ -63,18 +65,19 @@ async function applyTxOptions(db: Db, opts: TxOptions | undefined): Promise<void
 
 /**
  * `secrets` seals signing private keys and push authorization_headers on write and opens them on
- * read (SCIMCAST_KEY_ENCRYPTION_KEY); without a KEK they are stored as given.
+ * read (SCIMCAST_KEY_ENCRYPTION_KEY); without a KEK they are stored as given. `view` is how Group
+ * members' `display` reads (member-view.ts, SCIMCAST_COMPAT_MEMBER_DISPLAY).
  */
-export function makeStorage(db: Db, secrets: SecretBox = makeSecretBox(undefined)): Storage {
-  return bind(db, secrets, makeAnnouncer(notifyAfterCommit(db, CHANGES_CHANNEL, CHANGES_PAYLOAD)));
+export function makeStorage(db: Db, secrets: SecretBox = makeSecretBox(undefined), view: MemberView = SENT_DISPLAY): Storage {
+  return bind(db, secrets, view, makeAnnouncer(notifyAfterCommit(db, CHANGES_CHANNEL, CHANGES_PAYLOAD)));
 }
 
 /** Inside a transaction (`tx`), changes are announced once it commits; outside, after their statement. */
-function bind(db: Db, secrets: SecretBox, announce: () => void, tx?: { changed: boolean }): Storage {
+function bind(db: Db, secrets: SecretBox, view: MemberView, announce: () => void, tx?: { changed: boolean }): Storage {
   const changed = tx ? () => void (tx.changed = true) : announce;
   const self: Storage = {
-    resources: makeResourceRepo(db),
-    members: makeMemberRepo(db),
+    resources: makeResourceRepo(db, view),
+    members: makeMemberRepo(db, view),
     tokens: makeTokenRepo(db),
     heartbeats: makeHeartbeatRepo(db),
     keys: makeKeyRepo(db, secrets),
@@ -94,7 +97,7 @@ function bind(db: Db, secrets: SecretBox, announce: () => void, tx?: { changed: 
           const mark = { changed: false };
           const result = await db.transaction(async (t) => {
             await applyTxOptions(t as unknown as Db, opts);
-            return fn(bind(t as unknown as Db, secrets, announce, mark));
+            return fn(bind(t as unknown as Db, secrets, view, announce, mark));
           });
           if (mark.changed) announce();
           return result;

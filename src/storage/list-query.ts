@@ -8,6 +8,7 @@ import { compileFilter } from './filter-sql.js';
 import { isStatementTimeout } from './pg-errors.js';
 import { clientOf, columnsOf, named, render, RESOURCE_COLUMNS, resourceRowOf, type RawResourceRow } from './raw-query.js';
 import { groupRefsOf, groupsSubquery } from './resource-reads.js';
+import type { MemberView } from './member-view.js';
 import type { MemberRef } from './resources.js';
 import { resources } from './schema.js';
 import { compileSortKey, keysetAfter, orderBy, reverse, type Direction, type SortKey } from './sort-sql.js';
@@ -162,9 +163,9 @@ async function cursorPage(db: Db, plan: Plan, at: CursorState | undefined, count
  * as is: RFC 7644 §3.4.2.4 / §3.12 `tooMany`, "more results than the server is willing to
  * calculate or process". Retrying the same filter would only cost the same time again.
  */
-export async function runList(db: Db, q: ListQuery): Promise<ListResult> {
+export async function runList(db: Db, q: ListQuery, view?: MemberView): Promise<ListResult> {
   try {
-    return await runListQuery(db, q);
+    return await runListQuery(db, q, view);
   } catch (e) {
     if (!isStatementTimeout(e)) throw e;
     throw badRequest(
@@ -175,11 +176,11 @@ export async function runList(db: Db, q: ListQuery): Promise<ListResult> {
   }
 }
 
-async function runListQuery(db: Db, q: ListQuery): Promise<ListResult> {
-  const key = compileSortKey(q.types, q.sortBy);
+async function runListQuery(db: Db, q: ListQuery, view: MemberView | undefined): Promise<ListResult> {
+  const key = compileSortKey(q.types, q.sortBy, view);
   const dir: Direction = q.descending ? 'desc' : 'asc';
   const scope: CursorScope = { types: q.types, filter: q.filter ? stringifyFilter(q.filter) : '', sortBy: key.label, descending: dir === 'desc' };
-  const plan: Plan = { where: compileFilter(q.types, q.filter), key, dir, scope, groups: q.userGroups === true && q.types.includes('User'), prepare: eqOnly(q.filter) };
+  const plan: Plan = { where: compileFilter(q.types, q.filter, { memberView: view }), key, dir, scope, groups: q.userGroups === true && q.types.includes('User'), prepare: eqOnly(q.filter) };
   // Decode before any query: a bad cursor is the client's error, whatever the data.
   const at = q.page.method === 'cursor' && q.page.cursor !== '' ? decodeCursor(q.page.cursor, scope, key.kind) : undefined;
   if (q.page.method === 'index') return indexPage(db, plan, q.page);

@@ -1,6 +1,7 @@
 import { isUuid } from '../core/ids.js';
 import type { Db } from './db.js';
 import { clientOf, columnsOf, resourceRowOf, type RawResourceRow } from './raw-query.js';
+import { memberDisplaySql, type MemberView } from './member-view.js';
 import type { MemberRef, ResourceRow, ResourceTypeName } from './resources.js';
 
 /**
@@ -16,9 +17,12 @@ import type { MemberRef, ResourceRow, ResourceTypeName } from './resources.js';
 export const groupsSubquery = (alias: string) =>
   `(select json_agg(json_build_array(g.id, g.display_name) order by m.seq) from group_members m join resources g on g.id = m.group_id where m.member_id = ${alias}.id)`;
 
-/** A Group's `members` (RFC 7643 §4.2) of the row aliased `alias`: [id, resourceType, display] in the order added. */
-const membersSubquery = (alias: string) =>
-  `(select json_agg(json_build_array(m.member_id, x.resource_type, coalesce(x.display_name, x.user_name)) order by m.seq) from group_members m join resources x on x.id = m.member_id where m.group_id = ${alias}.id)`;
+/**
+ * A Group's `members` (RFC 7643 §4.2) of the row aliased `alias`: [id, resourceType, display] in
+ * the order added, the display as MemberView says.
+ */
+const membersSubquery = (alias: string, view: MemberView) =>
+  `(select json_agg(json_build_array(m.member_id, x.resource_type, ${memberDisplaySql(view, 'm', 'x')}) order by m.seq) from group_members m join resources x on x.id = m.member_id where m.group_id = ${alias}.id)`;
 
 export const groupRefsOf = (json: [string, string | null][] | null): MemberRef[] =>
   (json ?? []).map(([value, display]) => ({ value, type: 'Group', display }));
@@ -34,18 +38,22 @@ const byId = (type: ResourceTypeName) => `from resources r where r.resource_type
  * primary key index), and only aggregated within it: a 1,000,000-member group is never loaded. A
  * NULL bound means none.
  */
-const STATEMENTS = {
-  User: { name: 'scimcast_read_user', text: `select ${columnsOf('r')} ${byId('User')}` },
-  UserRelated: { name: 'scimcast_read_user_groups', text: `select ${columnsOf('r')}, ${groupsSubquery('r')} as related ${byId('User')}` },
-  Group: { name: 'scimcast_read_group', text: `select ${columnsOf('r')} ${byId('Group')}` },
-  GroupRelated: {
-    name: 'scimcast_read_group_members',
-    text:
-      `select ${columnsOf('r')}, c.n as member_count, case when $2::int is null or c.n <= $2::int then ${membersSubquery('r')} end as related ` +
-      `from resources r cross join lateral (select count(*)::int as n from (select 1 from group_members b where b.group_id = r.id limit $2::int + 1) k) c ` +
-      `where r.resource_type = 'Group' and r.id = $1`,
-  },
-} as const;
+const statements = (view: MemberView) =>
+  ({
+    User: { name: 'scimcast_read_user', text: `select ${columnsOf('r')} ${byId('User')}` },
+    UserRelated: { name: 'scimcast_read_user_groups', text: `select ${columnsOf('r')}, ${groupsSubquery('r')} as related ${byId('User')}` },
+    Group: { name: 'scimcast_read_group', text: `select ${columnsOf('r')} ${byId('Group')}` },
+    GroupRelated: {
+      // One name per text: a process reads members one way, but the name must not lie.
+      name: view.displayFromName ? 'scimcast_read_group_members_named' : 'scimcast_read_group_members',
+      text:
+        `select ${columnsOf('r')}, c.n as member_count, case when $2::int is null or c.n <= $2::int then ${membersSubquery('r', view)} end as related ` +
+        `from resources r cross join lateral (select count(*)::int as n from (select 1 from group_members b where b.group_id = r.id limit $2::int + 1) k) c ` +
+        `where r.resource_type = 'Group' and r.id = $1`,
+    },
+  }) as const;
+
+const STATEMENTS = { sent: statements({ displayFromName: false }), named: statements({ displayFromName: true }) };
 
 export interface ReadOptions {
   /** Load the User's groups or the Group's members. */
@@ -64,11 +72,11 @@ export interface ReadResult {
 
 type Raw = RawResourceRow & { related?: unknown; member_count?: number };
 
-export async function readResource(db: Db, type: ResourceTypeName, id: string, opts: ReadOptions): Promise<ReadResult | undefined> {
+export async function readResource(db: Db, type: ResourceTypeName, id: string, opts: ReadOptions, view: MemberView): Promise<ReadResult | undefined> {
   // A value that is not a uuid names no resource (and must not reach the uuid column).
   if (!isUuid(id)) return undefined;
   const client = clientOf(db);
-  const stmt = STATEMENTS[`${type}${opts.related ? 'Related' : ''}`];
+  const stmt = STATEMENTS[view.displayFromName ? 'named' : 'sent'][`${type}${opts.related ? 'Related' : ''}`];
   const values = type === 'Group' && opts.related ? [id, opts.maxMembers ?? null] : [id];
   const { rows } = await client.query<Raw>({ ...stmt, values });
   const raw = rows[0];

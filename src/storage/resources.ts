@@ -4,12 +4,14 @@ import { isUuid } from '../core/ids.js';
 import type { Db } from './db.js';
 import { runList, type ListQuery, type ListResult } from './list-query.js';
 import { readResource, type ReadOptions, type ReadResult } from './resource-reads.js';
+import { memberDisplaySql, SENT_DISPLAY, type MemberView } from './member-view.js';
 import { groupMembers, resources } from './schema.js';
 
 export type ResourceRow = typeof resources.$inferSelect;
 export type ResourceTypeName = 'User' | 'Group';
 export type { CursorPage, IndexPage, ListQuery, ListResult } from './list-query.js';
 export type { ReadOptions, ReadResult } from './resource-reads.js';
+export type { MemberView } from './member-view.js';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -23,7 +25,7 @@ export function uniquenessError(row: Pick<ResourceRow, 'userName'>) {
   return conflict('uniqueness', `userName '${row.userName}' is already in use`);
 }
 
-export function makeResourceRepo(db: Db) {
+export function makeResourceRepo(db: Db, view: MemberView = SENT_DISPLAY) {
   return {
     async insert(row: ResourceRow): Promise<void> {
       try {
@@ -65,7 +67,7 @@ export function makeResourceRepo(db: Db) {
 
     /** GET /{type}/{id}: the row with its User groups or Group members, in one statement (resource-reads.ts). */
     async read(type: ResourceTypeName, id: string, opts: ReadOptions): Promise<ReadResult | undefined> {
-      return readResource(db, type, id, opts);
+      return readResource(db, type, id, opts, view);
     },
 
     /** Write a new state; the caller computed version = old + 1. */
@@ -110,10 +112,10 @@ export function makeResourceRepo(db: Db) {
 
     /** Filtered, sorted, paged list (RFC 7644 §3.4.2, RFC 9865); the filter runs in SQL (list-query.ts). */
     async list(q: ListQuery): Promise<ListResult> {
-      return runList(db, q);
+      return runList(db, q, view);
     },
 
-    /** id → resourceType and display name, for member validation and `display`. */
+    /** id → resourceType and display name (displayName, else userName), for member validation and MemberView. */
     async describe(ids: string[]): Promise<Map<string, { type: ResourceTypeName; display: string | null }>> {
       const valid = ids.filter(isUuid);
       const out = new Map<string, { type: ResourceTypeName; display: string | null }>();
@@ -138,14 +140,47 @@ function uuidArray(valid: readonly string[]): SQL {
   return sql`${`{${valid.join(',')}}`}::uuid[]`;
 }
 
+/**
+ * An id that is already a member stays where it is (its `seq`). Only a `display` sent with it
+ * replaces the stored one, and only when it differs: an add without one changes nothing, and
+ * such a row is not returned, so it does not count as a change.
+ */
+export const onConflictKeepOrRedisplay = sql.raw(
+  'on conflict (group_id, member_id) do update set display = excluded.display where excluded.display is not null and group_members.display is distinct from excluded.display',
+);
+
 export interface MemberRef {
   value: string;
   display: string | null;
   type: ResourceTypeName;
 }
 
-export function makeMemberRepo(db: Db) {
-  const member = { value: groupMembers.memberId, type: resources.resourceType, userName: resources.userName, displayName: resources.displayName };
+/** Members to store: ids in order, each with the `display` the client sent, if any. */
+export interface NewMembers {
+  readonly ids: readonly string[];
+  /** id → the `display` sent with it; ids without one are absent. */
+  readonly displays?: ReadonlyMap<string, string> | undefined;
+}
+
+/**
+ * A PostgreSQL text[] literal (one bound parameter, however many values): each element quoted,
+ * `\` and `"` escaped, null as NULL. Request text never holds U+0000 (http/plugins/request-text.ts).
+ */
+export function textArrayLiteral(values: readonly (string | null)[]): string {
+  return `{${values.map((v) => (v === null ? 'NULL' : `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`;
+}
+
+/** The `display` of each id, in order (NULL when none was sent), as a text[] literal. */
+export function displaysLiteral(ids: readonly string[], displays: ReadonlyMap<string, string> | undefined): string {
+  return textArrayLiteral(ids.map((id) => displays?.get(id) ?? null));
+}
+
+export function makeMemberRepo(db: Db, view: MemberView = SENT_DISPLAY) {
+  const member = {
+    value: groupMembers.memberId,
+    type: resources.resourceType,
+    display: sql<string | null>`${sql.raw(memberDisplaySql(view, '"group_members"', '"resources"'))}`,
+  };
   return {
     async forGroups(groupIds: string[]): Promise<Map<string, MemberRef[]>> {
       const out = new Map<string, MemberRef[]>(groupIds.map((id) => [id, []]));
@@ -156,8 +191,7 @@ export function makeMemberRepo(db: Db) {
         .innerJoin(resources, eq(resources.id, groupMembers.memberId))
         .where(sql`${groupMembers.groupId} = any(${uuidArray(groupIds.filter(isUuid))})`)
         .orderBy(asc(groupMembers.seq));
-      for (const r of rows)
-        out.get(r.groupId)!.push({ value: r.value, type: r.type as ResourceTypeName, display: r.displayName ?? r.userName });
+      for (const r of rows) out.get(r.groupId)!.push({ value: r.value, type: r.type as ResourceTypeName, display: r.display });
       return out;
     },
 
@@ -188,23 +222,27 @@ export function makeMemberRepo(db: Db) {
       return out;
     },
 
-    /** Members are added in the order given (`seq`), which is the order `members` lists them. */
-    async add(groupId: string, memberIds: string[]): Promise<number> {
-      const valid = memberIds.filter(isUuid);
+    /**
+     * Members are added in the order given (`seq`), which is the order `members` lists them, each
+     * with the `display` the client sent. Returns how many were added, or already members whose
+     * `display` the client sent anew (an add that changes what the member reads back as).
+     */
+    async add(groupId: string, members: NewMembers): Promise<number> {
+      const valid = members.ids.filter(isUuid);
       if (valid.length === 0 || !isUuid(groupId)) return 0;
       const r = await db.execute(sql`
-        insert into ${groupMembers} (group_id, member_id)
-        select ${groupId}::uuid, x.m from unnest(${uuidArray(valid)}) with ordinality as x(m, n) order by x.n
-        on conflict do nothing returning member_id`);
+        insert into ${groupMembers} (group_id, member_id, display)
+        select ${groupId}::uuid, x.m, x.d from unnest(${uuidArray(valid)}, ${displaysLiteral(valid, members.displays)}::text[]) with ordinality as x(m, d, n) order by x.n
+        ${onConflictKeepOrRedisplay} returning member_id`);
       return r.rows.length;
     },
 
-    async addMany(pairs: { groupId: string; memberId: string }[]): Promise<void> {
+    async addMany(pairs: { groupId: string; memberId: string; display?: string | undefined }[]): Promise<void> {
       if (pairs.length === 0) return;
-      const json = JSON.stringify(pairs.map((p) => ({ g: p.groupId, m: p.memberId })));
+      const json = JSON.stringify(pairs.map((p) => ({ g: p.groupId, m: p.memberId, d: p.display ?? null })));
       await db.execute(sql`
-        insert into ${groupMembers} (group_id, member_id)
-        select g, m from jsonb_to_recordset(${json}::jsonb) as x(g uuid, m uuid) on conflict do nothing`);
+        insert into ${groupMembers} (group_id, member_id, display)
+        select g, m, d from jsonb_to_recordset(${json}::jsonb) as x(g uuid, m uuid, d text) on conflict do nothing`);
     },
 
     async remove(groupId: string, memberIds: string[]): Promise<number> {
@@ -217,10 +255,9 @@ export function makeMemberRepo(db: Db) {
       return r.length;
     },
 
-    /** Removes every member; returns the ids removed (a PUT compares them with the new list). */
-    async clear(groupId: string): Promise<string[]> {
-      const r = await db.delete(groupMembers).where(eq(groupMembers.groupId, groupId)).returning({ m: groupMembers.memberId });
-      return r.map((x) => x.m);
+    /** Removes every member; returns those removed with their stored display (a PUT compares them with the new list). */
+    async clear(groupId: string): Promise<{ value: string; display: string | null }[]> {
+      return db.delete(groupMembers).where(eq(groupMembers.groupId, groupId)).returning({ value: groupMembers.memberId, display: groupMembers.display });
     },
 
     /** The ids among `memberIds` that are members of the group now. */

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { isUuid } from '../core/ids.js';
 import type { Db } from './db.js';
 import { changeRecords, changesJson, insertChanges, type NewChange } from './changes.js';
-import { isUniqueViolation, uniquenessError, type ResourceRow } from './resources.js';
+import { displaysLiteral, isUniqueViolation, onConflictKeepOrRedisplay, uniquenessError, type ResourceRow } from './resources.js';
 import { changes as changesTable, groupMembers, resources } from './schema.js';
 
 /** What `addMembers` found: the group moved on since it was read, members that do not exist, or the result. */
@@ -88,21 +88,29 @@ export function makeSingleWriteRepo(db: Db, inserted: () => void = () => {}) {
      * All or nothing: when an id names no resource, nothing is added and the missing ids come back
      * in the order given. When a member was added, the version goes up by one, `lastModified`
      * is set and the outbox rows (built for version + 1) are stored; when every id was already a
-     * member, nothing changes. 'moved': the group changed or went away meanwhile; read it again.
-     * `memberIds` are uuids, not the group's own id (the caller checks both).
+     * member (and none had a new `display` sent), nothing changes. 'moved': the group changed or
+     * went away meanwhile; read it again. `memberIds` are uuids, not the group's own id (the caller
+     * checks both); `displays` the `display` the client sent with some of them, stored as sent.
      */
-    async addMembers(a: { groupId: string; version: number; memberIds: readonly string[]; lastModified: Date; changes: readonly NewChange[] }): Promise<AddMembersResult> {
+    async addMembers(a: {
+      groupId: string;
+      version: number;
+      memberIds: readonly string[];
+      displays?: ReadonlyMap<string, string> | undefined;
+      lastModified: Date;
+      changes: readonly NewChange[];
+    }): Promise<AddMembersResult> {
       if (!isUuid(a.groupId) || !a.memberIds.every(isUuid)) throw new RangeError('addMembers takes uuids');
       const ids = `{${a.memberIds.join(',')}}`;
       const r = await db.execute(sql`
         with g as (
                select id from ${resources} where id = ${a.groupId}::uuid and resource_type = 'Group' and version = ${a.version}::int for update),
-             wanted as (select x.m, x.n from unnest(${ids}::uuid[]) with ordinality as x(m, n)),
+             wanted as (select x.m, x.d, x.n from unnest(${ids}::uuid[], ${displaysLiteral(a.memberIds, a.displays)}::text[]) with ordinality as x(m, d, n)),
              missing as (select w.m, w.n from wanted w where not exists (select 1 from ${resources} r where r.id = w.m)),
              added as (
-               insert into ${groupMembers} (group_id, member_id)
-               select g.id, w.m from g, wanted w where not exists (select 1 from missing) order by w.n
-               on conflict do nothing returning member_id),
+               insert into ${groupMembers} (group_id, member_id, display)
+               select g.id, w.m, w.d from g, wanted w where not exists (select 1 from missing) order by w.n
+               ${onConflictKeepOrRedisplay} returning member_id),
              bumped as (
                update ${resources} r set version = r.version + 1, last_modified = ${a.lastModified.toISOString()}::timestamptz
                from g where r.id = g.id and exists (select 1 from added) returning r.version),

@@ -3,6 +3,7 @@ import { badRequest } from '../core/errors.js';
 import { KNOWN_SCHEMA_URNS, type AttrPath } from '../scim/filter/index.js';
 import type { ResourceTypeName } from '../scim/schemas/registry.js';
 import { AttrProblem, resolveAttr, type Scalar, type Target, type ValueKind } from './attr-sql.js';
+import type { MemberView } from './member-view.js';
 import { resources } from './schema.js';
 
 /**
@@ -69,8 +70,8 @@ function sortable(s: Scalar): Scalar {
 }
 
 /** Per type, the key or undefined when the type lacks the attribute (root search: NULL for it). */
-function keyFor(type: ResourceTypeName, path: AttrPath): Scalar | undefined {
-  const t = resolveAttr(type, path);
+function keyFor(type: ResourceTypeName, path: AttrPath, view: MemberView | undefined): Scalar | undefined {
+  const t = resolveAttr(type, path, view);
   return t.shape === 'absent' ? undefined : sortable(keyScalar(t));
 }
 
@@ -106,11 +107,11 @@ export const CREATED_KEY: SortKey = {
   text: textOf('dateTime', sql`${resources.created}`),
 };
 
-export function compileSortKey(types: readonly ResourceTypeName[], sortBy: string | undefined): SortKey {
+export function compileSortKey(types: readonly ResourceTypeName[], sortBy: string | undefined, view?: MemberView): SortKey {
   if (sortBy === undefined) return CREATED_KEY;
   const path = parseSortPath(sortBy);
   try {
-    const keys = types.map((type) => [type, keyFor(type, path)] as const);
+    const keys = types.map((type) => [type, keyFor(type, path, view)] as const);
     if (keys.every(([, k]) => k === undefined)) throw invalidValue(`unknown attribute '${sortBy}' for ${types.join(' or ')}`);
     return combine(sortBy, keys);
   } catch (e) {

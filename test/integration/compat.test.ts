@@ -229,7 +229,9 @@ describe('client compatibility (issue 3 §6)', () => {
     expect(rename.statusCode, rename.body).toBe(204);
     const rm = await lenient.req('PATCH', `/scim/v2/Groups/${g.id}`, patch({ op: 'remove', path: `members[value eq "${a.id}"]` }));
     expect(rm.statusCode).toBe(204);
-    expect((await lenient.req('GET', `/scim/v2/Groups/${g.id}`)).json()).toMatchObject({ displayName: 'Okta Renamed', members: [] });
+    const got = (await lenient.req('GET', `/scim/v2/Groups/${g.id}`)).json();
+    expect(got).toMatchObject({ displayName: 'Okta Renamed' });
+    expect(got).not.toHaveProperty('members');
   });
 });
 
@@ -245,5 +247,12 @@ describe('compat configuration', () => {
     expect(loadConfig({ SCIMCAST_COMPAT_DOTTED_KEYS: 'false' }).compat).toMatchObject({ dottedKeys: false, opCase: true });
     expect(loadConfig({ SCIMCAST_STRICT: 'true', SCIMCAST_COMPAT_MANAGER_STRING: 'true' }).compat).toMatchObject({ managerString: true, opCase: false });
     expect(() => loadConfig({ SCIMCAST_COMPAT_OP_CASE: 'maybe' })).toThrow(/SCIMCAST_COMPAT_OP_CASE/);
+  });
+  it('SCIMCAST_COMPAT_MEMBER_DISPLAY is off unless set, strict or not', () => {
+    expect(loadConfig({}).compat.memberDisplay).toBe(false);
+    expect(loadConfig({ SCIMCAST_STRICT: 'true' }).compat.memberDisplay).toBe(false);
+    expect(loadConfig({ SCIMCAST_COMPAT_MEMBER_DISPLAY: 'true' }).compat.memberDisplay).toBe(true);
+    expect(loadConfig({ SCIMCAST_STRICT: 'true', SCIMCAST_COMPAT_MEMBER_DISPLAY: 'true' }).compat.memberDisplay).toBe(true);
+    expect(() => loadConfig({ SCIMCAST_COMPAT_MEMBER_DISPLAY: 'sometimes' })).toThrow(/SCIMCAST_COMPAT_MEMBER_DISPLAY/);
   });
 });

@@ -75,13 +75,14 @@ beforeAll(async () => {
     // Distinct creation times, so meta.created comparisons have one right answer.
     await new Promise((r) => setTimeout(r, 5));
   }
-  const group = async (displayName: string, members: Array<{ value: string }>) => {
+  const group = async (displayName: string, members: Array<{ value: string; display?: string }>) => {
     const res = await t.req('POST', '/scim/v2/Groups', { schemas: [GROUP], displayName, members });
     expect(res.statusCode, res.body).toBe(201);
     ids[displayName] = res.json().id;
   };
-  await group('Tour Guides', [{ value: ids.bjensen! }, { value: ids.alice! }]);
-  await group('Admins', [{ value: ids.JSmith! }, { value: ids['Tour Guides']! }]);
+  // members.display is what the client sent (RFC 7643 §4.2): alice and Tour Guides have none.
+  await group('Tour Guides', [{ value: ids.bjensen!, display: 'Babs Jensen' }, { value: ids.alice! }]);
+  await group('Admins', [{ value: ids.JSmith!, display: 'JSmith' }, { value: ids['Tour Guides']! }]);
   await group('Empty', []);
 });
 afterAll(async () => {
@@ -237,6 +238,8 @@ const GROUP_CASES: Case[] = [
   { filter: 'members[type eq "Group"]', expected: ['Admins'] },
   { filter: 'members[type eq "user" and display eq "babs jensen"]', expected: ['Tour Guides'] },
   { filter: 'members.display co "jsmith"', expected: ['Admins'] },
+  // alice was added without a display: none is derived from her name.
+  { filter: () => `members[value eq "${ids.alice}" and display pr]`, expected: [] },
   { filter: 'displayName eq "admins"', expected: ['Admins'] },
   { filter: 'displayName sw "T" or displayName ew "ty"', expected: ['Empty', 'Tour Guides'] },
   { filter: 'meta.resourceType eq "Group"', expected: ['Admins', 'Empty', 'Tour Guides'] },

@@ -15,17 +15,18 @@ afterAll(async () => {
 const mkUser = async (userName: string) => (await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName })).json();
 
 describe('Groups (RFC 7643 §4.2)', () => {
-  it('creates a group with members; members carry $ref, type and display; users list their groups', async () => {
+  it('creates a group with members; members carry value, $ref and type, and a display only as sent; users list their groups', async () => {
     const u1 = await mkUser('g-member-1');
     const u2 = await mkUser('g-member-2');
-    const res = await t.req('POST', '/scim/v2/Groups', { schemas: [GROUP], displayName: 'Tour Guides', members: [{ value: u1.id }, { value: u2.id }] });
+    const res = await t.req('POST', '/scim/v2/Groups', { schemas: [GROUP], displayName: 'Tour Guides', members: [{ value: u1.id }, { value: u2.id, display: 'Second, as sent' }] });
     expect(res.statusCode).toBe(201);
     const g = res.json();
     expect(g).toMatchObject({ displayName: 'Tour Guides', meta: { resourceType: 'Group', location: `${BASE_URL}/scim/v2/Groups/${g.id}`, version: 'W/"1"' } });
     expect(g.members).toEqual([
-      { value: u1.id, $ref: `${BASE_URL}/scim/v2/Users/${u1.id}`, type: 'User', display: 'g-member-1' },
-      { value: u2.id, $ref: `${BASE_URL}/scim/v2/Users/${u2.id}`, type: 'User', display: 'g-member-2' },
+      { value: u1.id, $ref: `${BASE_URL}/scim/v2/Users/${u1.id}`, type: 'User' },
+      { value: u2.id, $ref: `${BASE_URL}/scim/v2/Users/${u2.id}`, type: 'User', display: 'Second, as sent' },
     ]);
+    expect((await t.req('GET', `/scim/v2/Groups/${g.id}`)).json().members).toEqual(g.members);
     const user = (await t.req('GET', `/scim/v2/Users/${u1.id}`)).json();
     expect(user.groups).toEqual([{ value: g.id, $ref: `${BASE_URL}/scim/v2/Groups/${g.id}`, type: 'direct', display: 'Tour Guides' }]);
   });
@@ -39,7 +40,8 @@ describe('Groups (RFC 7643 §4.2)', () => {
     expect(put.json().members.map((m: { value: string }) => m.value)).toEqual([u2.id]);
     await t.req('DELETE', `/scim/v2/Users/${u2.id}`);
     const after = (await t.req('GET', `/scim/v2/Groups/${g.id}`)).json();
-    expect(after.members).toEqual([]);
+    // RFC 7643 §2.5: no members is no `members` attribute.
+    expect(after).not.toHaveProperty('members');
   });
 
   it('a member that does not exist is 400 invalidValue and nothing is created', async () => {

@@ -72,7 +72,7 @@ describe('a synchronous create is one statement', () => {
   it('POST /Groups without members reaches PostgreSQL once', async () => {
     const { result: res, sql } = await statementsOf(() => t.req('POST', '/scim/v2/Groups', { schemas: [GROUP], displayName: 'One Trip' }));
     expect(res.statusCode).toBe(201);
-    expect(res.json().members).toEqual([]);
+    expect(res.json()).not.toHaveProperty('members');
     expect(sql).toHaveLength(1);
   });
 
@@ -115,7 +115,7 @@ describe('adding a member to a large group', () => {
       ids.map((id, i) => ({ id, resourceType: 'User', userName: `big-${i}`, externalId: null, displayName: null, active: null, doc: { schemas: [USER], userName: `big-${i}` }, version: 1, created: now, lastModified: now })),
     );
     group = (await t.req('POST', '/scim/v2/Groups', { schemas: [GROUP], displayName: 'Big', externalId: 'big-ext' })).json().id;
-    await t.deps.storage.members.add(group, ids);
+    await t.deps.storage.members.add(group, { ids });
   }, 60_000);
 
   it('takes two statements and no BEGIN/COMMIT; answers 204 with the next version and records one change naming members', async () => {

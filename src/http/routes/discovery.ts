@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ScimError, notFound } from '../../core/errors.js';
-import { resourceTypeDocuments, schemaDocuments } from '../../scim/schemas/index.js';
+import { resourceTypeDocuments, schemaDocuments, type SchemaOptions } from '../../scim/schemas/index.js';
 import { serviceProviderConfig, type Capabilities } from '../../scim/service-provider-config.js';
 import { LIST_RESPONSE_URN } from '../../provisioning/list.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
@@ -11,7 +11,7 @@ const listOf = (items: unknown[]) => ({ schemas: [LIST_RESPONSE_URN], totalResul
  * Discovery (RFC 7644 §4). Public, as RFC 7643 §5 suggests for authenticationSchemes (SPC-6);
  * query parameters are ignored and a filter is refused with 403 (SPC-5).
  */
-export function discoveryRoutes(app: FastifyInstance, opts: { baseUrl: string; capabilities: () => Capabilities }) {
+export function discoveryRoutes(app: FastifyInstance, opts: { baseUrl: string; capabilities: () => Capabilities; schemas?: SchemaOptions }) {
   const pub = { config: { scope: 'public' as const } };
   const refuseFilter = (q: unknown) => {
     if (q && typeof q === 'object' && 'filter' in q) throw new ScimError(403, undefined, 'Filtering is not supported on discovery endpoints');
@@ -31,10 +31,10 @@ export function discoveryRoutes(app: FastifyInstance, opts: { baseUrl: string; c
   });
   app.get('/Schemas', pub, async (req, reply) => {
     refuseFilter(req.query);
-    return reply.type(SCIM_CONTENT_TYPE).send(listOf(schemaDocuments(opts.baseUrl)));
+    return reply.type(SCIM_CONTENT_TYPE).send(listOf(schemaDocuments(opts.baseUrl, opts.schemas)));
   });
   app.get<{ Params: { id: string } }>('/Schemas/:id', pub, async (req, reply) => {
-    const doc = schemaDocuments(opts.baseUrl).find((d) => String(d.id).toLowerCase() === req.params.id.toLowerCase());
+    const doc = schemaDocuments(opts.baseUrl, opts.schemas).find((d) => String(d.id).toLowerCase() === req.params.id.toLowerCase());
     if (!doc) throw notFound(`Schema ${req.params.id} not found`);
     return reply.type(SCIM_CONTENT_TYPE).send(doc);
   });

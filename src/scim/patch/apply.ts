@@ -61,6 +61,11 @@ export interface MemberPatch {
   replaceWith?: string[];
   removeWhere: FilterNode[];
   /**
+   * The `display` sent with an id of `add` or `replaceWith` (the first one sent for it), kept as
+   * sent (RFC 7643 §4.2); ids sent without one are absent. Undefined when none was sent.
+   */
+  displays?: Map<string, string>;
+  /**
    * Without idempotentMemberRemove only: each entry is a `members[value eq …]` removal whose ids
    * the PATCH itself does not settle; at least one of them must be a member before the PATCH,
    * else the caller answers 400 noTarget with `path`.
@@ -469,7 +474,7 @@ function memberOp(st: State, op: Op, t: Target, raw: unknown): void {
   st.touched.set('members', [undefined, 'members']);
   const m = st.members;
   if (t.sub) {
-    throw badRequest('mutability', `"members.${t.sub.name}" cannot be modified: a member's value, type and $ref are immutable and display is readOnly (RFC 7643 §4.2); add or remove the member instead`);
+    throw badRequest('mutability', `"members.${t.sub.name}" cannot be modified: a member's sub-attributes are immutable (RFC 7643 §4.2); add or remove the member instead`);
   }
   if (t.filter) {
     if (op !== 'remove') throw badRequest('mutability', `members cannot be changed through a value filter (member values are immutable, RFC 7643 §4.2); use "add" or "remove" on "members"`);
@@ -480,12 +485,17 @@ function memberOp(st: State, op: Op, t: Target, raw: unknown): void {
     return;
   }
   if (op === 'add') {
-    addMembers(m, memberIds(raw));
+    const ids = memberIds(raw);
+    keepDisplays(m, raw, new Set([...m.add, ...(m.replaceWith ?? [])]));
+    addMembers(m, ids);
   } else if (op === 'replace') {
     Object.assign(m, { add: [], remove: [], removeAll: false, removeWhere: [], replaceWith: memberIds(raw) });
+    delete m.displays;
+    keepDisplays(m, raw, new Set());
   } else if (raw === undefined || raw === null) {
     Object.assign(m, { add: [], remove: [], removeAll: true, removeWhere: [] });
     delete m.replaceWith;
+    delete m.displays;
   } else if (st.compat.memberValueRemove) {
     removeMembers(m, memberIds(raw));
   } else {
@@ -525,6 +535,8 @@ function addMembers(m: MemberPatch, ids: readonly string[]): void {
 function removeMembers(m: MemberPatch, ids: readonly string[]): void {
   const removing = new Set(ids);
   m.add = m.add.filter((x) => !removing.has(x));
+  // Added again later in this PATCH, a member takes the display sent then.
+  if (m.displays) for (const id of ids) m.displays.delete(id);
   if (m.replaceWith) {
     m.replaceWith = m.replaceWith.filter((x) => !removing.has(x));
     return;
@@ -536,6 +548,24 @@ function removeMembers(m: MemberPatch, ids: readonly string[]): void {
     listed.add(id);
     m.remove.push(id);
   }
+}
+
+/**
+ * The `display` sent with each member of an add or replace value, for ids not already listed
+ * (`listed`: the first one added keeps its display). `$ref` and `type` are derived by the server
+ * and not kept. memberIds has checked the shape already.
+ */
+function keepDisplays(m: MemberPatch, raw: unknown, listed: ReadonlySet<string>): void {
+  if (raw === null || raw === undefined) return;
+  (Array.isArray(raw) ? raw : [raw]).forEach((x, i) => {
+    const id = getCi(x as Obj, 'value') as string;
+    const display = getCi(x as Obj, 'display');
+    if (display === undefined || display === null) return;
+    if (typeof display !== 'string') throw badRequest('invalidValue', `members[${i}].display must be a string`);
+    // Listed: added earlier in this PATCH, with its display then. Has: an earlier duplicate of this value.
+    if (listed.has(id) || m.displays?.has(id)) return;
+    (m.displays ??= new Map()).set(id, display);
+  });
 }
 
 /** `[{value: id, display?, $ref?, type?}, …]` (a single object is accepted) → ids, in order, once each. */

@@ -1,5 +1,6 @@
 import type { AttributeDef, SchemaDef } from './attribute.js';
-import { RESOURCE_TYPES, SCHEMAS } from './registry.js';
+import { groupSchemaWithNamedMemberDisplay } from './group.js';
+import { GROUP_URN, RESOURCE_TYPES, SCHEMAS } from './registry.js';
 
 const SCHEMA_URN = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
 const RESOURCE_TYPE_URN = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
@@ -28,9 +29,15 @@ function schemaDocument(baseUrl: string, s: SchemaDef): Record<string, unknown> 
   };
 }
 
+/** What the configuration changes in /Schemas. */
+export interface SchemaOptions {
+  /** SCIMCAST_COMPAT_MEMBER_DISPLAY: members.display is filled in by the server. */
+  readonly memberDisplay?: boolean | undefined;
+}
+
 /** GET /Schemas (RFC 7643 §7, §8.7.1). */
-export function schemaDocuments(baseUrl: string): Record<string, unknown>[] {
-  return SCHEMAS.map((s) => schemaDocument(baseUrl, s));
+export function schemaDocuments(baseUrl: string, opts: SchemaOptions = {}): Record<string, unknown>[] {
+  return SCHEMAS.map((s) => schemaDocument(baseUrl, s.id === GROUP_URN && opts.memberDisplay ? groupSchemaWithNamedMemberDisplay() : s));
 }
 
 /** GET /ResourceTypes (RFC 7643 §6, §8.6). */

@@ -1,3 +1,3 @@
 export * from './attribute.js';
 export * from './registry.js';
-export { resourceTypeDocuments, schemaDocuments } from './documents.js';
+export { resourceTypeDocuments, schemaDocuments, type SchemaOptions } from './documents.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { projectAttributes, projectWith, returnsAttribute, returnsAttributeWith, stripNeverReturned, type OutputSchemas } from '../../../src/scim/resource-output.js';
-import { str } from '../../../src/scim/schemas/attribute.js';
+import { omitEmptyMultiValued, omitEmptyMultiValuedWith, projectAttributes, projectWith, returnsAttribute, returnsAttributeWith, stripNeverReturned, type OutputSchemas } from '../../../src/scim/resource-output.js';
+import { multi, str } from '../../../src/scim/schemas/attribute.js';
 import { enterpriseUserSchema } from '../../../src/scim/schemas/enterprise-user.js';
 import { GROUP_URN, USER_URN } from '../../../src/scim/schemas/registry.js';
 import { userSchema } from '../../../src/scim/schemas/user.js';
@@ -34,6 +34,27 @@ describe('resource output (RFC 7643 §2.2, RFC 7644 §3.4.2.5)', () => {
     const out = projectAttributes('User', user, { excludedAttributes: ['emails', 'name.givenName', 'id', `${E}:costCenter`] });
     expect(out).toEqual({ ...user, emails: undefined, name: { familyName: 'C' }, [E]: { department: 'Ops' } } as never);
     expect(out.id).toBe('1');
+  });
+});
+
+describe('empty multi-valued attributes are left out (RFC 7643 §2.5)', () => {
+  const X = 'urn:example:params:scim:schemas:extension:badges:2.0:User';
+  const withExt: OutputSchemas = {
+    schema: userSchema,
+    extensions: [{ id: X, name: 'Badges', description: 'test', attributes: [multi('badges', 'Badges.', [str('value', 'Badge.')]), str('note', 'Note.')] }],
+  };
+
+  it('in the core schema, whatever other attributes hold', () => {
+    const doc = { schemas: [USER_URN], userName: 'a', emails: [], phoneNumbers: [{ value: '1' }], roles: [], title: '' };
+    expect(omitEmptyMultiValued('User', doc)).toEqual({ schemas: [USER_URN], userName: 'a', phoneNumbers: [{ value: '1' }], title: '' });
+  });
+  it("in an extension's multi-valued attribute", () => {
+    const doc = { schemas: [USER_URN, X], userName: 'a', [X]: { badges: [], note: 'n' } };
+    expect(omitEmptyMultiValuedWith(withExt, doc)).toEqual({ schemas: [USER_URN, X], userName: 'a', [X]: { note: 'n' } });
+  });
+  it('leaves a document without empty values as it is (the same object, nothing copied)', () => {
+    const doc = { schemas: [USER_URN, X], userName: 'a', emails: [{ value: 'a@x' }], [X]: { badges: [{ value: 'b' }] } };
+    expect(omitEmptyMultiValuedWith(withExt, doc)).toBe(doc);
   });
 });
 

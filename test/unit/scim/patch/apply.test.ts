@@ -122,7 +122,7 @@ describe('applyPatch: RFC 7644 §3.5.2 examples', () => {
   const members = (body: unknown) => applyPatch('Group', deepFreeze(group()), body, STRICT);
   it('§3.5.2.1 add members', () => {
     const r = members(patch({ op: 'add', path: 'members', value: [member(BABS, 'Babs Jensen')] }));
-    expect(r).toEqual({ doc: group(), members: { ...NO_MEMBERS, add: [BABS] }, attributes: ['members'] });
+    expect(r).toEqual({ doc: group(), members: { ...NO_MEMBERS, add: [BABS], displays: new Map([[BABS, 'Babs Jensen']]) }, attributes: ['members'] });
   });
   it('§3.5.2.2 remove one member', () => {
     expect(members(patch({ op: 'remove', path: `members[value eq "${BABS}"]` })).members).toEqual({ ...NO_MEMBERS, remove: [BABS] });
@@ -132,15 +132,15 @@ describe('applyPatch: RFC 7644 §3.5.2 examples', () => {
   });
   it('§3.5.2.2 remove one member and add another (the RFC writes `eq"…"` without a space)', () => {
     const r = members(patch({ op: 'remove', path: `members[value eq"${BABS}"]` }, { op: 'add', path: 'members', value: [member(JAMES, 'James Smith')] }));
-    expect(r.members).toEqual({ ...NO_MEMBERS, remove: [BABS], add: [JAMES] });
+    expect(r.members).toEqual({ ...NO_MEMBERS, remove: [BABS], add: [JAMES], displays: new Map([[JAMES, 'James Smith']]) });
   });
   it('§3.5.2.2 remove all members, then add two', () => {
     const r = members(patch({ op: 'remove', path: 'members' }, { op: 'add', path: 'members', value: [member(BABS, 'Babs Jensen'), member(JAMES, 'James Smith')] }));
-    expect(r.members).toEqual({ ...NO_MEMBERS, removeAll: true, add: [BABS, JAMES] });
+    expect(r.members).toEqual({ ...NO_MEMBERS, removeAll: true, add: [BABS, JAMES], displays: new Map([[BABS, 'Babs Jensen'], [JAMES, 'James Smith']]) });
   });
   it('§3.5.2.3 replace members', () => {
     const r = members(patch({ op: 'replace', path: 'members', value: [member(BABS, 'Babs Jensen'), member(JAMES, 'James Smith')] }));
-    expect(r.members).toEqual({ ...NO_MEMBERS, replaceWith: [BABS, JAMES] });
+    expect(r.members).toEqual({ ...NO_MEMBERS, replaceWith: [BABS, JAMES], displays: new Map([[BABS, 'Babs Jensen'], [JAMES, 'James Smith']]) });
   });
 });
 
@@ -289,7 +289,12 @@ describe('applyPatch: errors (RFC 7644 §3.12 Table 9)', () => {
 
 describe('applyPatch: Group members become a MemberPatch, never the document', () => {
   const rows: { name: string; body: unknown; compat?: PatchCompat; members: Partial<MemberPatch>; doc?: Obj }[] = [
-    { name: 'add (Okta: value and display)', body: patch({ op: 'add', path: 'members', value: [{ value: BABS, display: 'babs@example.com' }, { value: JAMES, display: 'james@example.com' }] }), members: { add: [BABS, JAMES] } },
+    { name: 'add (Okta: value and display)', body: patch({ op: 'add', path: 'members', value: [{ value: BABS, display: 'babs@example.com' }, { value: JAMES, display: 'james@example.com' }] }), members: { add: [BABS, JAMES], displays: new Map([[BABS, 'babs@example.com'], [JAMES, 'james@example.com']]) } },
+    // A member's display is kept as sent (RFC 7643 §4.2); $ref and type are the server's to derive.
+    { name: 'add with $ref and type: only value (and display) are kept', body: patch({ op: 'add', path: 'members', value: [{ value: BABS, $ref: 'https://x/Users/1', type: 'User' }] }), members: { add: [BABS] } },
+    { name: 'add the same id twice with displays: the first is kept', body: patch({ op: 'add', path: 'members', value: [{ value: BABS, display: 'one' }, { value: BABS, display: 'two' }] }, { op: 'add', path: 'members', value: [{ value: BABS, display: 'three' }] }), members: { add: [BABS], displays: new Map([[BABS, 'one']]) } },
+    { name: 'removed and added again: the later display', body: patch({ op: 'add', path: 'members', value: [{ value: BABS, display: 'one' }] }, { op: 'remove', path: `members[value eq "${BABS}"]` }, { op: 'add', path: 'members', value: [{ value: BABS, display: 'two' }] }), members: { add: [BABS], displays: new Map([[BABS, 'two']]) } },
+    { name: 'replace drops the displays of earlier adds', body: patch({ op: 'add', path: 'members', value: [{ value: BABS, display: 'one' }] }, { op: 'replace', path: 'members', value: [{ value: JAMES, DISPLAY: 'J' }] }), members: { replaceWith: [JAMES], displays: new Map([[JAMES, 'J']]) } },
     { name: 'add the same id twice', body: patch({ op: 'add', path: 'members', value: [{ value: BABS }, { value: BABS }] }, { op: 'add', path: 'members', value: [{ value: BABS }] }), members: { add: [BABS] } },
     { name: 'add one object (not an array)', body: patch({ op: 'add', path: 'members', value: { value: BABS } }), members: { add: [BABS] } },
     { name: 'path-less add with members', body: patch({ op: 'add', value: { members: [{ value: BABS }] } }), members: { add: [BABS] } },
@@ -320,7 +325,8 @@ describe('applyPatch: Group members become a MemberPatch, never the document', (
     { name: 'member without value', type: 'Group', doc: group(), body: patch({ op: 'add', path: 'members', value: [{ display: 'x' }] }), scimType: 'invalidValue', detail: /members\[0\]/ },
     { name: 'member value not a string', type: 'Group', doc: group(), body: patch({ op: 'add', path: 'members', value: [{ value: BABS }, { value: 7 }] }), scimType: 'invalidValue', detail: /members\[1\]/ },
     { name: 'member as a bare id', type: 'Group', doc: group(), body: patch({ op: 'replace', path: 'members', value: [BABS] }), scimType: 'invalidValue' },
-    { name: 'member sub-attribute (display is readOnly)', type: 'Group', doc: group(), body: patch({ op: 'replace', path: `members[value eq "${BABS}"].display`, value: 'x' }), scimType: 'mutability' },
+    { name: 'member display not a string', type: 'Group', doc: group(), body: patch({ op: 'add', path: 'members', value: [{ value: BABS, display: 7 }] }), scimType: 'invalidValue', detail: /members\[0\]\.display/ },
+    { name: 'member sub-attribute (immutable: add the member again instead)', type: 'Group', doc: group(), body: patch({ op: 'replace', path: `members[value eq "${BABS}"].display`, value: 'x' }), scimType: 'mutability' },
     { name: 'member value (immutable)', type: 'Group', doc: group(), body: patch({ op: 'replace', path: 'members.value', value: 'x' }), scimType: 'mutability' },
     { name: 'replace through a members filter', type: 'Group', doc: group(), body: patch({ op: 'replace', path: `members[value eq "${BABS}"]`, value: { value: JAMES } }), scimType: 'mutability' },
   ]);
