@@ -26,6 +26,12 @@ export interface AsyncDeps {
    * its last operation while the process waits to exit; the job picks up where it left.
    */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Asked between two units of work of a bulk: true when more urgent requests wait for a worker
+   * slot (Prefer priority=…). The bulk then ends after the unit it is in, and the job is queued
+   * again in its place; an inline wait=N run has none and never gives way.
+   */
+  readonly giveWay?: (() => Promise<boolean>) | undefined;
 }
 
 /**

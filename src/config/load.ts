@@ -49,6 +49,8 @@ export interface Config {
     readonly signingAlg: 'ES256' | 'RS256' | 'EdDSA';
     readonly asyncRetentionDays: number;
     readonly asyncMaxAttempts: number;
+    /** A queued async request moves up one priority level after waiting this long. */
+    readonly asyncPriorityAgingMs: number;
     readonly pushTimeoutMs: number;
     readonly pushBackoffBaseMs: number;
     readonly pushBackoffCapMs: number;
@@ -148,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       signingAlg: e.SCIMCAST_SIGNING_ALG,
       asyncRetentionDays: e.SCIMCAST_ASYNC_RETENTION_DAYS,
       asyncMaxAttempts: e.SCIMCAST_ASYNC_MAX_ATTEMPTS,
+      asyncPriorityAgingMs: e.SCIMCAST_ASYNC_PRIORITY_AGING_MS,
       pushTimeoutMs: e.SCIMCAST_PUSH_TIMEOUT_MS,
       pushBackoffBaseMs: e.SCIMCAST_PUSH_BACKOFF_BASE_MS,
       pushBackoffCapMs: e.SCIMCAST_PUSH_BACKOFF_CAP_MS,

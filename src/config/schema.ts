@@ -155,6 +155,12 @@ export const envSchema = z.object({
    * result gets a 500 result with its asyncresp (issue 6 §5).
    */
   SCIMCAST_ASYNC_MAX_ATTEMPTS: int(25, 1),
+  /**
+   * Prefer priority=…: a queued async request that has waited this long moves up one level
+   * (low → normal → high), so no priority starves: a low request waits at most twice this, plus
+   * the high-priority work admitted before it.
+   */
+  SCIMCAST_ASYNC_PRIORITY_AGING_MS: int(30_000, 100),
   /** SET signing algorithm for new keys (issue 5 §3). */
   SCIMCAST_SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
   /**
