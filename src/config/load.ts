@@ -211,5 +211,6 @@ function compatOf(e: Env): ClientCompat {
     managerString: on(e.SCIMCAST_COMPAT_MANAGER_STRING),
     dottedKeys: on(e.SCIMCAST_COMPAT_DOTTED_KEYS),
     absentMultiValueFilter: on(e.SCIMCAST_COMPAT_ABSENT_FILTER_TARGET),
+    coreServiceProviderConfig: e.SCIMCAST_COMPAT_CORE_SPC,
   };
 }

@@ -197,6 +197,13 @@ export const envSchema = z.object({
   SCIMCAST_COMPAT_MANAGER_STRING: optionalBool,
   SCIMCAST_COMPAT_DOTTED_KEYS: optionalBool,
   SCIMCAST_COMPAT_ABSENT_FILTER_TARGET: optionalBool,
+  /**
+   * Serve a ServiceProviderConfig with only the RFC 7643 §5 attributes, for strict clients whose
+   * model refuses unknown ones (RFC 9865 `pagination`, RFC 9967 `securityEvents`). Off by default
+   * and independent of SCIMCAST_STRICT: it hides capabilities rather than coercing input, and
+   * the server keeps offering them (cursor paging, async requests) whether advertised or not.
+   */
+  SCIMCAST_COMPAT_CORE_SPC: bool(false),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -74,7 +74,7 @@ export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink;
   metricsRoutes(app, { scrape: opts.scrape ?? (() => scrapeMetrics(d)) });
   app.register(
     async (scim) => {
-      discoveryRoutes(scim, { baseUrl: d.config.baseUrl, capabilities: () => capabilitiesOf(d) });
+      discoveryRoutes(scim, { baseUrl: d.config.baseUrl, capabilities: () => capabilitiesOf(d), coreServiceProviderConfig: d.config.compat.coreServiceProviderConfig });
       resourceRoutes(scim, { ctx: () => ({ ...d.provisioning, txn: { base: d.ids.txn() } }), maxResults: d.config.limits.filterMaxResults, async: () => d.async });
       searchRoutes(scim, { ctx: () => d.provisioning, maxResults: d.config.limits.filterMaxResults });
       asyncRoutes(scim, { async: () => d.async });

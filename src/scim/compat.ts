@@ -22,6 +22,11 @@ export interface ClientCompat {
   readonly dottedKeys: boolean;
   /** Entra ID: add/replace on `emails[type eq "work"].value` when no such value exists yet creates it. */
   readonly absentMultiValueFilter: boolean;
+  /**
+   * Strict clients: /ServiceProviderConfig carries only RFC 7643 §5 attributes (no RFC 9865
+   * `pagination`, no RFC 9967 `securityEvents`). Not a coercion, so SCIMCAST_STRICT leaves it off.
+   */
+  readonly coreServiceProviderConfig: boolean;
 }
 
 export const LENIENT: ClientCompat = Object.freeze({
@@ -32,4 +37,5 @@ export const LENIENT: ClientCompat = Object.freeze({
   managerString: true,
   dottedKeys: true,
   absentMultiValueFilter: true,
+  coreServiceProviderConfig: false,
 });
