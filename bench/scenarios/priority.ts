@@ -52,7 +52,7 @@ export async function priority(ctx: Ctx): Promise<void> {
     id: 'async-priority-high',
     scenario: `POST /Users respond-async priority=high while ${slots} async bulks of ${fmt(ops)} ops hold every worker slot: 202 → asyncresp committed`,
     unit: 'ms',
-    scimcast: { perSec: 1000 / h.mean, p50: h.p50, p99: h.p99, ops: samples },
+    scimcast: { p50: h.p50, p99: h.p99, ops: samples },
     note: `${highDuring} of ${samples} high-priority requests finished while a bulk was still running; a normal-priority request sent after them took ${fmt(normal.ms)} ms (behind the bulks)`,
   });
 }
