@@ -3,6 +3,7 @@ import type { Ids } from '../core/ids.js';
 import type { PublisherDeps } from '../feeds/publish.js';
 import type { ProvisioningCtx } from '../provisioning/context.js';
 import type { Admissions } from './accept.js';
+import type { CallbackPolicy } from './callback.js';
 import type { Storage, TxnRow } from '../storage/index.js';
 import type { BulkRun } from '../bulk/run.js';
 import { runBulkTxn } from './bulk.js';
@@ -21,6 +22,8 @@ export interface AsyncDeps {
   readonly admissions: Admissions;
   /** Job attempts before the request is given up as `failed` (SCIMCAST_ASYNC_MAX_ATTEMPTS). */
   readonly maxAttempts?: number | undefined;
+  /** Where a per-request callback may point (the push target rules); undefined: none is honoured. */
+  readonly callbacks?: CallbackPolicy | undefined;
   /**
    * Aborted when the worker stops: a bulk ends after the batch it is in, rather than running to
    * its last operation while the process waits to exit; the job picks up where it left.

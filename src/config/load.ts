@@ -66,6 +66,8 @@ export interface Config {
     /** The most streams one owner, and the whole deployment, may hold. */
     readonly streamsMaxPerOwner: number;
     readonly streamsMax: number;
+    /** Push attempts of one SET to a per-request callback before it is dead-lettered. */
+    readonly callbackMaxAttempts: number;
   };
   /**
    * Key-encryption keys for secrets at rest; undefined means they are stored in plaintext.
@@ -160,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pushLoopback: listensOnLoopbackOnly(e.HOST),
       streamsMaxPerOwner: e.SCIMCAST_STREAMS_MAX_PER_OWNER,
       streamsMax: e.SCIMCAST_STREAMS_MAX,
+      callbackMaxAttempts: e.SCIMCAST_CALLBACK_MAX_ATTEMPTS,
     },
     keyEncryption: e.SCIMCAST_KEY_ENCRYPTION_KEY
       ? { current: kekOf(e.SCIMCAST_KEY_ENCRYPTION_KEY), previous: e.SCIMCAST_KEY_ENCRYPTION_KEY_PREVIOUS ? kekOf(e.SCIMCAST_KEY_ENCRYPTION_KEY_PREVIOUS) : undefined }

@@ -140,6 +140,15 @@ export const envSchema = z.object({
    * worker died. It bounds how long those wait, not the normal push latency.
    */
   SCIMCAST_PUSH_SWEEP_MS: int(2_000, 50),
+  /**
+   * Attempts to push one SET to a per-request callback (Prefer callback="…") before it goes to the
+   * dead letter. A stream retries for the whole retention, since its owner can pause, fix and
+   * redrive it; a callback is one-shot, its requester can read every result from the status
+   * resource, and a target that keeps failing should not hold a push loop for days. With the
+   * push backoff's defaults, 10 attempts span about 7 minutes on average and 14 at most (longer
+   * only when the receiver sends Retry-After).
+   */
+  SCIMCAST_CALLBACK_MAX_ATTEMPTS: int(10, 1),
   /** RFC 8936 long poll: default wait and the most a client may ask for (timeoutSecs). */
   SCIMCAST_POLL_TIMEOUT_MS: int(30_000, 0),
   SCIMCAST_POLL_MAX_TIMEOUT_MS: int(300_000, 0),

@@ -155,6 +155,15 @@ export function makeEventRepo(db: Db) {
       );
       return r.rows.map((x) => x.err);
     },
+    /** Every pending SET of a feed to the dead letter (a per-request callback that ended early). */
+    async markPendingDead(feedId: string, err: string, description: string, at: Date): Promise<number> {
+      const r = await db
+        .update(events)
+        .set({ state: 'dead', errCode: err, errDescription: description, doneAt: at })
+        .where(and(eq(events.feedId, feedId), eq(events.state, 'pending')))
+        .returning({ jti: events.jti });
+      return r.length;
+    },
     async markDead(feedId: string, jti: string, err: string, description: string | undefined, at: Date): Promise<boolean> {
       const r = await db
         .update(events)
@@ -287,12 +296,13 @@ export function makeEventRepo(db: Db) {
     /**
      * Metrics gauges, read at scrape time so every process reports the same numbers: per feed
      * (feeds without SETs too), SETs by state and when the longest-waiting pending one was queued.
-     * One grouped query.
+     * One grouped query. Per-request callback feeds are left out: a gauge per request would grow
+     * without bound; the request's status resource shows where its callback stands.
      */
     async statsByFeed(): Promise<{ feedId: string; counts: Record<'pending' | 'delivered' | 'acked' | 'dead', number>; oldestPendingAt: Date | undefined }[]> {
       const r = await db.execute(
         sql`select f.id as feed_id, e.state, count(e.seq)::int as n, extract(epoch from min(e.queued_at))::float8 as oldest
-            from feeds f left join ${events} e on e.feed_id = f.id group by f.id, e.state order by f.id`,
+            from feeds f left join ${events} e on e.feed_id = f.id where f.callback_txn is null group by f.id, e.state order by f.id`,
       );
       const byFeed = new Map<string, { feedId: string; counts: Record<'pending' | 'delivered' | 'acked' | 'dead', number>; oldestPendingAt: Date | undefined }>();
       for (const row of r.rows as { feed_id: string; state: string | null; n: number; oldest: number | null }[]) {
