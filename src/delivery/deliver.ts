@@ -127,7 +127,7 @@ async function settle(d: PushDeps, feed: FeedRow, ev: PushItem, out: Exclude<Pus
   };
   switch (out.kind) {
     case 'rejected':
-      await d.storage.events.markDead(feedId, ev.jti, out.err, out.description, now);
+      await d.storage.events.markDead(feedId, ev.jti, out.err, out.description, now, { attempted: true });
       return undefined;
     case 'pause':
       await d.storage.events.noteAttempt(ev.seq, out.reason);

@@ -143,12 +143,13 @@ export function makeEventRepo(db: Db) {
     /**
      * RFC 8936 §2.4 setErrs: each named SET that is still pending for this feed becomes a dead
      * letter with the receiver's `err` and `description`, in one statement (the list goes as one
-     * jsonb parameter). Returns the `err` of each SET that changed, for the metrics.
+     * jsonb parameter). The delivery the receiver refused counts as an attempt. Returns the `err`
+     * of each SET that changed, for the metrics.
      */
     async markDeadMany(feedId: string, errs: readonly { jti: string; err: string; description?: string | undefined }[], at: Date): Promise<string[]> {
       if (errs.length === 0) return [];
       const r = await db.execute<{ err: string }>(
-        sql`update ${events} e set state = 'dead', err_code = x.err, err_description = x.description, done_at = ${at.toISOString()}::timestamptz
+        sql`update ${events} e set state = 'dead', err_code = x.err, err_description = x.description, done_at = ${at.toISOString()}::timestamptz, attempts = e.attempts + 1
             from jsonb_to_recordset(${JSON.stringify(errs)}::jsonb) as x(jti text, err text, description text)
             where e.jti = x.jti and e.feed_id = ${feedId} and e.state = 'pending'
             returning e.err_code as err`,
@@ -164,10 +165,15 @@ export function makeEventRepo(db: Db) {
         .returning({ jti: events.jti });
       return r.length;
     },
-    async markDead(feedId: string, jti: string, err: string, description: string | undefined, at: Date): Promise<boolean> {
+    /**
+     * One SET to the dead letter. `attempted`: the push that just failed has not been counted yet
+     * (a receiver's RFC 8935 §2.4 rejection ends delivery on the attempt that got it), so it is
+     * counted here and the dead letter shows every attempt made.
+     */
+    async markDead(feedId: string, jti: string, err: string, description: string | undefined, at: Date, opts: { attempted?: boolean } = {}): Promise<boolean> {
       const r = await db
         .update(events)
-        .set({ state: 'dead', errCode: err, errDescription: description ?? null, doneAt: at })
+        .set({ state: 'dead', errCode: err, errDescription: description ?? null, doneAt: at, ...(opts.attempted ? { attempts: sql`${events.attempts} + 1` } : {}) })
         .where(and(eq(events.feedId, feedId), eq(events.jti, jti), eq(events.state, 'pending')))
         .returning({ jti: events.jti });
       return r.length > 0;
