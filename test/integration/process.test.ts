@@ -69,6 +69,8 @@ describe('scimcast start on embedded PostgreSQL', () => {
     await new Promise((r) => setTimeout(r, 200));
     const m = /Initial admin token[^\n]*\n\n\s+(\S+)/.exec(s.output());
     expect(m, s.output()).not.toBeNull();
+    // LOG_LEVEL=warn covers the command's own lines too ("starting embedded PostgreSQL" is info).
+    expect(s.output()).not.toContain('"level":"info"');
     token = m![1]!;
     const spc = await fetch(`${s.base}/scim/v2/ServiceProviderConfig`, { headers: { authorization: `Bearer ${token}` } });
     expect(spc.status).toBe(200);
