@@ -6,7 +6,7 @@
  * Options:
  *   --quick            about a minute: short windows, 10,000 users, no 1M scale
  *   --only=a,b         run only these scenarios (ceilings, creates, reads, member-add, bulk,
- *                      password-bulk, async, stream-cost, push-latency, push-drain, fanout, poll,
+ *                      password-bulk, async, priority, stream-cost, push-latency, push-drain, fanout, poll,
  *                      scaling, log-cost, api-processes); ceilings always run. `push` names the
  *                      four event-pipeline scenarios (stream-cost, push-latency, push-drain, fanout).
  *                      `api-processes` runs creates and filter-eq reads against `scimcast start`
@@ -32,6 +32,7 @@ import { creates } from './scenarios/creates.js';
 import { memberAdd, memberAddThroughput } from './scenarios/member-add.js';
 import { passwordBulk } from './scenarios/password-bulk.js';
 import { pollScenario } from './scenarios/poll.js';
+import { priority } from './scenarios/priority.js';
 import { fanout } from './scenarios/fanout.js';
 import { logCost } from './scenarios/log-cost.js';
 import { pushLatency } from './scenarios/push-latency.js';
@@ -108,6 +109,7 @@ async function main() {
     await step('bulk', bulk);
     await step('password-bulk', passwordBulk);
     await step('async', asyncRequests);
+    await step('priority', priority);
     await step('stream-cost', streamCost);
     await step('push-latency', pushLatency);
     await step('push-drain', pushDrain);

@@ -23,6 +23,7 @@ import { makeSetSigner } from './events/sign.js';
 import { EMITTED_EVENT_URIS } from './events/uris.js';
 import { makeAdmissions } from './async/accept.js';
 import { makeChangePublisher, makeChangesPublisher, makeOutboxRows } from './feeds/publish.js';
+import { callbackHooks } from './feeds/callback.js';
 import { setStatus } from './feeds/streams.js';
 import { makePushClient } from './delivery/push.js';
 import type { Storage } from './storage/index.js';
@@ -120,7 +121,19 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
       return last !== undefined && clock.now().getTime() - last.getTime() < config.worker.deadAfterMs;
     },
     provisioning,
-    async: { storage, admissions: makeAdmissions(storage), clock, ids, baseUrl: config.baseUrl, provisioning, publisher, retentionMs: config.events.asyncRetentionDays * 86_400_000, maxAttempts: config.events.asyncMaxAttempts },
+    async: {
+      storage,
+      admissions: makeAdmissions(storage),
+      clock,
+      ids,
+      baseUrl: config.baseUrl,
+      provisioning,
+      publisher,
+      retentionMs: config.events.asyncRetentionDays * 86_400_000,
+      maxAttempts: config.events.asyncMaxAttempts,
+      // Per-request callbacks reach what push streams may reach, no more.
+      callbacks: { allow: config.events.pushAllow, loopback: config.events.pushLoopback },
+    },
     streams,
     fanout: {
       iss: config.baseUrl,
@@ -140,6 +153,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
       random: Math.random,
       metrics,
       logTransportError: transportErrorLog(config.logLevel),
+      callbacks: callbackHooks({ storage, clock }, config.events.callbackMaxAttempts),
     },
     poll: {
       storage,

@@ -1,7 +1,8 @@
 import type { Clock } from '../core/clock.js';
 import { makeGroupCommit } from '../core/group-commit.js';
 import type { Ids } from '../core/ids.js';
-import type { EnqueueOptions, Storage, TxnRow } from '../storage/index.js';
+import type { EnqueueOptions, FeedRow, Storage, TxnRow } from '../storage/index.js';
+import { callbackFeed } from './callback.js';
 import { jobPriority } from './priority.js';
 import type { Priority } from './prefer.js';
 
@@ -23,8 +24,8 @@ export interface Admission {
   callback?: string | undefined;
 }
 
-/** Stores one admitted request with its job; resolves once both are durable. */
-export type Admissions = (row: TxnRow, job: EnqueueOptions) => Promise<void>;
+/** Stores one admitted request with its job (and its callback's feed); resolves once all are durable. */
+export type Admissions = (row: TxnRow, job: EnqueueOptions, feed?: FeedRow) => Promise<void>;
 
 /**
  * The admissions of one process, group-committed: requests admitted while a statement is being
@@ -32,15 +33,15 @@ export type Admissions = (row: TxnRow, job: EnqueueOptions) => Promise<void>;
  * A lone request is written at once. @see docs/decisions/0002-group-commit.md
  */
 export function makeAdmissions(storage: Storage): Admissions {
-  const write = makeGroupCommit<{ row: TxnRow; job: EnqueueOptions }, void>(
+  const write = makeGroupCommit<{ row: TxnRow; job: EnqueueOptions; feed?: FeedRow | undefined }, void>(
     async (items) => {
-      await storage.txns.insertWithJobs(items.map(({ row, job }) => ({ row, identifier: APPLY_TASK, payload: { txnId: row.id }, options: job })));
+      await storage.txns.insertWithJobs(items.map(({ row, job, feed }) => ({ row, identifier: APPLY_TASK, payload: { txnId: row.id }, options: job, feed })));
       return items.map(() => undefined);
     },
     // One statement in flight: each carries a job NOTIFY, and those commit one after another anyway.
     { maxBatch: 256, maxInFlight: 1 },
   );
-  return (row, job) => write({ row, job });
+  return (row, job, feed) => write({ row, job, feed });
 }
 
 /**
@@ -66,7 +67,11 @@ export async function admit(d: { admissions: Admissions; clock: Clock; ids: Ids;
     expiresAt: new Date(now.getTime() + d.retentionMs),
     priority: jobPriority(a.priority ?? 'normal'),
     callback: a.callback ?? null,
+    callbackState: null,
   };
-  await d.admissions(row, { runAt: a.runAt, maxAttempts: d.maxAttempts ?? 25, priority: row.priority });
+  // The callback's push feed exists before any result of the request does: the fan-out routes a
+  // result to the feeds that existed when it committed (feeds/route-version.ts).
+  const feed = a.callback === undefined ? undefined : callbackFeed(id, a.owner, a.callback, now);
+  await d.admissions(row, { runAt: a.runAt, maxAttempts: d.maxAttempts ?? 25, priority: row.priority }, feed);
   return id;
 }

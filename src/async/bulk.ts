@@ -39,18 +39,19 @@ const ASYNC_BATCH = 500;
 /** The worker's bulk executor: every result is recorded with its asyncresp SETs, exactly once. */
 function asyncExecutor(base: AsyncDeps, txn: TxnRow): BulkExecutor {
   const publish = { ...base.publisher, baseUrl: base.baseUrl };
-  const stopIfAsked = () => {
+  const endHereIfAsked = async () => {
     if (base.signal?.aborted) throw new AppError('ERR_WORKER_STOPPING', 'the worker is stopping; the request resumes on the next run');
+    if (base.giveWay && (await base.giveWay())) throw new AppError('ERR_GIVING_WAY', 'more urgent requests are waiting; the request resumes after them');
   };
   // After a refused batch, its operations run one by one with the hashes the batch computed.
   let d = base;
   return {
     async run(index, op) {
-      stopIfAsked();
+      await endHereIfAsked();
       return (await runStep(d, txn, index, op)) ?? recorded(d, txn.id, index);
     },
     async runCycle(members) {
-      stopIfAsked();
+      await endHereIfAsked();
       try {
         const passwords = await prehash(d.provisioning.passwords, cyclePasswords(members));
         const done = await d.storage.withTx(async (s) => {
@@ -81,7 +82,7 @@ function asyncExecutor(base: AsyncDeps, txn: TxnRow): BulkExecutor {
      */
     batchSize: ASYNC_BATCH,
     async runMany(items) {
-      stopIfAsked();
+      await endHereIfAsked();
       // Hashed before the transaction: 500 passwords are half a minute of scrypt on one core, which
       // must not be half a minute holding the txn's row lock and a pooled connection.
       const passwords = await prehash(base.provisioning.passwords, items.flatMap(({ op }) => passwordsIn(op.method, op.type, op.body)));

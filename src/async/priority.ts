@@ -6,13 +6,9 @@ import type { Priority } from './prefer.js';
  */
 const JOB_PRIORITY: Readonly<Record<Priority, number>> = { high: -10, normal: 0, low: 10 };
 
+/** The job priorities of the levels, most urgent first: what aging moves a waiting job along. */
+export const PRIORITY_LEVELS: readonly number[] = [JOB_PRIORITY.high, JOB_PRIORITY.normal, JOB_PRIORITY.low];
+
 export function jobPriority(p: Priority): number {
   return JOB_PRIORITY[p];
-}
-
-/** The Prefer value a stored job priority stands for (the nearest level at or below it). */
-export function priorityOf(jobPriorityValue: number): Priority {
-  if (jobPriorityValue <= JOB_PRIORITY.high) return 'high';
-  if (jobPriorityValue <= JOB_PRIORITY.normal) return 'normal';
-  return 'low';
 }

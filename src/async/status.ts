@@ -1,4 +1,5 @@
 import type { TxnOpRow, TxnRow } from '../storage/index.js';
+import type { CallbackState } from './callback.js';
 import type { OperationRequest } from './operation.js';
 
 /**
@@ -37,7 +38,7 @@ function operationEntry(index: number, o: TxnOpRow | undefined, req: { method: s
   };
 }
 
-export function statusDocument(txn: TxnRow, ops: TxnOpRow[], opts: { withOperations: boolean; location: string }) {
+export function statusDocument(txn: TxnRow, ops: TxnOpRow[], opts: { withOperations: boolean; location: string; callback?: CallbackState | undefined }) {
   const failed = ops.filter((o) => Number(o.status) >= 400).length;
   const total = txn.opCount;
   const done = ops.length;
@@ -52,6 +53,9 @@ export function statusDocument(txn: TxnRow, ops: TxnOpRow[], opts: { withOperati
     lastModified: txn.lastModified.toISOString(),
     meta: { resourceType: 'AsyncRequest', location: opts.location },
   };
+  // A per-request callback's delivery (a scimcast extension): where it stands, or how it ended
+  // with its dead letters. The URL is not repeated: it may carry a token.
+  if (opts.callback) doc.callback = opts.callback;
   if (opts.withOperations) {
     const byIndex = new Map(ops.map((o) => [o.opIndex, o]));
     const requested = requestedOps(txn);

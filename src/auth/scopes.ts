@@ -1,5 +1,10 @@
-/** Token scopes (issue 2 §5). `admin` is for operator actions: tokens and keys. */
-export const SCOPES = ['scim:read', 'scim:write', 'scim:bulk', 'feeds:admin', 'metrics:read', 'admin'] as const;
+/**
+ * Token scopes (issue 2 §5). `admin` is for operator actions: tokens and keys. `scim:callback` lets
+ * an async request name a URL that the server pushes its asyncresp SETs to (Prefer callback="…", a
+ * scimcast extension): the server then makes requests to a target the client picks, so it is
+ * granted on its own rather than implied by scim:write.
+ */
+export const SCOPES = ['scim:read', 'scim:write', 'scim:bulk', 'feeds:admin', 'metrics:read', 'admin', 'scim:callback'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export function isScope(s: string): s is Scope {

@@ -1,3 +1,4 @@
+import { cliLogLevel, logs } from '../config/cli-log-level.js';
 import { parseArgs } from 'node:util';
 import { createToken } from '../auth/authenticate.js';
 import { SCOPES, isScope } from '../auth/scopes.js';
@@ -79,7 +80,10 @@ function config(): Config {
   return loadConfig(undefined, overrides());
 }
 
-const logAt = (level: 'info' | 'warn', msg: string): void => void process.stderr.write(`${JSON.stringify({ level, msg })}\n`);
+const threshold = cliLogLevel();
+const logAt = (level: 'info' | 'warn', msg: string): void => {
+  if (logs(threshold, level)) process.stderr.write(`${JSON.stringify({ level, msg })}\n`);
+};
 const log = (msg: string): void => logAt('info', msg);
 
 /**

@@ -49,6 +49,8 @@ export interface Config {
     readonly signingAlg: 'ES256' | 'RS256' | 'EdDSA';
     readonly asyncRetentionDays: number;
     readonly asyncMaxAttempts: number;
+    /** A queued async request moves up one priority level after waiting this long. */
+    readonly asyncPriorityAgingMs: number;
     readonly pushTimeoutMs: number;
     readonly pushBackoffBaseMs: number;
     readonly pushBackoffCapMs: number;
@@ -64,6 +66,8 @@ export interface Config {
     /** The most streams one owner, and the whole deployment, may hold. */
     readonly streamsMaxPerOwner: number;
     readonly streamsMax: number;
+    /** Push attempts of one SET to a per-request callback before it is dead-lettered. */
+    readonly callbackMaxAttempts: number;
   };
   /**
    * Key-encryption keys for secrets at rest; undefined means they are stored in plaintext.
@@ -148,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       signingAlg: e.SCIMCAST_SIGNING_ALG,
       asyncRetentionDays: e.SCIMCAST_ASYNC_RETENTION_DAYS,
       asyncMaxAttempts: e.SCIMCAST_ASYNC_MAX_ATTEMPTS,
+      asyncPriorityAgingMs: e.SCIMCAST_ASYNC_PRIORITY_AGING_MS,
       pushTimeoutMs: e.SCIMCAST_PUSH_TIMEOUT_MS,
       pushBackoffBaseMs: e.SCIMCAST_PUSH_BACKOFF_BASE_MS,
       pushBackoffCapMs: e.SCIMCAST_PUSH_BACKOFF_CAP_MS,
@@ -157,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pushLoopback: listensOnLoopbackOnly(e.HOST),
       streamsMaxPerOwner: e.SCIMCAST_STREAMS_MAX_PER_OWNER,
       streamsMax: e.SCIMCAST_STREAMS_MAX,
+      callbackMaxAttempts: e.SCIMCAST_CALLBACK_MAX_ATTEMPTS,
     },
     keyEncryption: e.SCIMCAST_KEY_ENCRYPTION_KEY
       ? { current: kekOf(e.SCIMCAST_KEY_ENCRYPTION_KEY), previous: e.SCIMCAST_KEY_ENCRYPTION_KEY_PREVIOUS ? kekOf(e.SCIMCAST_KEY_ENCRYPTION_KEY_PREVIOUS) : undefined }
@@ -208,7 +214,8 @@ function compatOf(e: Env): ClientCompat {
     managerString: on(e.SCIMCAST_COMPAT_MANAGER_STRING),
     dottedKeys: on(e.SCIMCAST_COMPAT_DOTTED_KEYS),
     absentMultiValueFilter: on(e.SCIMCAST_COMPAT_ABSENT_FILTER_TARGET),
+    coreServiceProviderConfig: e.SCIMCAST_COMPAT_CORE_SPC,
     // Not an IdP coercion: off unless asked for, strict or not.
-    memberDisplay: e.SCIMCAST_COMPAT_MEMBER_DISPLAY ?? false,
+    memberDisplay: e.SCIMCAST_COMPAT_MEMBER_DISPLAY,
   };
 }

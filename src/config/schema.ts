@@ -140,6 +140,15 @@ export const envSchema = z.object({
    * worker died. It bounds how long those wait, not the normal push latency.
    */
   SCIMCAST_PUSH_SWEEP_MS: int(2_000, 50),
+  /**
+   * Attempts to push one SET to a per-request callback (Prefer callback="…") before it goes to the
+   * dead letter. A stream retries for the whole retention, since its owner can pause, fix and
+   * redrive it; a callback is one-shot, its requester can read every result from the status
+   * resource, and a target that keeps failing should not hold a push loop for days. With the
+   * push backoff's defaults, 10 attempts span about 7 minutes on average and 14 at most (longer
+   * only when the receiver sends Retry-After).
+   */
+  SCIMCAST_CALLBACK_MAX_ATTEMPTS: int(10, 1),
   /** RFC 8936 long poll: default wait and the most a client may ask for (timeoutSecs). */
   SCIMCAST_POLL_TIMEOUT_MS: int(30_000, 0),
   SCIMCAST_POLL_MAX_TIMEOUT_MS: int(300_000, 0),
@@ -155,6 +164,12 @@ export const envSchema = z.object({
    * result gets a 500 result with its asyncresp (issue 6 §5).
    */
   SCIMCAST_ASYNC_MAX_ATTEMPTS: int(25, 1),
+  /**
+   * Prefer priority=…: a queued async request that has waited this long moves up one level
+   * (low → normal → high), so no priority starves: a low request waits at most twice this, plus
+   * the high-priority work admitted before it.
+   */
+  SCIMCAST_ASYNC_PRIORITY_AGING_MS: int(30_000, 100),
   /** SET signing algorithm for new keys (issue 5 §3). */
   SCIMCAST_SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
   /**
@@ -192,13 +207,20 @@ export const envSchema = z.object({
   SCIMCAST_COMPAT_DOTTED_KEYS: optionalBool,
   SCIMCAST_COMPAT_ABSENT_FILTER_TARGET: optionalBool,
   /**
+   * Serve a ServiceProviderConfig with only the RFC 7643 §5 attributes, for strict clients whose
+   * model refuses unknown ones (RFC 9865 `pagination`, RFC 9967 `securityEvents`). Off by default
+   * and independent of SCIMCAST_STRICT: it hides capabilities rather than coercing input, and
+   * the server keeps offering them (cursor paging, async requests) whether advertised or not.
+   */
+  SCIMCAST_COMPAT_CORE_SPC: bool(false),
+  /**
    * Fill a Group member's `display` from the member's displayName (a Group) or userName (a User)
    * when the client sent none, as scimcast did before. Off by default, whatever SCIMCAST_STRICT
    * says: a client that compares what it wrote with what it reads back (RFC 7643 §8.7.1 defines
    * only `value`, `$ref` and `type` for members) sees a `display` it never sent as a difference.
    * For clients that show members by that name without looking each one up.
    */
-  SCIMCAST_COMPAT_MEMBER_DISPLAY: optionalBool,
+  SCIMCAST_COMPAT_MEMBER_DISPLAY: bool(false),
 });
 
 export type Env = z.infer<typeof envSchema>;

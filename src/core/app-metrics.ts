@@ -1,3 +1,4 @@
+import { isCallbackFeed } from './ids.js';
 import { makeRegistry, type Registry } from './metrics.js';
 
 /** Commit (SET createdAt) to the receiver's 202: from a few ms on loopback to minutes of backoff. */
@@ -13,6 +14,12 @@ const SET_ERRS = new Set(['invalid_request', 'invalid_key', 'invalid_issuer', 'i
 export const deadReason = (err: string): string => (SET_ERRS.has(err) ? err : 'other');
 /** The dead-letter reason of SETs expired by retention (never a receiver's code, see deadReason). */
 export const EXPIRED_REASON = 'expired';
+
+/**
+ * The `stream` label of a feed: its id, except for per-request callback feeds, which all count as
+ * `callback` (one feed per request: a label value each would grow without bound).
+ */
+export const streamLabel = (feedId: string): string => (isCallbackFeed(feedId) ? 'callback' : feedId);
 
 /**
  * The instruments one process updates (issue 7 §6). Counters and the histogram are per process:
@@ -49,10 +56,11 @@ export function makeAppMetrics(registry: Registry = makeRegistry()) {
      * a receiver's own err "expired" is not in the registry, so it counts as "other".
      */
     expired(stream: string, count: number): void {
-      if (count > 0) m.setsDead.inc({ stream, reason: EXPIRED_REASON }, count);
+      if (count > 0) m.setsDead.inc({ stream: streamLabel(stream), reason: EXPIRED_REASON }, count);
     },
     /** One push answer, as classified; a 202 also records commit-to-202 latency, a rejection a dead SET. */
-    pushAnswered(stream: string, out: { kind: PushOutcomeKind; err?: string }, createdAt: Date, now: Date): void {
+    pushAnswered(feedId: string, out: { kind: PushOutcomeKind; err?: string }, createdAt: Date, now: Date): void {
+      const stream = streamLabel(feedId);
       m.pushAttempts.inc({ stream, outcome: out.kind });
       if (out.kind === 'delivered') m.pushDelivery.observe({ stream }, Math.max(0, now.getTime() - createdAt.getTime()) / 1000);
       if (out.kind === 'rejected') deadLettered(stream, out.err ?? '');

@@ -82,7 +82,9 @@ export type AppErrorCode =
   /** A stored secret cannot be opened: SCIMCAST_KEY_ENCRYPTION_KEY missing, wrong, or the value altered. */
   | 'ERR_KEY_ENCRYPTION'
   /** A worker stopping asks a long job to end between two units of work; the job runs again. */
-  | 'ERR_WORKER_STOPPING';
+  | 'ERR_WORKER_STOPPING'
+  /** A long job gives its worker slot to more urgent waiting work between two units of work; it is queued again. */
+  | 'ERR_GIVING_WAY';
 
 export class AppError extends Error {
   readonly code: AppErrorCode;

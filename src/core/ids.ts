@@ -73,3 +73,12 @@ export function derivedJti(ms: number, seq: number, changeId: string, streamId: 
   }
   return encodeTime(ms) + encodeTime(seq % 2 ** 40).slice(2) + tail;
 }
+
+/**
+ * The push feed of a per-request callback is named after its request (`cb-<txn>`): one per
+ * request, found from the request alone. Stream ids are `f-<hex>`, so the two never meet, and
+ * metrics label every callback feed `callback` rather than one label value per request.
+ */
+export const CALLBACK_FEED_PREFIX = 'cb-';
+export const callbackFeedId = (txnId: string): string => `${CALLBACK_FEED_PREFIX}${txnId}`;
+export const isCallbackFeed = (feedId: string): boolean => feedId.startsWith(CALLBACK_FEED_PREFIX);

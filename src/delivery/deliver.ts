@@ -1,6 +1,6 @@
 import type { AppMetrics } from '../core/app-metrics.js';
 import type { Clock } from '../core/clock.js';
-import type { PushItem, Storage } from '../storage/index.js';
+import type { FeedRow, PushItem, Storage } from '../storage/index.js';
 import type { PushOutcome } from './classify.js';
 import { nextDelayMs, retryDelayMs } from './backoff.js';
 import type { PushClient } from './push.js';
@@ -23,6 +23,20 @@ export interface PushDeps {
    * only sees in generic words (classify.ts).
    */
   readonly logTransportError?: ((entry: { stream: string; code: string }) => void) | undefined;
+  /**
+   * Per-request callback feeds (feeds.callback_txn, async/callback.ts) are pushed like streams,
+   * with three differences: a SET is retried at most `maxAttempts` times before it goes to the
+   * dead letter (nobody would redrive it); an answer that would pause or disable a stream ends
+   * the callback instead (`abandon`: nobody would resume it); and after each round the callback
+   * is ended once every SET of its request is delivered or dead (`settle`).
+   */
+  readonly callbacks?: CallbackHooks | undefined;
+}
+
+export interface CallbackHooks {
+  readonly maxAttempts: number;
+  settle(feed: FeedRow): Promise<unknown>;
+  abandon(feed: FeedRow, reason: string): Promise<void>;
 }
 
 /**
@@ -49,6 +63,13 @@ export async function deliverFeed(d: PushDeps, feedId: string, interrupted: () =
   const feed = await d.storage.feeds.get(feedId);
   if (!feed || feed.status !== 'enabled' || feed.deliveryMethod !== 'urn:ietf:rfc:8935' || !feed.endpointUrl) return { kind: 'halted' };
   const target = { url: feed.endpointUrl, authorization: feed.authorizationHeader };
+  const drained = async (): Promise<RoundEnd> => {
+    if (feed.callbackTxn) {
+      await flush();
+      await d.callbacks?.settle(feed);
+    }
+    return { kind: 'drained' };
+  };
   const window = Math.max(1, feed.maxInFlight);
   const accepted: number[] = [];
   const flush = async () => {
@@ -59,7 +80,7 @@ export async function deliverFeed(d: PushDeps, feedId: string, interrupted: () =
     for (;;) {
       if (interrupted()) return { kind: 'interrupted' };
       const batch = await d.storage.events.pushPage(feedId, d.batch);
-      if (batch.length === 0) return { kind: 'drained' };
+      if (batch.length === 0) return drained();
       for (let i = 0; i < batch.length; i += window) {
         if (interrupted()) return { kind: 'interrupted' };
         const slice = batch.slice(i, i + window);
@@ -74,7 +95,7 @@ export async function deliverFeed(d: PushDeps, feedId: string, interrupted: () =
             continue;
           }
           await flush();
-          const s = await settle(d, feedId, ev, out, stop !== undefined);
+          const s = await settle(d, feed, ev, out, stop !== undefined);
           stop ??= s;
         }
         if (stop) return stop;
@@ -83,7 +104,7 @@ export async function deliverFeed(d: PushDeps, feedId: string, interrupted: () =
       // A short page was the whole queue when it was read. A SET committed since then sent a
       // NOTIFY, which starts another round (push-loop.ts), so reading again here would only
       // cost every round a statement that finds nothing.
-      if (batch.length < d.batch) return { kind: 'drained' };
+      if (batch.length < d.batch) return drained();
     }
   } finally {
     // A round that fails half way still records what the receiver accepted (best effort: a lost
@@ -93,15 +114,26 @@ export async function deliverFeed(d: PushDeps, feedId: string, interrupted: () =
 }
 
 /** Record one push outcome other than delivered; returns how delivery stops for now, if it does. */
-async function settle(d: PushDeps, feedId: string, ev: PushItem, out: Exclude<PushOutcome, { kind: 'delivered' }>, alreadyStopped: boolean): Promise<Stop | undefined> {
+async function settle(d: PushDeps, feed: FeedRow, ev: PushItem, out: Exclude<PushOutcome, { kind: 'delivered' }>, alreadyStopped: boolean): Promise<Stop | undefined> {
   const now = d.clock.now();
+  const feedId = feed.id;
+  const callback = feed.callbackTxn && d.callbacks ? d.callbacks : undefined;
+  // A callback's SET failed once more: at its last attempt it goes to the dead letter, and
+  // delivery goes on with the next one.
+  const givenUp = async (attempts: number): Promise<boolean> => {
+    if (!callback || attempts < callback.maxAttempts) return false;
+    await d.storage.events.markDead(feedId, ev.jti, 'undeliverable', `not delivered after ${attempts} attempts; the last: ${'reason' in out ? out.reason : 'failed'}`, now);
+    return true;
+  };
   switch (out.kind) {
     case 'rejected':
-      await d.storage.events.markDead(feedId, ev.jti, out.err, out.description, now);
+      await d.storage.events.markDead(feedId, ev.jti, out.err, out.description, now, { attempted: true });
       return undefined;
     case 'pause':
       await d.storage.events.noteAttempt(ev.seq, out.reason);
-      if (!alreadyStopped) await d.setStreamStatus(feedId, 'paused', out.reason);
+      if (alreadyStopped) return { kind: 'halted' };
+      if (callback) await callback.abandon(feed, out.reason);
+      else await d.setStreamStatus(feedId, 'paused', out.reason);
       return { kind: 'halted' };
     case 'misbehaving': {
       // The limit counts this SET's consecutive misbehaving answers only: earlier 5xx or timeouts
@@ -110,15 +142,18 @@ async function settle(d: PushDeps, feedId: string, ev: PushItem, out: Exclude<Pu
       const { attempts, misbehavingStreak } = await d.storage.events.noteAttempt(ev.seq, out.reason, { misbehaving: true });
       if (alreadyStopped) return { kind: 'halted' };
       if (misbehavingStreak >= d.misbehavingLimit) {
-        await d.setStreamStatus(feedId, 'disabled', out.reason);
+        if (callback) await callback.abandon(feed, out.reason);
+        else await d.setStreamStatus(feedId, 'disabled', out.reason);
         return { kind: 'halted' };
       }
+      if (await givenUp(attempts)) return undefined;
       return { kind: 'retry', at: new Date(now.getTime() + nextDelayMs(attempts, { ...d.backoff, random: d.random })) };
     }
     case 'retry': {
       if (out.cause) d.logTransportError?.({ stream: feedId, code: out.cause });
       const { attempts } = await d.storage.events.noteAttempt(ev.seq, out.reason);
       if (alreadyStopped) return { kind: 'halted' };
+      if (await givenUp(attempts)) return undefined;
       return { kind: 'retry', at: new Date(now.getTime() + retryDelayMs(out.retryAfterMs, attempts, { ...d.backoff, random: d.random })) };
     }
   }

@@ -1,6 +1,6 @@
-import type { AppMetrics } from '../core/app-metrics.js';
+import { streamLabel, type AppMetrics } from '../core/app-metrics.js';
 import type { Clock } from '../core/clock.js';
-import { derivedJti } from '../core/ids.js';
+import { derivedJti, isCallbackFeed } from '../core/ids.js';
 import { provPayload, setClaims, type SetClaims, type SubId } from '../events/claims.js';
 import type { SetSigner } from '../events/sign.js';
 import { txnFor, type EventProfile } from '../events/uris.js';
@@ -32,7 +32,7 @@ function versionsByFeed(rows: Awaited<ReturnType<Storage['changes']['versions']>
   const out = new Map<string, FeedVersion[]>();
   for (const r of rows) {
     const list = out.get(r.feedId) ?? [];
-    list.push({ feedId: r.feedId, owner: r.owner, version: r.version, snapshot: parseSnapshot(r.snapshot), routing: r.routing as Routing });
+    list.push({ feedId: r.feedId, owner: r.owner, callbackTxn: r.callbackTxn, version: r.version, snapshot: parseSnapshot(r.snapshot), routing: r.routing as Routing });
     out.set(r.feedId, list);
   }
   return out;
@@ -62,7 +62,9 @@ export async function fanOutOnce(d: FanoutDeps, opts: { wait?: boolean } = {}): 
     if (!(await s.changes.lockFanout(opts.wait ?? false))) return undefined;
     const batch = await s.changes.oldest(d.batch);
     if (batch.length === 0) return 0;
-    const byFeed = versionsByFeed(await s.changes.versions());
+    // Streams, and the per-request callback feeds of the requests whose results are in the batch.
+    const asyncTxns = [...new Set(batch.filter((c) => c.kind === 'asyncresp').map((c) => c.txnBase))];
+    const byFeed = versionsByFeed([...(await s.changes.versions()), ...(await s.changes.callbackVersions(asyncTxns))]);
     const subjects: SubjectEntry[] = (await s.changes.subjects([...new Set(batch.filter((c) => c.kind === 'prov').map((c) => c.subjectUri))])).map((r) => ({
       feedId: r.feedId,
       subjectUri: r.subjectUri,
@@ -76,7 +78,9 @@ export async function fanOutOnce(d: FanoutDeps, opts: { wait?: boolean } = {}): 
       const mine = targets.flatMap((t) => t.uris.map((uri) => ({ change, feedId: t.feedId, routing: t.routing, uri })));
       planned.push(...mine);
       if (change.kind === 'asyncresp') {
-        opSets.push({ txnId: change.txnBase, opIndex: change.opIndex ?? 0, sets: mine.map((p) => ({ stream_id: p.feedId, jti: derivedJti(change.createdAt.getTime(), change.seq, change.id, p.feedId, p.uri) })) });
+        // `sets` lists the requester's streams; the callback's delivery has its own member (status.ts).
+        const streams = mine.filter((p) => !isCallbackFeed(p.feedId));
+        opSets.push({ txnId: change.txnBase, opIndex: change.opIndex ?? 0, sets: streams.map((p) => ({ stream_id: p.feedId, jti: derivedJti(change.createdAt.getTime(), change.seq, change.id, p.feedId, p.uri) })) });
       }
     }
     const now = d.clock.now();
@@ -93,7 +97,7 @@ export async function fanOutOnce(d: FanoutDeps, opts: { wait?: boolean } = {}): 
     await s.changes.recordOpSets(opSets);
     const minWaiting = await s.changes.closeBatch(batch.map((c) => c.seq));
     await s.changes.dropVersions([...byFeed.values()].flatMap((v) => obsoleteVersions(v, minWaiting)));
-    for (const r of rows) d.metrics?.setsCreated.inc({ stream: r.feedId });
+    for (const r of rows) d.metrics?.setsCreated.inc({ stream: streamLabel(r.feedId) });
     return batch.length;
   });
 }

@@ -14,6 +14,8 @@ export interface Routing {
 export interface FeedVersion {
   readonly feedId: string;
   readonly owner: string;
+  /** A per-request callback feed (async/callback.ts): the one request whose asyncresp it gets. */
+  readonly callbackTxn?: string | null | undefined;
   readonly version: number;
   readonly snapshot: Snapshot;
   readonly routing: Routing;
@@ -29,6 +31,8 @@ export interface SubjectEntry {
 /** What routing needs of an outbox row. */
 export interface RoutedChange {
   readonly xid: bigint;
+  /** The request the change belongs to (its Set-Txn): a callback feed gets only its request's asyncresp. */
+  readonly txnBase?: string | undefined;
   readonly kind: 'prov' | 'asyncresp' | 'stream';
   readonly resourceType: string;
   readonly subjectUri: string;
@@ -68,8 +72,9 @@ export function subjectHeld(e: SubjectEntry, xid: bigint): boolean {
 /**
  * For each feed, the event URIs it gets for one change (RFC 9967 §2.4, SSF 1.0 §8.1): those it
  * delivers, for resource types it wants, for subjects it carries when default_subjects is NONE;
- * an asyncresp goes to the requester's feeds only (RFC 9967 §2.5.1), whatever their filters; an
- * event about a stream to that stream only.
+ * an asyncresp goes to the requester's feeds only (RFC 9967 §2.5.1), whatever their filters, and
+ * to the callback feed of its own request; a callback feed gets nothing else; an event about a
+ * stream goes to that stream only.
  * `byFeed`: every feed's versions, oldest first; `subjects`: entries for this change's subject.
  */
 export function route(change: RoutedChange, byFeed: ReadonlyMap<string, readonly FeedVersion[]>, subjects: readonly SubjectEntry[]): Target[] {
@@ -83,7 +88,9 @@ export function route(change: RoutedChange, byFeed: ReadonlyMap<string, readonly
   for (const [feedId, versions] of byFeed) {
     const v = versionAt(versions, change.xid);
     if (!v || !v.routing.accepting) continue;
-    if (change.kind === 'asyncresp') {
+    if (v.callbackTxn) {
+      if (change.kind !== 'asyncresp' || change.txnBase !== v.callbackTxn) continue;
+    } else if (change.kind === 'asyncresp') {
       if (v.owner !== change.owner) continue;
     } else {
       if (v.routing.resourceTypes.length > 0 && !v.routing.resourceTypes.includes(change.resourceType)) continue;

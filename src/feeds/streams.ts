@@ -58,7 +58,9 @@ export async function loadStream(ctx: Pick<StreamsCtx, 'storage'>, owner: string
   const f = await ctx.storage.feeds.get(id);
   // Another owner's stream is indistinguishable from a missing one (issue 5: nobody else sees it).
   // `owner` undefined is the operator CLI, which works on any stream.
-  if (!f || (owner !== undefined && f.owner !== owner)) throw notFound(`stream ${id} not found`);
+  // A per-request callback's feed is not a stream of the owner's (async/callback.ts): the stream API
+  // neither shows nor changes it; the request's status resource shows where it stands.
+  if (!f || (owner !== undefined && (f.owner !== owner || f.callbackTxn !== null))) throw notFound(`stream ${id} not found`);
   return f;
 }
 
@@ -97,6 +99,7 @@ export async function createStream(ctx: StreamsCtx, owner: string, body: unknown
     maxInFlight: input.max_in_flight ?? 1,
     createdAt: now,
     updatedAt: now,
+    callbackTxn: null,
   };
   // Counted and inserted under one lock: concurrent creates cannot pass the caps together.
   await ctx.storage.withTx(async (s) => {

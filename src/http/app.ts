@@ -74,7 +74,12 @@ export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink;
   metricsRoutes(app, { scrape: opts.scrape ?? (() => scrapeMetrics(d)) });
   app.register(
     async (scim) => {
-      discoveryRoutes(scim, { baseUrl: d.config.baseUrl, capabilities: () => capabilitiesOf(d), schemas: { memberDisplay: d.config.compat.memberDisplay } });
+      discoveryRoutes(scim, {
+        baseUrl: d.config.baseUrl,
+        capabilities: () => capabilitiesOf(d),
+        coreServiceProviderConfig: d.config.compat.coreServiceProviderConfig,
+        schemas: { memberDisplay: d.config.compat.memberDisplay },
+      });
       resourceRoutes(scim, { ctx: () => ({ ...d.provisioning, txn: { base: d.ids.txn() } }), maxResults: d.config.limits.filterMaxResults, async: () => d.async });
       searchRoutes(scim, { ctx: () => d.provisioning, maxResults: d.config.limits.filterMaxResults });
       asyncRoutes(scim, { async: () => d.async });

@@ -4,6 +4,7 @@ import type { ScimResource } from '../provisioning/representation.js';
 import { SCIM_CONTENT_TYPE } from './plugins/scim-json.js';
 import { project, type Selection } from './selection.js';
 import type { ResourceTypeName } from '../provisioning/context.js';
+import type { WriteAnswer } from './return-preference.js';
 
 /** A single-resource response: ETag equals meta.version (ETAG-1); 201 carries Location (RFC 7644 §3.3). */
 export function sendResource(reply: FastifyReply, status: number, resource: ScimResource, sel: Selection = {}): FastifyReply {
@@ -20,4 +21,18 @@ export function sendOutcome(reply: FastifyReply, o: Outcome, sel: Selection = {}
     return reply.code(o.status).send();
   }
   return sendResource(reply, o.status, o.resource, sel);
+}
+
+/**
+ * A synchronous POST, PUT or PATCH, as return-preference.ts decided. `Vary: Prefer` because the
+ * answer depends on that header (RFC 7240 §2); every answer carries the ETag of the version the
+ * write made, with or without a body.
+ */
+export function sendWrite(reply: FastifyReply, a: WriteAnswer, o: Outcome, resource: ScimResource | undefined, sel: Selection): FastifyReply {
+  reply.header('vary', 'Prefer');
+  if (a.applied) reply.header('preference-applied', a.applied);
+  if (a.location) reply.header('location', o.location);
+  if (a.body && resource) return sendResource(reply, a.status, resource, sel);
+  if (o.version) reply.header('etag', o.version);
+  return reply.code(a.status).send();
 }

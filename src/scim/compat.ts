@@ -23,6 +23,11 @@ export interface ClientCompat {
   /** Entra ID: add/replace on `emails[type eq "work"].value` when no such value exists yet creates it. */
   readonly absentMultiValueFilter: boolean;
   /**
+   * Strict clients: /ServiceProviderConfig carries only RFC 7643 §5 attributes (no RFC 9865
+   * `pagination`, no RFC 9967 `securityEvents`). Not a coercion, so SCIMCAST_STRICT leaves it off.
+   */
+  readonly coreServiceProviderConfig: boolean;
+  /**
    * A Group member's `display`, when the client sent none, filled from the member's displayName
    * or userName (SCIMCAST_COMPAT_MEMBER_DISPLAY; off by default, strict or not). Off, a member
    * reads back with the sub-attributes the client sent plus `$ref` and `type` (RFC 7643 §8.7.1).
@@ -38,5 +43,6 @@ export const LENIENT: ClientCompat = Object.freeze({
   managerString: true,
   dottedKeys: true,
   absentMultiValueFilter: true,
+  coreServiceProviderConfig: false,
   memberDisplay: false,
 });

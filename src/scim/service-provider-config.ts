@@ -25,7 +25,13 @@ function paginationOf(maxResults: number) {
   return { cursor: true, index: true, defaultPaginationMethod: 'index', defaultPageSize: maxResults, maxPageSize: maxResults, cursorTimeout: 86400 };
 }
 
-export function serviceProviderConfig(baseUrl: string, c: Capabilities) {
+/**
+ * `core`: only the attributes RFC 7643 §5 defines, for clients whose model refuses the ones later
+ * RFCs add to the document (SCIMCAST_COMPAT_CORE_SPC). The capabilities stay; only their
+ * advertisement goes: RFC 9865 §2.4 keeps index paging the default for clients that do not know
+ * `pagination`, and `Prefer: respond-async` is still honoured.
+ */
+export function serviceProviderConfig(baseUrl: string, c: Capabilities, opts: { core?: boolean } = {}) {
   const authenticationSchemes: Record<string, unknown>[] = [
     {
       type: 'oauthbearertoken',
@@ -50,11 +56,11 @@ export function serviceProviderConfig(baseUrl: string, c: Capabilities) {
     filter: { supported: true, maxResults: c.filter.maxResults },
     changePassword: { supported: false },
     sort: { supported: c.sort },
-    pagination: paginationOf(c.filter.maxResults),
+    ...(opts.core ? {} : { pagination: paginationOf(c.filter.maxResults) }),
     etag: { supported: c.etag },
     authenticationSchemes,
     meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/scim/v2/ServiceProviderConfig` },
   };
-  if (c.securityEvents) spc.securityEvents = { asyncRequest: c.securityEvents.asyncRequest, eventUris: [...c.securityEvents.eventUris] };
+  if (c.securityEvents && !opts.core) spc.securityEvents = { asyncRequest: c.securityEvents.asyncRequest, eventUris: [...c.securityEvents.eventUris] };
   return spc;
 }

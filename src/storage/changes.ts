@@ -18,6 +18,8 @@ const FANOUT_LOCK = sql`hashtext('scimcast:fanout')`;
 export interface VersionRow {
   feedId: string;
   owner: string;
+  /** A per-request callback feed: the one request whose asyncresp SETs it carries. */
+  callbackTxn: string | null;
   version: number;
   snapshot: string;
   routing: unknown;
@@ -74,6 +76,14 @@ export function insertChanges(json: string, when?: SQL): SQL {
  * (announce.ts), never with a NOTIFY inside the writing transaction.
  */
 export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
+  const versionsWhere = (where: SQL): Promise<VersionRow[]> =>
+    db
+      .select({ feedId: feedVersions.feedId, owner: feeds.owner, callbackTxn: feeds.callbackTxn, version: feedVersions.version, snapshot: feedVersions.snapshot, routing: feedVersions.routing })
+      .from(feedVersions)
+      .innerJoin(feeds, sql`${feeds.id} = ${feedVersions.feedId}`)
+      .where(where)
+      .orderBy(asc(feedVersions.feedId), asc(feedVersions.version))
+      .for('key share', { of: feeds });
   return {
     /**
      * Record changes in the caller's transaction, one row each whatever the number of streams;
@@ -139,13 +149,16 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
      * filters) take a weaker lock and do not wait.
      */
     async versions(): Promise<VersionRow[]> {
-      const r = await db
-        .select({ feedId: feedVersions.feedId, owner: feeds.owner, version: feedVersions.version, snapshot: feedVersions.snapshot, routing: feedVersions.routing })
-        .from(feedVersions)
-        .innerJoin(feeds, sql`${feeds.id} = ${feedVersions.feedId}`)
-        .orderBy(asc(feedVersions.feedId), asc(feedVersions.version))
-        .for('key share', { of: feeds });
-      return r;
+      return versionsWhere(sql`${feeds.callbackTxn} is null`);
+    },
+    /**
+     * The versions of the per-request callback feeds of these requests, held like versions():
+     * only those a batch can route to are read, so any number of callbacks waiting on their
+     * requests costs a fan-out nothing.
+     */
+    async callbackVersions(txnIds: readonly string[]): Promise<VersionRow[]> {
+      if (txnIds.length === 0) return [];
+      return versionsWhere(sql`${feeds.callbackTxn} in (select jsonb_array_elements_text(${JSON.stringify(txnIds)}::jsonb))`);
     },
     async dropVersions(rows: readonly { feedId: string; version: number }[]): Promise<void> {
       if (rows.length === 0) return;

@@ -143,22 +143,37 @@ export function makeEventRepo(db: Db) {
     /**
      * RFC 8936 §2.4 setErrs: each named SET that is still pending for this feed becomes a dead
      * letter with the receiver's `err` and `description`, in one statement (the list goes as one
-     * jsonb parameter). Returns the `err` of each SET that changed, for the metrics.
+     * jsonb parameter). The delivery the receiver refused counts as an attempt. Returns the `err`
+     * of each SET that changed, for the metrics.
      */
     async markDeadMany(feedId: string, errs: readonly { jti: string; err: string; description?: string | undefined }[], at: Date): Promise<string[]> {
       if (errs.length === 0) return [];
       const r = await db.execute<{ err: string }>(
-        sql`update ${events} e set state = 'dead', err_code = x.err, err_description = x.description, done_at = ${at.toISOString()}::timestamptz
+        sql`update ${events} e set state = 'dead', err_code = x.err, err_description = x.description, done_at = ${at.toISOString()}::timestamptz, attempts = e.attempts + 1
             from jsonb_to_recordset(${JSON.stringify(errs)}::jsonb) as x(jti text, err text, description text)
             where e.jti = x.jti and e.feed_id = ${feedId} and e.state = 'pending'
             returning e.err_code as err`,
       );
       return r.rows.map((x) => x.err);
     },
-    async markDead(feedId: string, jti: string, err: string, description: string | undefined, at: Date): Promise<boolean> {
+    /** Every pending SET of a feed to the dead letter (a per-request callback that ended early). */
+    async markPendingDead(feedId: string, err: string, description: string, at: Date): Promise<number> {
       const r = await db
         .update(events)
-        .set({ state: 'dead', errCode: err, errDescription: description ?? null, doneAt: at })
+        .set({ state: 'dead', errCode: err, errDescription: description, doneAt: at })
+        .where(and(eq(events.feedId, feedId), eq(events.state, 'pending')))
+        .returning({ jti: events.jti });
+      return r.length;
+    },
+    /**
+     * One SET to the dead letter. `attempted`: the push that just failed has not been counted yet
+     * (a receiver's RFC 8935 §2.4 rejection ends delivery on the attempt that got it), so it is
+     * counted here and the dead letter shows every attempt made.
+     */
+    async markDead(feedId: string, jti: string, err: string, description: string | undefined, at: Date, opts: { attempted?: boolean } = {}): Promise<boolean> {
+      const r = await db
+        .update(events)
+        .set({ state: 'dead', errCode: err, errDescription: description ?? null, doneAt: at, ...(opts.attempted ? { attempts: sql`${events.attempts} + 1` } : {}) })
         .where(and(eq(events.feedId, feedId), eq(events.jti, jti), eq(events.state, 'pending')))
         .returning({ jti: events.jti });
       return r.length > 0;
@@ -287,12 +302,13 @@ export function makeEventRepo(db: Db) {
     /**
      * Metrics gauges, read at scrape time so every process reports the same numbers: per feed
      * (feeds without SETs too), SETs by state and when the longest-waiting pending one was queued.
-     * One grouped query.
+     * One grouped query. Per-request callback feeds are left out: a gauge per request would grow
+     * without bound; the request's status resource shows where its callback stands.
      */
     async statsByFeed(): Promise<{ feedId: string; counts: Record<'pending' | 'delivered' | 'acked' | 'dead', number>; oldestPendingAt: Date | undefined }[]> {
       const r = await db.execute(
         sql`select f.id as feed_id, e.state, count(e.seq)::int as n, extract(epoch from min(e.queued_at))::float8 as oldest
-            from feeds f left join ${events} e on e.feed_id = f.id group by f.id, e.state order by f.id`,
+            from feeds f left join ${events} e on e.feed_id = f.id where f.callback_txn is null group by f.id, e.state order by f.id`,
       );
       const byFeed = new Map<string, { feedId: string; counts: Record<'pending' | 'delivered' | 'acked' | 'dead', number>; oldestPendingAt: Date | undefined }>();
       for (const row of r.rows as { feed_id: string; state: string | null; n: number; oldest: number | null }[]) {

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNotNull, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm';
 import type { SecretBox, SecretSlot } from '../core/secret-box.js';
 import type { Db } from './db.js';
 import { feedSubjects, feeds } from './schema.js';
@@ -26,8 +26,22 @@ export function makeFeedRepo(db: Db, box: SecretBox) {
     async all(): Promise<FeedRow[]> {
       return opened(await db.select().from(feeds).orderBy(asc(feeds.createdAt), asc(feeds.id)));
     },
+    /** The owner's streams; per-request callback feeds are not streams the owner made. */
     async listByOwner(owner: string): Promise<FeedRow[]> {
-      return opened(await db.select().from(feeds).where(eq(feeds.owner, owner)).orderBy(asc(feeds.createdAt), asc(feeds.id)));
+      return opened(await db.select().from(feeds).where(and(eq(feeds.owner, owner), isNull(feeds.callbackTxn))).orderBy(asc(feeds.createdAt), asc(feeds.id)));
+    },
+    /**
+     * Per-request callback feeds with nothing pending: the hourly prune ends those whose end a
+     * worker did not get to record (it stopped between the last answer and the end).
+     */
+    async idleCallbacks(limit: number): Promise<FeedRow[]> {
+      const r = await db.execute<{ id: string }>(
+        sql`select f.id from ${feeds} f where f.callback_txn is not null
+              and not exists (select 1 from events e where e.feed_id = f.id and e.state = 'pending')
+            order by f.created_at limit ${limit}`,
+      );
+      if (r.rows.length === 0) return [];
+      return opened(await db.select().from(feeds).where(inArray(feeds.id, r.rows.map((x) => x.id))));
     },
     async update(id: string, patch: Partial<Omit<FeedRow, 'id' | 'owner' | 'createdAt'>>): Promise<FeedRow | undefined> {
       const set = patch.authorizationHeader == null ? patch : { ...patch, authorizationHeader: box.sealText(patch.authorizationHeader, slot(id)) };
@@ -102,7 +116,8 @@ export function makeFeedRepo(db: Db, box: SecretBox) {
      */
     async lockAndCount(owner: string): Promise<{ owner: number; total: number }> {
       await db.execute(sql`select pg_advisory_xact_lock(hashtext('scimcast:feeds:create'))`);
-      const r = await db.execute(sql`select (count(*) filter (where owner = ${owner}))::int as owner, count(*)::int as total from feeds`);
+      // Per-request callback feeds are not streams: each carries one request's SETs and then goes.
+      const r = await db.execute(sql`select (count(*) filter (where owner = ${owner}))::int as owner, count(*)::int as total from feeds where callback_txn is null`);
       return { owner: Number(r.rows[0]?.owner ?? 0), total: Number(r.rows[0]?.total ?? 0) };
     },
   };

@@ -153,8 +153,15 @@ export const feeds = pgTable(
     maxInFlight: integer('max_in_flight').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+    /**
+     * A per-request callback (Prefer callback="…", a scimcast extension): the one async request
+     * whose asyncresp SETs this push feed carries, and nothing else. It is not one of the owner's
+     * streams (not listed, not counted against the caps) and is removed once every SET of the
+     * request is delivered or dead, or with the request at the end of its retention.
+     */
+    callbackTxn: text('callback_txn').references((): AnyPgColumn => txns.id, { onDelete: 'cascade' }),
   },
-  (t) => [index('feeds_owner').on(t.owner)],
+  (t) => [index('feeds_owner').on(t.owner), index('feeds_callback_txn').on(t.callbackTxn).where(sql`${t.callbackTxn} is not null`)],
 );
 
 /**
@@ -286,6 +293,11 @@ export const txns = pgTable(
     priority: smallint('priority').notNull().default(0),
     /** Prefer callback="…": where this txn's asyncresp SETs are also pushed (a scimcast extension). */
     callback: text('callback'),
+    /**
+     * How the callback ended, once it has (feeds/callback.ts): delivered or failed, the counts and
+     * its dead letters. Kept with the request, since the callback's feed is removed when it ends.
+     */
+    callbackState: jsonb('callback_state'),
   },
   (t) => [index('txns_owner_status').on(t.owner, t.status, t.createdAt)],
 );

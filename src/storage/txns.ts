@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import type { EnqueueOptions } from './jobs.js';
-import { txnOps, txns } from './schema.js';
+import type { FeedRow } from './feeds.js';
+import { feeds, txnOps, txns } from './schema.js';
 
 export type TxnRow = typeof txns.$inferSelect;
 export type TxnOpRow = typeof txnOps.$inferSelect;
@@ -20,8 +21,15 @@ export function makeTxnRepo(db: Db) {
      * before its commit record until after the WAL flush), so one per batch rather than one per
      * request is what lets admissions share flushes. @see docs/decisions/0002-group-commit.md
      */
-    async insertWithJobs(items: readonly { row: TxnRow; identifier: string; payload: unknown; options?: Omit<EnqueueOptions, 'jobKeyMode'> | undefined }[]): Promise<void> {
+    async insertWithJobs(items: readonly { row: TxnRow; identifier: string; payload: unknown; options?: Omit<EnqueueOptions, 'jobKeyMode'> | undefined; feed?: FeedRow | undefined }[]): Promise<void> {
       if (items.length === 0) return;
+      // A per-request callback's push feed goes in with its request (feeds/callback.ts). It has no
+      // authorization_header, so nothing to seal (feeds.ts).
+      const feedRecs = items.flatMap(({ feed: f }) =>
+        f
+          ? [{ id: f.id, owner: f.owner, aud: f.aud, description: f.description, delivery_method: f.deliveryMethod, endpoint_url: f.endpointUrl, authorization_header: null, events_requested: f.eventsRequested, events_delivered: f.eventsDelivered, profile: f.profile, status: f.status, status_reason: f.statusReason, resource_types: f.resourceTypes, default_subjects: f.defaultSubjects, kid_mode: f.kidMode, max_in_flight: f.maxInFlight, created_at: f.createdAt.toISOString(), updated_at: f.updatedAt.toISOString(), callback_txn: f.callbackTxn }]
+          : [],
+      );
       const recs = items.map(({ row }) => ({
         id: row.id,
         owner: row.owner,
@@ -52,6 +60,7 @@ export function makeTxnRepo(db: Db) {
               insert into ${txns} (id, owner, kind, method, path, request, if_match, op_count, status, created_at, last_modified, expires_at, priority, callback)
               select id, owner, kind, method, path, request, if_match, op_count, status, created_at, last_modified, expires_at, priority, callback
               from json_populate_recordset(null::txns, ${JSON.stringify(recs)}::json))
+            ${feedRecs.length === 0 ? sql`` : sql`, callback_feeds as (insert into ${feeds} select * from json_populate_recordset(null::feeds, ${JSON.stringify(feedRecs)}::json))`}
             select count(*) from graphile_worker.add_jobs(array(select s from json_populate_recordset(null::graphile_worker.job_spec, ${JSON.stringify(specs)}::json) s))`,
       );
     },
@@ -132,6 +141,10 @@ export function makeTxnRepo(db: Db) {
       );
       const row = r.rows[0] as { done: number; failed: number } | undefined;
       return { done: row?.done ?? 0, failed: row?.failed ?? 0 };
+    },
+    /** How the request's callback ended (feeds/callback.ts); the first end recorded stays. */
+    async endCallback(id: string, state: unknown): Promise<void> {
+      await db.execute(sql`update ${txns} set callback_state = ${JSON.stringify(state)}::jsonb where ${txns.id} = ${id} and ${txns.callbackState} is null`);
     },
     /** Retention: expired transactions (and their op rows) are removed; afterwards they answer 404. */
     async purgeExpired(now: Date): Promise<number> {

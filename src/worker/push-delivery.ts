@@ -2,6 +2,7 @@ import type { Deps } from '../deps.js';
 import { makeSecretBox } from '../core/secret-box.js';
 import type { PushDeps } from '../delivery/deliver.js';
 import { startPushService, type PushService } from '../delivery/push-service.js';
+import { callbackHooks } from '../feeds/callback.js';
 import { setStatus } from '../feeds/streams.js';
 import { makeDb } from '../storage/db.js';
 import { openFeedLeases } from '../storage/feed-leases.js';
@@ -33,6 +34,7 @@ export function startPushDelivery(d: Deps, databaseUrl: string): PushService & {
     ...d.push,
     storage,
     setStreamStatus: async (feedId, status, reason) => void (await setStatus(streams, undefined, { stream_id: feedId, status, reason })),
+    callbacks: callbackHooks({ storage, clock: d.clock }, d.config.events.callbackMaxAttempts),
   };
   const service = startPushService({
     push,

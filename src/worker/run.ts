@@ -15,6 +15,7 @@ import { makeApplyAsyncRequest } from './tasks/apply-async-request.js';
 import { makePrune } from './tasks/prune.js';
 import { makeDeliverPush } from './tasks/deliver-push.js';
 import { startPushDelivery } from './push-delivery.js';
+import { startPriorityAging } from './priority-aging.js';
 import { CONNECTION_FAILURE, withTaggedConnectionErrors } from './transient-pool.js';
 
 /** graphile-worker's own schema, migrated under the same advisory lock as ours (storage/migrate.ts). */
@@ -95,6 +96,7 @@ export async function startWorker(d: Deps, pool: pg.Pool, opts: { databaseUrl?: 
   await beat();
   const timer = setInterval(beat, heartbeatMs(d.config.worker.deadAfterMs));
   timer.unref();
+  const aging = startPriorityAging(d);
   // The fan-out (changes → signed SETs per stream) on its own pool and LISTEN connection.
   const fanDb = siblingDatabase(pool, 3, 'scimcast-fanout');
   const waker = makeEventNotifier(fanDb.pool, CHANGES_CHANNEL);
@@ -112,6 +114,7 @@ export async function startWorker(d: Deps, pool: pg.Pool, opts: { databaseUrl?: 
     id,
     async stop() {
       clearInterval(timer);
+      aging.stop();
       // Together: the runner waits for its running job, the fan-out for its batch, push for
       // the SETs in flight.
       const stopFanout = async () => {

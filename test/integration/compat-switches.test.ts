@@ -260,3 +260,33 @@ describe('remove members[value eq "<id>"] naming no member (RFC 7644 §3.5.2.2; 
     expect(before.members.map((m: { value: string }) => m.value)).toEqual([a.id]);
   });
 });
+
+describe('SCIMCAST_COMPAT_CORE_SPC: a ServiceProviderConfig with RFC 7643 §5 attributes only', () => {
+  const spcOf = async (t: TestApp) => (await t.req('GET', '/scim/v2/ServiceProviderConfig', undefined, { auth: null })).json();
+
+  it('off by default and under SCIMCAST_STRICT (it is no coercion): RFC 9865 pagination and RFC 9967 securityEvents advertised', async () => {
+    for (const t of [lenient, strict]) {
+      const spc = await spcOf(t);
+      expect(spc.pagination).toMatchObject({ cursor: true, index: true });
+      expect(spc.securityEvents).toMatchObject({ asyncRequest: 'request' });
+    }
+  });
+
+  it('=true: neither is advertised, and cursor paging and respond-async still work', async () => {
+    const t = await startTestApp({ SCIMCAST_COMPAT_CORE_SPC: 'true' });
+    try {
+      const spc = await spcOf(t);
+      expect(spc).not.toHaveProperty('pagination');
+      expect(spc).not.toHaveProperty('securityEvents');
+      await user(t, 'core-spc-a');
+      await user(t, 'core-spc-a2');
+      const page = await t.req('GET', '/scim/v2/Users?cursor&count=1');
+      expect(page.statusCode, page.body).toBe(200);
+      expect(page.json().nextCursor).toEqual(expect.any(String));
+      const queued = await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'core-spc-b' }, { headers: { prefer: 'respond-async' } });
+      expect(queued.statusCode, queued.body).toBe(202);
+    } finally {
+      await t.close();
+    }
+  });
+});

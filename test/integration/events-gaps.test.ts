@@ -363,6 +363,17 @@ describe('keys and retention (issue 5 §5, §7; POLL-13)', () => {
     await pruneAt(t0 + 4.5 * DAY); // and purged
     expect((await jwksOf(r)).keys.map((k) => k.kid)).toEqual([newKid]);
   });
+
+  it('keys rotate: the very next SET is signed with the new key', async () => {
+    const s = await newStream(r, { events_requested: [`${EV}prov:create:notice`] });
+    await mkUser(r, 'before-rotation');
+    const before = Object.values((await pollOnce(r, s.stream_id, { returnImmediately: true })).sets)[0]!;
+    const newKid = await rotateSigningKey(r.deps.storage, r.deps.clock, () => 'rot67890', 'ES256');
+    expect(decodeProtectedHeader(before).kid).not.toBe(newKid);
+    await mkUser(r, 'after-rotation');
+    const sets = Object.values((await pollOnce(r, s.stream_id, { returnImmediately: true })).sets);
+    expect(sets.map((j) => decodeProtectedHeader(j).kid)).toEqual([decodeProtectedHeader(before).kid, newKid]);
+  });
 });
 
 describe('signing algorithms (issue 5 §3: ES256 default, RS256 and EdDSA selectable)', () => {

@@ -146,6 +146,8 @@ describe('SETs for resource changes, fetched by RFC 8936 poll', () => {
     await pollOnce(s.stream_id, { setErrs: { [jti]: { err: 'invalid_key', description: 'unknown kid' } }, maxEvents: 0, returnImmediately: true });
     expect((await pollOnce(s.stream_id, { returnImmediately: true })).body.sets).toEqual({});
     expect(await t.deps.storage.events.dead(s.stream_id, 10)).toMatchObject([{ jti, errCode: 'invalid_key', errDescription: 'unknown kid' }]);
+    // The delivery the receiver refused is counted.
+    expect((await t.req('GET', `/ssf/streams/${s.stream_id}/dead`)).json().sets).toEqual([expect.objectContaining({ jti, err: 'invalid_key', attempts: 1 })]);
   });
 
   it('malformed poll bodies get 400; another token cannot see or poll the stream', async () => {

@@ -174,7 +174,9 @@ describe('cursor paging (RFC 9865)', () => {
     const pages = await walk('sortBy=userName&count=6');
     expect(pages.map((p) => p.Resources.length)).toEqual([6, 6, 6, 2]);
     expect(pages.flatMap((p) => userNames(p.Resources))).toEqual(ALL_SORTED);
-    expect(pages[0]!.previousCursor).toBeUndefined();
+    // RFC 9865 §2: an absent nextCursor is what says "last page"; neither is ever null.
+    expect(pages[0]).not.toHaveProperty('previousCursor');
+    expect(pages.at(-1)).not.toHaveProperty('nextCursor');
     expect(pages.slice(1).every((p) => typeof p.previousCursor === 'string')).toBe(true);
     expect(pages.every((p) => p.totalResults === WORDS.length && p.startIndex === undefined)).toBe(true);
     expect(pages.every((p) => /^[A-Za-z0-9_-]+$/.test(p.nextCursor ?? 'x'))).toBe(true);

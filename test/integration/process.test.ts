@@ -69,6 +69,8 @@ describe('scimcast start on embedded PostgreSQL', () => {
     await new Promise((r) => setTimeout(r, 200));
     const m = /Initial admin token[^\n]*\n\n\s+(\S+)/.exec(s.output());
     expect(m, s.output()).not.toBeNull();
+    // LOG_LEVEL=warn covers the command's own lines too ("starting embedded PostgreSQL" is info).
+    expect(s.output()).not.toContain('"level":"info"');
     token = m![1]!;
     const spc = await fetch(`${s.base}/scim/v2/ServiceProviderConfig`, { headers: { authorization: `Bearer ${token}` } });
     expect(spc.status).toBe(200);
@@ -96,10 +98,18 @@ describe('scimcast start on embedded PostgreSQL', () => {
     const readToken = created.out.trim();
     expect((await fetch(`${s.base}/scim/v2/Users`, { headers: { authorization: `Bearer ${readToken}` } })).status).toBe(200);
     expect((await fetch(`${s.base}/scim/v2/Users`, { method: 'POST', headers: { authorization: `Bearer ${readToken}`, 'content-type': 'application/scim+json' }, body: '{}' })).status).toBe(403);
-    // keys rotate: a new signer, the old public key stays in the JWKS.
-    expect((await cli(['keys', 'rotate'])).code).toBe(0);
+    // keys rotate: a new signer, the old public key stays in the JWKS, and the running server's
+    // worker signs the very next SET with the new key.
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const stream = (await (await fetch(`${s.base}/ssf/streams`, { method: 'POST', headers: auth, body: JSON.stringify({ events_requested: ['urn:ietf:params:scim:event:prov:create:notice'] }) })).json()) as { stream_id: string };
+    const rotated = await cli(['keys', 'rotate']);
+    expect(rotated.code).toBe(0);
     const jwks = (await (await fetch(`${s.base}/jwks.json`)).json()) as { keys: unknown[] };
     expect(jwks.keys).toHaveLength(2);
+    await fetch(`${s.base}/scim/v2/Users`, { method: 'POST', headers: { ...auth, 'content-type': 'application/scim+json' }, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'after-rotation' }) });
+    const polled = (await (await fetch(`${s.base}/ssf/streams/${stream.stream_id}/poll`, { method: 'POST', headers: auth, body: JSON.stringify({ returnImmediately: false, maxEvents: 1 }) })).json()) as { sets: Record<string, string> };
+    const [jws] = Object.values(polled.sets);
+    expect(JSON.parse(Buffer.from(jws!.split('.')[0]!, 'base64url').toString()).kid).toBe(rotated.out.trim());
     expect((await cli(['token', 'create', '--scopes', 'nonsense'])).code).toBe(1);
     // Killed outright with its worker process (kill -9 of both): nothing is left to stop the
     // embedded PostgreSQL, which the next start must recover.
@@ -113,7 +123,7 @@ describe('scimcast start on embedded PostgreSQL', () => {
   it('after a SIGKILL the next start recovers the orphaned PostgreSQL', async () => {
     const s = await start(await freePort());
     const list = await fetch(`${s.base}/scim/v2/Users`, { headers: { authorization: `Bearer ${token}` } });
-    expect(((await list.json()) as { totalResults: number }).totalResults).toBe(1);
+    expect(((await list.json()) as { totalResults: number }).totalResults).toBe(2); // persisted, after-rotation
     s.child.kill('SIGTERM');
     expect(await exited(s.child)).toBe(0);
   });

@@ -95,6 +95,8 @@ describe('RFC 8935 push delivery', () => {
     await until(async () => (await counts(cfg.stream_id)).delivered === 1);
     const dead = await t.deps.storage.events.dead(cfg.stream_id, 10);
     expect(dead).toMatchObject([{ errCode: 'invalid_request', errDescription: 'bad payload' }]);
+    // The dead letter counts the attempt the receiver rejected.
+    expect((await t.req('GET', `/ssf/streams/${cfg.stream_id}/dead`)).json().sets).toEqual([expect.objectContaining({ err: 'invalid_request', attempts: 1 })]);
   });
 
   it('401 pauses the stream (SETs kept); resuming delivers them', async () => {

@@ -135,10 +135,25 @@ describe('malformed requests the router sees first', () => {
     }
   });
 
-  it('an unsupported media type is 415; invalid UTF-8 or JSON is 400', async () => {
-    const res415 = await rawRequest(t, 'POST', '/scim/v2/Users', '<User/>', { 'content-type': 'application/xml' });
-    expectScimClientError(res415, '415');
-    expect(res415.statusCode).toBe(415);
+  it('every non-JSON media type is the same 415 SCIM error, on every endpoint that takes a body; invalid UTF-8 or JSON is 400', async () => {
+    const types = ['text/plain', 'text/plain; charset=utf-8', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', 'text/html'];
+    const targets: [string, string][] = [
+      ['POST', '/scim/v2/Users'],
+      ['PUT', '/scim/v2/Users/6a2b4c1e-0000-4000-8000-000000000000'],
+      ['PATCH', '/scim/v2/Groups/6a2b4c1e-0000-4000-8000-000000000000'],
+      ['POST', '/scim/v2/Bulk'],
+      ['POST', '/scim/v2/.search'],
+      ['POST', '/ssf/streams'],
+    ];
+    for (const type of types) {
+      for (const [method, url] of targets) {
+        // A body that would be valid JSON: the media type alone decides.
+        const res = await rawRequest(t, method, url, `{"schemas":["${USER}"],"userName":"ct-${type}"}`, { 'content-type': type });
+        expectScimClientError(res, `${method} ${url} ${type}`);
+        expect(res.statusCode, `${method} ${url} ${type}`).toBe(415);
+        expect(res.json().detail).toBe('Content-Type must be application/scim+json or application/json');
+      }
+    }
     const notUtf8 = await rawRequest(t, 'POST', '/scim/v2/Users', Buffer.concat([Buffer.from(`{"schemas":["${USER}"],"userName":"`), Buffer.from([0xfe, 0xff]), Buffer.from('"}')]));
     expect(notUtf8.json()).toMatchObject({ status: '400', scimType: 'invalidSyntax' });
     const notJson = await rawRequest(t, 'POST', '/scim/v2/Users', '{"schemas":');

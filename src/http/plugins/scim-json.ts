@@ -48,7 +48,10 @@ function checkString(s: string, what: string): void {
 }
 
 export function registerScimJson(app: FastifyInstance, opts: { maxDepth: number }): void {
-  app.removeContentTypeParser(['application/json']);
+  // fastify also parses text/plain by default: such a body would reach a route as a string and be
+  // refused as 400 invalidSyntax. RFC 7644 §3.1 knows only JSON, so every other media type is one
+  // the server does not support: 415 (RFC 9110 §15.5.16), the same for all of them.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (_req, body, done) => {
     let text: string;
     try {

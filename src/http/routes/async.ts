@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { admit, type Admission } from '../../async/accept.js';
+import { appliedCallback, checkCallback } from '../../async/callback.js';
 import { statusUrl } from '../../async/asyncresp.js';
 import { executeTxn, type AsyncDeps, type TxnRun } from '../../async/execute.js';
 import type { OperationRequest } from '../../async/operation.js';
 import type { Preferences } from '../../async/prefer.js';
 import { statusDocument } from '../../async/status.js';
+import { callbackStatus } from '../../feeds/callback.js';
 import { badRequest, notFound, ScimError, type ScimType } from '../../core/errors.js';
 import { sendOutcome } from '../respond.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
@@ -44,12 +46,15 @@ export async function admitAndWait(
   prefs: Preferences,
 ): Promise<{ txnId: string; applied: string[]; run?: TxnRun | undefined }> {
   const wait = prefs.wait !== undefined && prefs.wait > 0 ? Math.min(prefs.wait, MAX_WAIT_SECONDS) : undefined;
+  // A callback is checked before anything is stored: refused, the request is answered 400 and
+  // nothing is queued (async/callback.ts).
+  const callback = prefs.callback === undefined ? undefined : await checkCallback(prefs.callback, req.principal!, d.callbacks);
   const txnId = await admit(
     { admissions: d.admissions, clock: d.clock, ids: d.ids, retentionMs: d.retentionMs, maxAttempts: d.maxAttempts },
-    { ...a, owner: req.principal!.id, runAt: wait === undefined ? undefined : new Date(d.clock.now().getTime() + wait * 1000), priority: prefs.priority },
+    { ...a, owner: req.principal!.id, runAt: wait === undefined ? undefined : new Date(d.clock.now().getTime() + wait * 1000), priority: prefs.priority, callback },
   );
   // RFC 7240 §3: Preference-Applied names each preference honoured, with its value.
-  const applied = ['respond-async', ...(prefs.priority ? [`priority=${prefs.priority}`] : [])];
+  const applied = ['respond-async', ...(prefs.priority ? [`priority=${prefs.priority}`] : []), ...(callback ? [appliedCallback(callback)] : [])];
   if (wait === undefined) return { txnId, applied };
   const inline = executeTxn(d, txnId).catch((err: unknown) => {
     req.log.warn({ err, txn: txnId }, 'inline async run failed; the queued job will retry');
@@ -98,7 +103,8 @@ export function asyncRoutes(app: FastifyInstance, opts: { async: () => AsyncDeps
       if (txn.kind === 'single') return reply.type('application/secevent+jwt').send(ops[0]?.setJws ?? '');
       return reply.type('application/json').send({ sets: Object.fromEntries(ops.map((o) => [o.jti, o.setJws])) });
     }
-    return reply.type(SCIM_CONTENT_TYPE).send(statusDocument(txn, ops, { withOperations: true, location: statusUrl(d.baseUrl, txn.id) }));
+    const callback = await callbackStatus(d.storage, txn);
+    return reply.type(SCIM_CONTENT_TYPE).send(statusDocument(txn, ops, { withOperations: true, location: statusUrl(d.baseUrl, txn.id), callback }));
   });
 
   app.get('/AsyncRequests', auth, async (req, reply) => {

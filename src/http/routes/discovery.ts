@@ -11,14 +11,14 @@ const listOf = (items: unknown[]) => ({ schemas: [LIST_RESPONSE_URN], totalResul
  * Discovery (RFC 7644 §4). Public, as RFC 7643 §5 suggests for authenticationSchemes (SPC-6);
  * query parameters are ignored and a filter is refused with 403 (SPC-5).
  */
-export function discoveryRoutes(app: FastifyInstance, opts: { baseUrl: string; capabilities: () => Capabilities; schemas?: SchemaOptions }) {
+export function discoveryRoutes(app: FastifyInstance, opts: { baseUrl: string; capabilities: () => Capabilities; coreServiceProviderConfig: boolean; schemas?: SchemaOptions }) {
   const pub = { config: { scope: 'public' as const } };
   const refuseFilter = (q: unknown) => {
     if (q && typeof q === 'object' && 'filter' in q) throw new ScimError(403, undefined, 'Filtering is not supported on discovery endpoints');
   };
   app.get('/ServiceProviderConfig', pub, async (req, reply) => {
     refuseFilter(req.query);
-    return reply.type(SCIM_CONTENT_TYPE).send(serviceProviderConfig(opts.baseUrl, opts.capabilities()));
+    return reply.type(SCIM_CONTENT_TYPE).send(serviceProviderConfig(opts.baseUrl, opts.capabilities(), { core: opts.coreServiceProviderConfig }));
   });
   app.get('/ResourceTypes', pub, async (req, reply) => {
     refuseFilter(req.query);

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ScimError } from '../../core/errors.js';
 import { ENDPOINTS, type ProvisioningCtx, type ResourceTypeName } from '../../provisioning/context.js';
 import { matchesIfNoneMatch } from '../../provisioning/etag.js';
@@ -6,9 +6,11 @@ import { listParamsOf, sendList } from './search.js';
 import { getResource } from '../../provisioning/read.js';
 import { createResource, deleteResource, replaceResource } from '../../provisioning/write.js';
 import { patchResource } from '../../provisioning/patch.js';
-import { hasSelection, selectionOf, wantsGroups, wantsMembers } from '../selection.js';
-import { sendOutcome, sendResource } from '../respond.js';
-import { parsePrefer } from '../../async/prefer.js';
+import { hasSelection, selectionOf, wantsGroups, wantsMembers, type Selection } from '../selection.js';
+import { sendOutcome, sendResource, sendWrite } from '../respond.js';
+import { writeAnswer, type WriteMethod } from '../return-preference.js';
+import type { Outcome } from '../../provisioning/outcome.js';
+import { parsePrefer, type Preferences } from '../../async/prefer.js';
 import type { AsyncDeps } from '../../async/execute.js';
 import type { OperationRequest } from '../../async/operation.js';
 import { answerAsync } from './async.js';
@@ -44,14 +46,16 @@ export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => Provisio
     app.post(base, write, async (req, reply) => {
       const prefs = asyncPrefs(req);
       if (prefs.respondAsync) return answerAsync(opts.async(), req, reply, { method: 'POST', type, body: req.body } satisfies OperationRequest, prefs);
-      return sendOutcome(reply, await createResource(opts.ctx(), type, req.body), selectionOf(queryOf(req)));
+      const ctx = opts.ctx();
+      return answerWrite(reply, ctx, 'POST', await createResource(ctx, type, req.body), prefs, selectionOf(queryOf(req)));
     });
 
     app.put<{ Params: IdParams }>(`${base}/:id`, write, async (req, reply) => {
       const prefs = asyncPrefs(req);
       const op: OperationRequest = { method: 'PUT', type, id: req.params.id, body: req.body, ifMatch: ifMatchOf(req) };
       if (prefs.respondAsync) return answerAsync(opts.async(), req, reply, op, prefs);
-      return sendOutcome(reply, await replaceResource(opts.ctx(), type, req.params.id, req.body, { ifMatch: op.ifMatch }), selectionOf(queryOf(req)));
+      const ctx = opts.ctx();
+      return answerWrite(reply, ctx, 'PUT', await replaceResource(ctx, type, req.params.id, req.body, { ifMatch: op.ifMatch }), prefs, selectionOf(queryOf(req)));
     });
 
     app.patch<{ Params: IdParams }>(`${base}/:id`, write, async (req, reply) => {
@@ -59,20 +63,7 @@ export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => Provisio
       const op: OperationRequest = { method: 'PATCH', type, id: req.params.id, body: req.body, ifMatch: ifMatchOf(req) };
       if (prefs.respondAsync) return answerAsync(opts.async(), req, reply, op, prefs);
       const ctx = opts.ctx();
-      const outcome = await patchResource(ctx, type, req.params.id, req.body, { ifMatch: op.ifMatch });
-      const sel = selectionOf(queryOf(req));
-      // A Group PATCH answers 204 (no member list serialised) unless the client asks for attributes.
-      if (outcome.status === 204 && hasSelection(sel)) {
-        try {
-          const { resource } = await getResource(ctx.storage, ctx.baseUrl, type, req.params.id, { members: wantsMembers(sel), maxMembers: ctx.maxMembers });
-          return sendResource(reply, 200, resource, sel);
-        } catch (e) {
-          // The change is committed; a group too large to return is still a success, and
-          // RFC 7644 §3.5.2 lets any PATCH answer 204 without the resource.
-          if (!(e instanceof ScimError && e.scimType === 'tooMany')) throw e;
-        }
-      }
-      return sendOutcome(reply, outcome, sel);
+      return answerWrite(reply, ctx, 'PATCH', await patchResource(ctx, type, req.params.id, req.body, { ifMatch: op.ifMatch }), prefs, selectionOf(queryOf(req)));
     });
 
     app.delete<{ Params: IdParams }>(`${base}/:id`, write, async (req, reply) => {
@@ -82,4 +73,25 @@ export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => Provisio
       return sendOutcome(reply, await deleteResource(opts.ctx(), type, req.params.id, { ifMatch: op.ifMatch }));
     });
   }
+}
+
+/**
+ * The synchronous answer to a write, by `Prefer: return=` (return-preference.ts). A Group PATCH
+ * does not load its members, so a body asked for is read after the commit.
+ */
+async function answerWrite(reply: FastifyReply, ctx: ProvisioningCtx, method: WriteMethod, outcome: Outcome, prefs: Preferences, sel: Selection) {
+  let answer = writeAnswer(method, outcome.status, prefs.return, hasSelection(sel));
+  let resource = outcome.resource;
+  if (answer.body && !resource) {
+    try {
+      resource = (await getResource(ctx.storage, ctx.baseUrl, outcome.type, outcome.id, { members: wantsMembers(sel), maxMembers: ctx.maxMembers })).resource;
+    } catch (e) {
+      // The change is committed; a group too large to return is still a success, and
+      // RFC 7644 §3.5.2 lets any PATCH answer 204 without the resource. The preference was not
+      // honoured, so Preference-Applied is not sent.
+      if (!(e instanceof ScimError && e.scimType === 'tooMany')) throw e;
+      answer = writeAnswer(method, outcome.status, undefined, false);
+    }
+  }
+  return sendWrite(reply, answer, outcome, resource, sel);
 }

@@ -269,7 +269,10 @@ function applyExtension(st: State, op: Op, ext: SchemaDef, value: unknown): void
   }
   if (!isObject(value)) throw badRequest('invalidValue', `"${ext.id}" must be a JSON object of its attributes`);
   for (const [key, v] of Object.entries(value)) {
-    if (FORBIDDEN.has(key)) continue;
+    // Clients build the value from the resource they read, `schemas` included. It is no attribute
+    // of the extension (RFC 7643 §3: it belongs to the resource), and the resource's `schemas`
+    // follows which extensions hold data (settleExtensions), so it is ignored as in a path-less value.
+    if (FORBIDDEN.has(key) || ciEq(key, 'schemas')) continue;
     const def = ext.attributes.find((a) => ciEq(a.name, key));
     if (!def) throw badRequest('invalidPath', `"${key}" is not an attribute of ${ext.id}`);
     if (def.mutability === 'readOnly') continue;

@@ -1,28 +1,46 @@
 import type { Task } from 'graphile-worker';
 import { z } from 'zod';
+import { APPLY_TASK } from '../../async/accept.js';
 import { executeTxn } from '../../async/execute.js';
 import { giveUpTxn } from '../../async/give-up.js';
+import { makeGiveWay } from '../../async/give-way.js';
 import { AppError } from '../../core/errors.js';
 import type { Deps } from '../../deps.js';
 
-/** Payloads may come from older code: validate before use (architecture B3). */
+/** Payloads may come from older code: validate before use. */
 const payload = z.object({ txnId: z.string().min(1) });
 
+/** How often a running bulk asks whether more urgent requests wait for its slot: a query each time. */
+const GIVE_WAY_CHECK_MS = 100;
+
+const isCode = (e: unknown, code: string) => e instanceof AppError && e.code === code;
+
 /**
- * apply_async_request: run every not-yet-finished operation of one transaction (issue 6 §3).
- * A failure is retried by graphile-worker with backoff; on the last attempt the request is
- * given up as `failed` (issue 6 §5) before the error is reported.
+ * apply_async_request: run every not-yet-finished operation of one transaction. A failure is
+ * retried by graphile-worker with backoff; on the last attempt the request is given up as `failed`
+ * before the error is reported.
+ *
+ * Prefer priority=… is the job's priority, and graphile-worker takes the most urgent due job
+ * first. A bulk holds its slot for minutes, so between two units of work it gives way when a more
+ * urgent job waits: it ends, and a job for the rest is queued with the same priority and run_at,
+ * which keeps its place ahead of work of its own priority admitted after it (FIFO per priority).
+ * Each executor skips what is already recorded, so the rest starts where this run ended.
  */
 export const makeApplyAsyncRequest =
   (d: Deps): Task =>
   async (raw, helpers) => {
     const { txnId } = payload.parse(raw);
+    const { job } = helpers;
+    const giveWay = makeGiveWay(() => d.storage.jobs.moreUrgentWaiting(APPLY_TASK, job.priority), () => d.clock.now().getTime(), GIVE_WAY_CHECK_MS);
     try {
-      await executeTxn({ ...d.async, signal: helpers.abortSignal }, txnId);
+      await executeTxn({ ...d.async, signal: helpers.abortSignal, giveWay }, txnId);
     } catch (e) {
+      if (isCode(e, 'ERR_GIVING_WAY')) {
+        await helpers.addJob(APPLY_TASK, { txnId }, { priority: job.priority, runAt: job.run_at, maxAttempts: job.max_attempts });
+        return;
+      }
       // A stop is not a failure of the request: it is never given up for it.
-      const stopping = e instanceof AppError && e.code === 'ERR_WORKER_STOPPING';
-      if (!stopping && helpers.job.attempts >= helpers.job.max_attempts) await giveUpTxn(d.async, txnId);
+      if (!isCode(e, 'ERR_WORKER_STOPPING') && job.attempts >= job.max_attempts) await giveUpTxn(d.async, txnId);
       throw e;
     }
   };

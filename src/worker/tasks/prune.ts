@@ -1,5 +1,6 @@
 import type { Task } from 'graphile-worker';
 import type { Deps } from '../../deps.js';
+import { settleCallback } from '../../feeds/callback.js';
 import type { Storage } from '../../storage/index.js';
 
 /**
@@ -18,6 +19,10 @@ export const makePrune =
     // every hourly run, so it would never shrink. One cron job at a time holds one connection.
     const unbounded = <T>(step: (s: Storage) => Promise<T>) => d.storage.withTx(step, { statementTimeoutMs: 0 });
     for (const { feedId, count } of await unbounded((s) => s.events.expire(cutoff, now))) d.metrics.expired(feedId, count);
+    // Per-request callbacks whose last SET was settled (or just expired) without their end being
+    // recorded, by a worker stopped in between: ended now, so their feeds do not wait for the
+    // request's retention.
+    for (const feed of await d.storage.feeds.idleCallbacks(1_000)) await settleCallback(d, feed);
     await unbounded((s) => s.events.purgeFinished(cutoff));
     await unbounded((s) => s.txns.purgeExpired(now));
     // A retired key signed only SETs created before it retired; once those are past every

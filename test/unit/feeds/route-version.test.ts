@@ -90,6 +90,21 @@ describe('routing a change by the stream version of its commit', () => {
     expect(route(s, byFeed, []).map((t) => [t.feedId, t.uris])).toEqual([['theirs', ['https://schemas.openid.net/secevent/ssf/event-type/stream-updated']]]);
   });
 
+  it("a per-request callback feed gets its own request's asyncresp and nothing else", () => {
+    const ASYNC = 'urn:ietf:params:scim:event:misc:asyncresp';
+    const cb = (feedId: string, txn: string): FeedVersion => ({ ...v(feedId, 1, '1:1:', { eventsDelivered: [ASYNC] }), callbackTxn: txn });
+    const byFeed = new Map([
+      ['mine', [v('mine', 1, '1:1:', { eventsDelivered: [ASYNC, `${EV}create:notice`] })]],
+      ['cb-t1', [cb('cb-t1', 't1')]],
+      ['cb-t2', [cb('cb-t2', 't2')]],
+    ]);
+    const a = change(10, { kind: 'asyncresp', uris: [ASYNC], owner: 'alice', txnBase: 't1' });
+    expect(route(a, byFeed, []).map((t) => t.feedId)).toEqual(['mine', 'cb-t1']);
+    // Another owner's request with the same txn base could not exist; the owner is not what decides.
+    expect(route({ ...a, owner: 'bob' }, byFeed, []).map((t) => t.feedId)).toEqual(['cb-t1']);
+    expect(route(change(10, { txnBase: 't1' }), byFeed, []).map((t) => t.feedId)).toEqual(['mine']);
+  });
+
   it('old versions are dropped once no waiting change can need them', () => {
     const versions = [v('f', 1, '10:10:'), v('f', 2, '50:50:'), v('f', 3, '90:95:')];
     expect(obsoleteVersions(versions, 30n).map((x) => x.version)).toEqual([]);
