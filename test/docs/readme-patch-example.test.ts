@@ -2,14 +2,19 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
-/** The README's own examples, read from README.md itself so that the two cannot drift apart. */
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+/**
+ * The docs' own examples, read from README.md and docs/patch.md themselves so that the docs and
+ * the server cannot drift apart: the PATCH page's example targets the Quick start's user.
+ */
+const read = (path: string) => ({ path, text: readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8') });
+const README = read('README.md');
+const PATCH_DOC = read('docs/patch.md');
 
 /** The `-d '…'` bodies from `heading` (a section title or a comment in a block) to the end of the block that follows. */
-function bodiesAfter(heading: string): unknown[] {
-  const from = README.indexOf(heading);
-  if (from < 0) throw new Error(`README has no "${heading}"`);
-  const rest = README.slice(from);
+function bodiesAfter(doc: { path: string; text: string }, heading: string): unknown[] {
+  const from = doc.text.indexOf(heading);
+  if (from < 0) throw new Error(`${doc.path} has no "${heading}"`);
+  const rest = doc.text.slice(from);
   const firstBody = rest.indexOf("-d '");
   const text = rest.slice(0, rest.indexOf('```', firstBody));
   return [...text.matchAll(/-d '([\s\S]*?)'/g)].map((m) => JSON.parse(m[1]!));
@@ -23,12 +28,12 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe('README examples', () => {
+describe('README and docs/patch.md examples', () => {
   it('the PATCH example applies to the Quick start user as written', async () => {
-    const [user] = bodiesAfter('# create a user');
+    const [user] = bodiesAfter(README, '# create a user');
     const created = await t.req('POST', '/scim/v2/Users', user);
     expect(created.statusCode, created.body).toBe(201);
-    const [patch] = bodiesAfter('## PATCH');
+    const [patch] = bodiesAfter(PATCH_DOC, '# PATCH');
     const res = await t.req('PATCH', `/scim/v2/Users/${created.json().id}`, patch);
     expect(res.statusCode, res.body).toBe(200);
     const after = res.json();
