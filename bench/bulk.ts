@@ -1,5 +1,5 @@
 /**
- * npm run bench:bulk — issue 4 §6: a 10,000-operation POST /Bulk (users, then groups that
+ * npm run bench:bulk: a 10,000-operation POST /Bulk (users, then groups that
  * reference them by bulkId) against a real `scimcast start` child process on its embedded
  * PostgreSQL (durable commits), printed beside a raw multi-row INSERT of the same rows into the
  * same database in the same run, and the server's peak RSS (VmHWM) during the bulk.

@@ -1,5 +1,5 @@
 /**
- * npm run bench:group-patch — issue 3 §4: adding one member to a 100,000-member group costs work
+ * npm run bench:group-patch: adding one member to a 100,000-member group costs work
  * proportional to the members changed. Measures PATCH add+remove of one member on a group of
  * 100,000 members beside the same PATCH on a 1-member group, in the same run on the same database,
  * and prints the ratio (≈1 means the group's size does not matter). Embedded PostgreSQL, durable commits.

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] (issue 9): scimcast on its embedded PostgreSQL with production
+ * npm run bench [-- --quick]: scimcast on its embedded PostgreSQL with production
  * settings (durable commits), the SCIMMY peer and this machine's ceilings, measured in one run on
  * loopback, printed as one table of ratios and saved as bench/results/<timestamp>.json.
  *

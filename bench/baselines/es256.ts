@@ -3,7 +3,7 @@ import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import { seedUserDoc } from '../lib/seed-doc.js';
 
 /**
- * The SET ceiling (issue 9 §3b): jose ES256 compact signatures per second on one thread, over a
+ * The SET ceiling: jose ES256 compact signatures per second on one thread, over a
  * payload shaped like scimcast's `prov:create:full` SET for a seeded user. Every SET scimcast
  * stores costs one of these, so no single process can produce SETs faster.
  */

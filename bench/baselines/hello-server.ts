@@ -1,5 +1,5 @@
 /**
- * The HTTP ceiling (issue 9 §3b): a fastify hello-world route in its own process, measured by the
+ * The HTTP ceiling: a fastify hello-world route in its own process, measured by the
  * same load generator as scimcast. Nothing can answer faster through fastify on this machine.
  */
 import Fastify from 'fastify';

@@ -4,7 +4,7 @@ import { bulkShape, bulkUser, GROUP_SIZE } from '../lib/bulk-body.js';
 import { GROUP_SCHEMA } from '../lib/seed-doc.js';
 
 /**
- * The write ceiling (issue 9 §3b): the rows a bulk request creates — the same users, the groups and
+ * The write ceiling: the rows a bulk request creates — the same users, the groups and
  * their member rows — as multi-row INSERTs straight into the same PostgreSQL, in one transaction,
  * by a client that does no SCIM work, emits no SETs and keeps no per-operation results.
  * Returns the elapsed milliseconds.

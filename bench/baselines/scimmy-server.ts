@@ -1,5 +1,5 @@
 /**
- * The peer baseline (issue 9 §3a): SCIMMY 1.3.5 + scimmy-routers 1.3.2 on express 5, with the
+ * The peer baseline: SCIMMY 1.3.5 + scimmy-routers 1.3.2 on express 5, with the
  * straightforward in-memory handlers its README shows (ingress/egress/degress over a Map), in its
  * own process so its RSS and CPU are its own. It prints `listening <url>` on stdout when ready.
  *

@@ -1,7 +1,7 @@
 import { GROUP_SCHEMA, USER_SCHEMA } from './seed-doc.js';
 
 /**
- * The bulk scenario's request (issue 9 §2): `users` POST /Users, then groups of 10 that name their
+ * The bulk scenario's request: `users` POST /Users, then groups of 10 that name their
  * members by bulkId (RFC 7644 §3.7.2), 10,000 operations in all by default.
  */
 export const GROUP_SIZE = 10;

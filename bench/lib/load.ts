@@ -1,7 +1,7 @@
 import { sleep, summarize, type Summary } from './stats.js';
 
 /**
- * The load generator (issue 9 §1): `concurrency` closed-loop clients call `fn` back to back, first
+ * The load generator: `concurrency` closed-loop clients call `fn` back to back, first
  * for a warm-up whose samples are dropped, then for a fixed duration or a fixed count, whichever
  * the scenario names. Each sample is one request's latency; throughput is completed requests over
  * the measured wall time (the tail of in-flight requests included, so nothing is flattered).

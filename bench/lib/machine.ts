@@ -1,7 +1,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import pg from 'pg';
 
-/** What BENCHMARKS.md records beside each run: the machine and how busy it was (issue 9 §5). */
+/** What BENCHMARKS.md records beside each run: the machine and how busy it was. */
 export interface Machine {
   date: string;
   cores: number;

@@ -10,7 +10,7 @@ import { sleep } from './stats.js';
 export const ROOT = join(import.meta.dirname, '..', '..');
 
 /**
- * Memory of one server process, read from /proc (issue 9 §1: the server's RSS, apart from the
+ * Memory of one server process, read from /proc (the server's own RSS, apart from the
  * load generator). Writing 5 to clear_refs resets VmHWM, so each scenario gets its own peak.
  */
 export class Rss {

@@ -1,5 +1,5 @@
 /**
- * One table row per scimcast figure (issue 9 §1, §3): the figure, the peer's figure and the
+ * One table row per scimcast figure: the figure, the peer's figure and the
  * machine's ceiling from the same run, the ratios, and the target it is held to.
  */
 export interface Figure {

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { GROUP_SCHEMA, seedUserDocSql } from './seed-doc.js';
 
 /**
- * Seeding straight into scimcast's tables (issue 9: 1M users must seed fast), in exactly the shape
+ * Seeding straight into scimcast's tables (the 1M-user scale must seed in minutes, not hours), in exactly the shape
  * a POST /Users stores: indexed columns beside the `doc` document (src/provisioning/write.ts
  * indexedColumns/storedDoc). Creating a million users through the API would measure the API, not
  * the reads the scenarios want to measure over them.

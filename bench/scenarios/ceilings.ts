@@ -5,7 +5,7 @@ import { startHelper } from '../lib/processes.js';
 import { fmt, withRss, type Ctx } from './context.js';
 
 /**
- * The machine's ceilings measured first (issue 9 §3b): a fastify hello-world through the same
+ * The machine's ceilings measured first: a fastify hello-world through the same
  * load generator at 64 clients (HTTP ceiling) and jose ES256 signatures per second (SET ceiling).
  * The raw INSERT ceiling is measured beside each bulk run (scenarios/bulk.ts).
  */

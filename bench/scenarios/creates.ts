@@ -2,7 +2,7 @@ import { runLoad, type LoadResult } from '../lib/load.js';
 import { createBody } from '../lib/seed-doc.js';
 import { fmt, SCIM, withRss, type Ctx } from './context.js';
 
-/** Single creates from 64 concurrent clients (issue 9 §2), scimcast beside SCIMMY; target ≥ 3× the peer. */
+/** Single creates from 64 concurrent clients, scimcast beside SCIMMY; target ≥ 3× the peer. */
 export async function creates(ctx: Ctx): Promise<void> {
   const tag = `c${Date.now().toString(36)}`;
   const [r, rss] = await withRss(ctx.scim, () =>

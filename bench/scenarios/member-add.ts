@@ -11,7 +11,7 @@ const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 /**
  * One member added to a group, then removed again so the group keeps its size, by one client
- * (issue 9 §2: latency, not throughput). Only the adds are the figure; removes are kept apart.
+ * (a latency figure, not throughput). Only the adds are the figure; removes are kept apart.
  */
 export async function memberAddLatency(client: Client, child: Child | undefined, groupId: string, probeId: string, rounds: number, warmup: number) {
   const add = { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: probeId }] }] };

@@ -6,7 +6,7 @@ import { seedEmail, seedUserName } from '../lib/seed-doc.js';
 import { seedUsers } from '../lib/seed.js';
 import { fmt, SCIM, withRss, type Ctx } from './context.js';
 
-/** The two filters of issue 9 §2, each matching exactly one seeded user. */
+/** The two benchmarked filters (userName eq, emails.value eq), each matching exactly one seeded user. */
 export const FILTERS = {
   eq: { label: 'filter userName eq', make: (i: number) => `userName eq "${seedUserName(i)}"` },
   co: { label: 'filter emails[type eq "work" and value co …]', make: (i: number) => `emails[type eq "work" and value co "${seedEmail(i).replace('@example.com', '@')}"]` },

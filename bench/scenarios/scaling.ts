@@ -9,7 +9,7 @@ import { filteredReads, FILTERS } from './reads.js';
 export const sizeLabel = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1_000 ? `${n / 1_000}k` : String(n));
 
 /**
- * Scaling (issue 9 §4): the filtered reads and the member add at 10k, 100k and 1M resources on a
+ * Scaling: the filtered reads and the member add at 10k, 100k and 1M resources on a
  * fresh server of their own, to show whether the cost grows with size. Reads use 4 clients (the
  * cost of one query, not queueing behind 64); member add one client. --quick uses 1k and 10k.
  */

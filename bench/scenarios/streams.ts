@@ -1,6 +1,6 @@
 import type { Client } from '../lib/client.js';
 
-/** SSF stream management through scimcast's public API (SSF-4, SSF-6). */
+/** SSF stream management through scimcast's public API: creating and deleting streams (OpenID SSF 1.0). */
 export const CREATE_FULL = 'urn:ietf:params:scim:event:prov:create:full';
 export const PUSH = 'urn:ietf:rfc:8935';
 export const POLL = 'urn:ietf:rfc:8936';
