@@ -437,6 +437,26 @@ describe('NDJSON', () => {
     expect(s.byGroup.get('nd-g1')?.sort()).toEqual(['nd-g2', 'nd-u1']);
     expect(s.byGroup.get('nd-g2')).toEqual(['nd-u2']);
   });
+
+  for (const mode of ['sync', 'async'] as const) {
+    it(`members named by {"value": "<externalId>"}, of a line of the file or of a user already on the server, are linked (${mode})`, async () => {
+      const p = `ndv-${mode}`;
+      // A user imported earlier: on the server, not in the file.
+      const earlier = join(dir, `${p}-earlier.ndjson`);
+      writeFileSync(earlier, `${JSON.stringify({ schemas: [USER], externalId: `${p}-old`, userName: `${p}-old` })}\n`);
+      expect((await finished(bulkImport([earlier, '--json']))).code).toBe(0);
+      const file = join(dir, `${p}.ndjson`);
+      const lines = [
+        { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], externalId: `${p}-g`, displayName: `${p} group`, members: [{ value: `${p}-new` }, { value: `${p}-old` }] },
+        { schemas: [USER], externalId: `${p}-new`, userName: `${p}-new` },
+      ];
+      writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+      const r = await finished(bulkImport([file, '--json', ...(mode === 'async' ? ['--async'] : [])]));
+      expect(r.code, r.stderr).toBe(0);
+      expect(report(r)).toMatchObject({ created: 2, failed: 0 });
+      expect((await dbState(p)).byGroup.get(`${p}-g`)?.sort()).toEqual([`${p}-new`, `${p}-old`]);
+    });
+  }
 });
 
 describe('throttling and transient failures', () => {

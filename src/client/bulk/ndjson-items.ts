@@ -8,7 +8,10 @@ import { GROUP_URN, rejectDuplicates, USER_URN, type ImportItem, type ItemError,
  *   externalId `u1`;
  * - `{"value": "bulkId:u1"}`: the same, in RFC 7644 §3.7.2 spelling. The bulkId of a line is its
  *   externalId, so no separate bulkId attribute is needed;
- * - `{"value": "<id>"}`: a resource already on the server, by its id, sent as it is.
+ * - `{"value": "u1"}`: the same again when `u1` is the externalId of a line of the file, or is not
+ *   shaped like a server id. A file written before any id exists can only name its members by
+ *   their externalIds, and `value` is where a SCIM resource names a member (RFC 7643 §4.2);
+ * - `{"value": "<id>"}`: otherwise, a resource already on the server, by its id, sent as it is.
  *
  * A member's `type` is kept; `display` and `$ref` are dropped (readOnly, RFC 7643 §4.2).
  * `id` and `meta` are dropped: the server assigns them.
@@ -61,6 +64,19 @@ function lineItem(line: number, text: string): ImportItem | ItemError {
   return { line, type, externalId, resource, members };
 }
 
+/**
+ * Server ids are UUIDs (RFC 4122 text form): scimcast's are, and so are those of most servers.
+ * Anything else in a member's `value` cannot be one, so it is read as an externalId.
+ */
+const SERVER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A member `value` that is a line's externalId, or no server id, refers by externalId. */
+function byExternalIdWherePossible(items: readonly ImportItem[]): ImportItem[] {
+  const inFile = new Set(items.map((it) => it.externalId));
+  const resolve = (m: MemberRef): MemberRef => ('value' in m && (inFile.has(m.value) || !SERVER_ID.test(m.value)) ? { externalId: m.value, type: m.type } : m);
+  return items.map((it) => (it.members.some((m) => 'value' in m) ? { ...it, members: it.members.map(resolve) } : it));
+}
+
 /** An NDJSON import file → items and per-line errors; blank lines are skipped. */
 export function parseNdjsonImport(text: string): ParsedImport {
   const items: ImportItem[] = [];
@@ -73,5 +89,5 @@ export function parseNdjsonImport(text: string): ParsedImport {
     if ('reason' in r) errors.push(r);
     else items.push(r);
   });
-  return rejectDuplicates({ items, errors });
+  return rejectDuplicates({ items: byExternalIdWherePossible(items), errors });
 }
