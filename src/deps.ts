@@ -3,7 +3,7 @@ import type { Config } from './config/load.js';
 import type { AppMetrics } from './core/app-metrics.js';
 import type { Clock } from './core/clock.js';
 import type { Ids } from './core/ids.js';
-import type { AsyncDeps } from './async/execute.js';
+import type { AsyncDeps } from './async/deps.js';
 import type { PollDeps } from './delivery/poll.js';
 import type { PushDeps } from './delivery/deliver.js';
 import type { FanoutDeps } from './feeds/fanout.js';

@@ -2,9 +2,9 @@ import { setClaims, type SubId } from '../events/claims.js';
 import { EVENT, txnFor, type TxnRef } from '../events/uris.js';
 import { asyncRespChange } from '../feeds/outbox.js';
 import type { PublisherDeps } from '../feeds/publish.js';
-import type { ResourceTypeName } from '../provisioning/context.js';
+import type { ResourceTypeName } from '../scim/resource-types.js';
 import type { Storage, TxnRow } from '../storage/index.js';
-import type { OperationResult } from './operation.js';
+import type { OperationResult } from '../provisioning/operation.js';
 
 export const statusUrl = (baseUrl: string, txnId: string) => `${baseUrl}/scim/v2/AsyncRequests/${txnId}`;
 

@@ -7,9 +7,9 @@ import type { TxnOpRow, TxnRow } from '../storage/index.js';
 import { createMany } from '../provisioning/create-many.js';
 import { passwordsIn, prehash } from '../provisioning/password.js';
 import { recordResult, recordResults } from './asyncresp.js';
-import type { AsyncDeps } from './execute.js';
+import type { AsyncDeps } from './deps.js';
 import { runStep } from './step.js';
-import { errorResult, successResult, type OperationResult } from './operation.js';
+import { errorResult, successResult, type OperationResult } from '../provisioning/operation.js';
 
 /** A recorded result, as the engine needs it to resume (ids of created resources, error counts). */
 function fromRow(o: TxnOpRow): OperationResult {

@@ -77,29 +77,5 @@ export function callbackFeed(txnId: string, owner: string, url: string, now: Dat
   };
 }
 
-/** A dead-lettered SET of a callback, as the status resource shows it. */
-export interface CallbackDeadLetter {
-  txn: string;
-  jti: string;
-  err: string | null;
-  description: string | null;
-  attempts: number;
-  failed_at: string | null;
-}
-
-/**
- * Where a callback stands, in the async status resource: `pending` while SETs are still to be
- * delivered, `delivered` once every one was accepted, `failed` once it ended with dead letters
- * (a receiver that rejected SETs, kept failing, or refused the server's requests altogether).
- */
-export interface CallbackState {
-  status: 'pending' | 'delivered' | 'failed';
-  delivered: number;
-  dead: number;
-  pending: number;
-  /** Why the callback stopped before its last SET, when it did (a 401, a misbehaving receiver). */
-  error?: string | undefined;
-  /** The last failed attempt while pending. */
-  last_error?: string | undefined;
-  dead_letters: CallbackDeadLetter[];
-}
+/** How a callback ended or stands: kept with the request by feeds/callback.ts, shown by the status resource. */
+export type { CallbackDeadLetter, CallbackState } from '../feeds/callback.js';

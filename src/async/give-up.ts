@@ -1,9 +1,9 @@
 import { ScimError } from '../core/errors.js';
 import { parseBulkRequest } from '../scim/messages/bulk.js';
-import type { ResourceTypeName } from '../provisioning/context.js';
+import { parseResourcePathPrefix } from '../scim/resource-types.js';
 import { recordResults, type RecordedOp } from './asyncresp.js';
-import type { AsyncDeps } from './execute.js';
-import { errorResult, type OperationRequest } from './operation.js';
+import type { AsyncDeps } from './deps.js';
+import { errorResult, type OperationRequest } from '../provisioning/operation.js';
 
 /** What a given-up operation says: the request never got through, and not why (no internals). */
 const GAVE_UP = () => new ScimError(500, undefined, 'the request could not be processed and was given up after repeated attempts; it was not applied');
@@ -15,9 +15,8 @@ function requestedOps(kind: string, request: unknown, single: OperationRequest):
   try {
     const req = parseBulkRequest(request, { maxOperations: Number.MAX_SAFE_INTEGER });
     return req.operations.map((o) => {
-      const m = /^\/(Users|Groups)(?:\/([^/]+))?/i.exec(o.path);
-      const type: ResourceTypeName = m?.[1]?.toLowerCase() === 'groups' ? 'Group' : 'User';
-      return { index: o.index, op: { method: o.method, type, id: m?.[2], bulkId: o.bulkId } };
+      const ref = parseResourcePathPrefix(o.path);
+      return { index: o.index, op: { method: o.method, type: ref?.type ?? 'User', id: ref?.id, bulkId: o.bulkId } };
     });
   } catch {
     return [];

@@ -2,8 +2,8 @@ import { ScimError } from '../core/errors.js';
 import { passwordsIn, prehash } from '../provisioning/password.js';
 import type { TxnRow } from '../storage/index.js';
 import { recordResult } from './asyncresp.js';
-import type { AsyncDeps } from './execute.js';
-import { errorResult, runOperation, successResult, type OperationRequest, type OperationResult } from './operation.js';
+import type { AsyncDeps } from './deps.js';
+import { errorResult, runOperation, successResult, type OperationRequest, type OperationResult } from '../provisioning/operation.js';
 
 /**
  * Apply operation `index` of a transaction exactly once (issue 6 §3): under the transaction's row

@@ -1,6 +1,7 @@
 import { badRequest, notFound, ScimError } from '../core/errors.js';
-import type { OperationRequest, OperationResult } from '../async/operation.js';
+import type { OperationRequest, OperationResult } from '../provisioning/operation.js';
 import type { BulkOperation, BulkRequest } from '../scim/messages/bulk.js';
+import { parseResourcePath, type ResourceTypeName } from '../scim/resource-types.js';
 import { failOnErrorsReached, planBulk, unresolvableCycle } from './plan.js';
 import { findRefs, resolvePathRefs, resolveRefs } from './references.js';
 
@@ -32,21 +33,18 @@ export interface CycleMember {
   fillBody: (newIds: ReadonlyMap<string, string>) => unknown;
 }
 
-const ENDPOINT = /^\/(Users|Groups)(?:\/([^/]+))?\/?$/i;
-
-function target(op: BulkOperation, path: string): { type: 'User' | 'Group'; id?: string } {
-  const m = ENDPOINT.exec(path);
-  if (!m) throw notFound(`Operations[${op.index}]: no endpoint ${path}`);
-  const type = m[1]!.toLowerCase() === 'users' ? 'User' : 'Group';
-  if (op.method === 'POST' && m[2]) throw badRequest('invalidPath', `Operations[${op.index}]: POST goes to the resource type endpoint, not ${path}`);
-  if (op.method !== 'POST' && !m[2]) throw badRequest('invalidPath', `Operations[${op.index}]: ${op.method} needs a resource path such as /Users/<id>`);
-  return m[2] ? { type, id: m[2] } : { type };
+function target(op: BulkOperation, path: string): { type: ResourceTypeName; id?: string } {
+  const ref = parseResourcePath(path);
+  if (!ref) throw notFound(`Operations[${op.index}]: no endpoint ${path}`);
+  if (op.method === 'POST' && ref.id) throw badRequest('invalidPath', `Operations[${op.index}]: POST goes to the resource type endpoint, not ${path}`);
+  if (op.method !== 'POST' && !ref.id) throw badRequest('invalidPath', `Operations[${op.index}]: ${op.method} needs a resource path such as /Users/<id>`);
+  return ref.id ? { type: ref.type, id: ref.id } : { type: ref.type };
 }
 
 /** Shape for a failure that happens before the operation could be mapped. */
 function bare(op: BulkOperation): Pick<OperationRequest, 'method' | 'bulkId' | 'type' | 'id'> {
-  const m = ENDPOINT.exec(op.path);
-  return { method: op.method, bulkId: op.bulkId, type: m && m[1]!.toLowerCase() === 'groups' ? 'Group' : 'User', id: m?.[2] };
+  const ref = parseResourcePath(op.path);
+  return { method: op.method, bulkId: op.bulkId, type: ref?.type ?? 'User', id: ref?.id };
 }
 
 export interface BulkRun {

@@ -1,5 +1,5 @@
 import { ScimError } from '../core/errors.js';
-import { errorResult, runOperation, successResult } from '../async/operation.js';
+import { errorResult, runOperation, successResult } from '../provisioning/operation.js';
 import type { ProvisioningCtx } from '../provisioning/context.js';
 import { createMany } from '../provisioning/create-many.js';
 import { passwordsIn, prehash } from '../provisioning/password.js';

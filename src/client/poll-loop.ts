@@ -1,5 +1,5 @@
 import { JwksUnavailableError } from './jwks-source.js';
-import type { ReceiveOutcome, SetErrorCode, SetReceiver } from './set-receiver.js';
+import type { ReceiveOutcome, SetErrorCode, SetSink } from './received-set.js';
 
 export interface PollOptions {
   /** The stream's RFC 8936 endpoint, e.g. http://127.0.0.1:8080/ssf/streams/<id>/poll. */
@@ -70,7 +70,7 @@ interface PollBody {
  * keep their acks; on stop, a last acknowledge-only request (maxEvents 0, returnImmediately: POLL-11)
  * settles what was written.
  */
-export async function pollSets(receiver: SetReceiver, opts: PollOptions): Promise<PollSummary> {
+export async function pollSets(receiver: SetSink, opts: PollOptions): Promise<PollSummary> {
   const summary: PollSummary = { accepted: 0, duplicates: 0, rejected: 0, polls: 0 };
   const page = opts.maxEvents ?? 100;
   const baseMs = opts.backoff?.baseMs ?? 500;
@@ -134,7 +134,7 @@ export async function pollSets(receiver: SetReceiver, opts: PollOptions): Promis
 }
 
 /** The last acknowledge-only request (POLL-11), after the output is flushed. */
-async function settle(receiver: SetReceiver, opts: PollOptions, ack: string[], setErrs: SetErrs): Promise<void> {
+async function settle(receiver: SetSink, opts: PollOptions, ack: string[], setErrs: SetErrs): Promise<void> {
   await receiver.flush();
   if (ack.length === 0 && Object.keys(setErrs).length === 0) return;
   await request(opts, { ack, setErrs, returnImmediately: true, maxEvents: 0 }, AbortSignal.timeout(opts.ackTimeoutMs ?? 15_000));

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JwksUnavailableError } from './jwks-source.js';
-import type { ReceiveOutcome, SetReceiver } from './set-receiver.js';
+import type { ReceiveOutcome, SetSink } from './received-set.js';
 
 export interface ListenOptions {
   /** 0 picks a free port (see `url`). */
@@ -41,7 +41,7 @@ const MEDIA_TYPE = 'application/secevent+jwt';
  * a SET that fails parsing or verification gets 400 `{err, description}` with
  * `Content-Language: en` (PUSH-9, PUSH-10, codes PUSH-11).
  */
-export async function listenForSets(receiver: SetReceiver, opts: ListenOptions): Promise<PushListener> {
+export async function listenForSets(receiver: SetSink, opts: ListenOptions): Promise<PushListener> {
   await receiver.start();
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
   const expected = opts.auth === undefined ? undefined : Buffer.from(`Bearer ${opts.auth}`);

@@ -4,39 +4,10 @@ import { JwksSource, type Jwks } from './jwks-source.js';
 import type { SetOutput } from './ndjson-output.js';
 import { pollSets, type PollOptions, type PollSummary } from './poll-loop.js';
 import { listenForSets, type ListenOptions, type PushListener } from './push-listener.js';
+import type { ReceivedSet, ReceiveOutcome, SetErrorCode } from './received-set.js';
 import { RecentJtis } from './recent-jtis.js';
 
-/** RFC 8935 §2.4 error codes a receiver reports for a SET it will not accept (PUSH-11). */
-export type SetErrorCode = SetVerifyError['err'];
-
-/**
- * One accepted SET as written to the NDJSON output. Claims are copied from the verified payload;
- * `events` is normalised for consumers (canonical RFC 9967 URIs, asyncresp `status` as a string:
- * spec-digest §4.3), while `set` keeps the compact JWS exactly as received.
- */
-export interface ReceivedSet {
-  jti: string;
-  iss: string | undefined;
-  /** Always an array (the SET may carry a string). */
-  aud: string[];
-  /** null when the SET had none (i2scim omits it); a warning says so. */
-  iat: number | null;
-  toe?: number;
-  txn: string | undefined;
-  sub_id: unknown;
-  events: Record<string, Record<string, unknown>>;
-  /** When this receiver accepted it (RFC 3339). */
-  received_at: string;
-  via: 'poll' | 'push';
-  warnings?: string[];
-  set: string;
-}
-
-export type ReceiveOutcome =
-  | { outcome: 'accepted'; jti: string; set: ReceivedSet }
-  /** Already written (de-duplicated by jti, SET-4): acknowledge it again, write nothing (PUSH-7, POLL-14). */
-  | { outcome: 'duplicate'; jti: string }
-  | { outcome: 'rejected'; jti: string | undefined; err: SetErrorCode; description: string };
+export type { ReceivedSet, ReceiveOutcome, SetErrorCode };
 
 export interface ReceiverStats {
   accepted: number;

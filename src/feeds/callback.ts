@@ -1,4 +1,3 @@
-import type { CallbackDeadLetter, CallbackState } from '../async/callback.js';
 import type { Clock } from '../core/clock.js';
 import { callbackFeedId } from '../core/ids.js';
 import type { CallbackHooks } from '../delivery/deliver.js';
@@ -11,6 +10,33 @@ import type { EventRow, FeedRow, Storage, TxnRow } from '../storage/index.js';
  * status resource, and the feed and its SETs are removed: nothing of a callback stays beyond its
  * request's own retention (the feed also goes with the request, by foreign key).
  */
+
+/** A dead-lettered SET of a callback, as the status resource shows it. */
+export interface CallbackDeadLetter {
+  txn: string;
+  jti: string;
+  err: string | null;
+  description: string | null;
+  attempts: number;
+  failed_at: string | null;
+}
+
+/**
+ * Where a callback stands, in the async status resource: `pending` while SETs are still to be
+ * delivered, `delivered` once every one was accepted, `failed` once it ended with dead letters
+ * (a receiver that rejected SETs, kept failing, or refused the server's requests altogether).
+ */
+export interface CallbackState {
+  status: 'pending' | 'delivered' | 'failed';
+  delivered: number;
+  dead: number;
+  pending: number;
+  /** Why the callback stopped before its last SET, when it did (a 401, a misbehaving receiver). */
+  error?: string | undefined;
+  /** The last failed attempt while pending. */
+  last_error?: string | undefined;
+  dead_letters: CallbackDeadLetter[];
+}
 
 /** Dead letters kept with the request: a bulk has at most SCIMCAST_BULK_MAX_OPERATIONS of them. */
 const DEAD_LETTERS_KEPT = 10_000;

@@ -1,12 +1,10 @@
 import { asyncRespPayload, scimSubId, type SubId } from '../events/claims.js';
 import { EVENT, type TxnRef } from '../events/uris.js';
-import type { ResourceTypeName } from '../provisioning/context.js';
 import type { Change } from '../provisioning/outcome.js';
 import { redactPatchOp } from '../scim/patch/redact.js';
+import { ENDPOINTS, resourcePath, type ResourceTypeName } from '../scim/resource-types.js';
 import type { NewChange } from '../storage/index.js';
 import { candidateEvents } from './targets.js';
-
-const ENDPOINT = { User: '/Users', Group: '/Groups' } as const;
 
 /** What a prov:* SET's payload is built from (events/claims.ts provPayload). */
 export interface ProvData {
@@ -29,7 +27,7 @@ function fullData(change: Change): unknown {
  * payload data, redacted; no stream is named, the fan-out routes it after the commit.
  */
 export function provChange(change: Change, txn: TxnRef, at: Date, id: string): NewChange {
-  const subjectUri = `${ENDPOINT[change.type]}/${change.id}`;
+  const subjectUri = resourcePath(change.type, change.id);
   const resource = change.after ?? change.before;
   const data = fullData(change);
   // No valid PatchOp is left to carry (RFC 7644 §3.5.2 needs one operation): no patch:full SET.
@@ -61,7 +59,7 @@ export function asyncRespChange(
   id: string,
 ): NewChange {
   // Without a resource (a failed create), the subject is the endpoint (RFC 9967 §2.5.1, Figure 12).
-  const subject: SubId = r.resourceId ? scimSubId(`${ENDPOINT[type]}/${r.resourceId}`, r.resourceId) : scimSubId(ENDPOINT[type]);
+  const subject: SubId = r.resourceId ? scimSubId(resourcePath(type, r.resourceId), r.resourceId) : scimSubId(ENDPOINTS[type]);
   return {
     id,
     kind: 'asyncresp',

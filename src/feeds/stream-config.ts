@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { badRequest } from '../core/errors.js';
+import { RESOURCE_TYPE_NAMES, type ResourceTypeName } from '../scim/resource-types.js';
 import { compileWildcard } from './wildcard.js';
 
 /**
@@ -34,7 +35,7 @@ const receiverFields = {
   /** scimcast: 'rfc9967' (default) or the draft-03 event profile. */
   profile: z.enum(['rfc9967', 'draft-03']).optional(),
   /** scimcast: only events about these resource types (empty = all). */
-  resource_types: z.array(z.enum(['User', 'Group'])).max(2).optional(),
+  resource_types: z.array(z.enum(RESOURCE_TYPE_NAMES as [ResourceTypeName, ...ResourceTypeName[]])).max(RESOURCE_TYPE_NAMES.length).optional(),
   /** scimcast: 'ALL' subjects or 'NONE' (only those added with add-subject). */
   default_subjects: z.enum(['ALL', 'NONE']).optional(),
   /** scimcast: JOSE kid = key id (default) or the issuer, for i2-style receivers (spec-digest §4.3). */

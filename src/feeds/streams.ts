@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { badRequest, notFound, ScimError } from '../core/errors.js';
 import { scimSubId } from '../events/claims.js';
 import { ALL_SCIM_EVENT_URIS, EVENT, normalizeEventUri, SSF_EVENT } from '../events/uris.js';
+import { isResourceUri, resourceTypeForEndpoint } from '../scim/resource-types.js';
 import type { FeedRow, Storage } from '../storage/index.js';
 import { streamChange } from './outbox.js';
 import type { PublisherDeps } from './publish.js';
@@ -176,7 +177,7 @@ export async function verifyStream(ctx: StreamsCtx, owner: string, body: unknown
 /** An SSF subject naming a SCIM resource: `{format:'scim', uri:'/Users/<id>'}` (RFC 9967 §2.1). */
 function subjectUriOf(subject: unknown): string {
   const s = subject as { format?: unknown; uri?: unknown } | undefined;
-  if (!s || s.format !== 'scim' || typeof s.uri !== 'string' || !/^\/(Users|Groups)\/[^/]+$/.test(s.uri)) {
+  if (!s || s.format !== 'scim' || typeof s.uri !== 'string' || !isResourceUri(s.uri)) {
     throw badRequest('invalidValue', 'subject must be {"format":"scim","uri":"/Users/<id>"} or "/Groups/<id>"');
   }
   return s.uri;
@@ -192,8 +193,9 @@ export async function changeSubject(ctx: StreamsCtx, owner: string, body: unknow
     const eventUri = op === 'add' ? EVENT.feedAdd : EVENT.feedRemove;
     if (!changed || !f.eventsDelivered.includes(eventUri) || f.status === 'disabled') return;
     const [, endpoint, id] = uri.split('/');
+    const type = resourceTypeForEndpoint(endpoint ?? '');
     // RFC 9967 §2.1 (Figures 2, 3): sub_id carries the externalId when the subject has one.
-    const row = id ? await s.resources.get(endpoint === 'Groups' ? 'Group' : 'User', id) : undefined;
+    const row = id && type ? await s.resources.get(type, id) : undefined;
     await s.changes.insert([streamChange(f.id, eventUri, scimSubId(uri, id, row?.externalId ?? undefined), {}, ctx.ids.txn(), ctx.clock.now(), ctx.ids.uuid())]);
   });
 }

@@ -3,7 +3,7 @@ import type { Outcome } from '../provisioning/outcome.js';
 import type { ScimResource } from '../provisioning/representation.js';
 import { SCIM_CONTENT_TYPE } from './plugins/scim-json.js';
 import { project, type Selection } from './selection.js';
-import type { ResourceTypeName } from '../provisioning/context.js';
+import type { ResourceTypeName } from '../scim/resource-types.js';
 import type { WriteAnswer } from './return-preference.js';
 
 /** A single-resource response: ETag equals meta.version (ETAG-1); 201 carries Location (RFC 7644 §3.3). */

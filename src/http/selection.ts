@@ -1,5 +1,5 @@
 import { projectAttributes, returnsAttribute } from '../scim/resource-output.js';
-import type { ResourceTypeName } from '../provisioning/context.js';
+import type { ResourceTypeName } from '../scim/resource-types.js';
 
 /** `attributes` / `excludedAttributes` (RFC 7644 §3.9): comma-separated attribute paths. */
 export interface Selection {

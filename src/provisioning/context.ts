@@ -33,17 +33,3 @@ export interface ProvisioningCtx {
   /** The originating transaction shared by the SETs of this request (EVT-10); one per request. */
   readonly txn?: TxnRef | undefined;
 }
-
-export type ResourceTypeName = 'User' | 'Group';
-
-export const ENDPOINTS: Record<ResourceTypeName, string> = { User: '/Users', Group: '/Groups' };
-
-export function resourceTypeForEndpoint(endpoint: string): ResourceTypeName | undefined {
-  const e = endpoint.replace(/^\/+/, '').toLowerCase();
-  if (e === 'users') return 'User';
-  if (e === 'groups') return 'Group';
-  return undefined;
-}
-
-export const scimBase = (baseUrl: string) => `${baseUrl}/scim/v2`;
-export const resourceLocation = (baseUrl: string, type: ResourceTypeName, id: string) => `${scimBase(baseUrl)}${ENDPOINTS[type]}/${id}`;

@@ -1,7 +1,8 @@
 import { badRequest } from '../core/errors.js';
 import { parseFilter } from '../scim/filter/index.js';
 import type { CursorPage, IndexPage } from '../storage/index.js';
-import type { ProvisioningCtx, ResourceTypeName } from './context.js';
+import type { ProvisioningCtx } from './context.js';
+import type { ResourceTypeName } from '../scim/resource-types.js';
 import { relatedOf } from './read.js';
 import { toScimResource, type ScimResource } from './representation.js';
 

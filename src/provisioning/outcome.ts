@@ -1,4 +1,4 @@
-import type { ResourceTypeName } from './context.js';
+import type { ResourceTypeName } from '../scim/resource-types.js';
 import type { ScimResource } from './representation.js';
 
 /** One resource change, as the events module needs it (RFC 9967 §2.4: prov:* events). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ResourceTypeName } from './context.js';
+import type { ResourceTypeName } from '../scim/resource-types.js';
 
 /**
  * `password` is writeOnly and returned never (RFC 7643 §4.1.1); scimcast does not authenticate

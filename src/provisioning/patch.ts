@@ -4,7 +4,8 @@ import { matchesFilter } from '../scim/filter/evaluate.js';
 import { applyPatch, type MemberPatch } from '../scim/patch/apply.js';
 import { parseResourceInput } from '../scim/resource-input.js';
 import type { ResourceRow, Storage } from '../storage/index.js';
-import { resourceLocation, scimBase, ENDPOINTS, type ProvisioningCtx, type ResourceTypeName } from './context.js';
+import type { ProvisioningCtx } from './context.js';
+import { resourceLocation, type ResourceTypeName } from '../scim/resource-types.js';
 import { checkIfMatch, etagOf } from './etag.js';
 import { checkMembersExist, missingMembers } from './members.js';
 import type { Change, Outcome } from './outcome.js';
@@ -133,7 +134,7 @@ async function applyMembers(s: Storage, baseUrl: string, groupId: string, m: Mem
     const all = (await s.members.forGroups([groupId])).get(groupId) ?? [];
     for (const filter of m.removeWhere) {
       const hit = all
-        .filter((x) => matchesFilter(filter, { value: x.value, display: x.display, type: x.type, $ref: `${scimBase(baseUrl)}${ENDPOINTS[x.type]}/${x.value}` }, { type: 'Group', parent: 'members' }))
+        .filter((x) => matchesFilter(filter, { value: x.value, display: x.display, type: x.type, $ref: resourceLocation(baseUrl, x.type, x.value) }, { type: 'Group', parent: 'members' }))
         .map((x) => x.value);
       if (hit.length === 0) throw badRequest('noTarget', 'the members filter matched no member (RFC 7644 §3.5.2.2)');
       await s.members.remove(groupId, hit);

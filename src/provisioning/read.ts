@@ -1,6 +1,6 @@
 import { badRequest, notFound } from '../core/errors.js';
 import type { MemberRef, ResourceRow, Storage } from '../storage/index.js';
-import type { ResourceTypeName } from './context.js';
+import type { ResourceTypeName } from '../scim/resource-types.js';
 import { toScimResource, type ScimResource } from './representation.js';
 
 /**

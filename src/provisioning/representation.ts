@@ -1,13 +1,13 @@
 import type { MemberRef, ResourceRow } from '../storage/index.js';
 import { omitEmptyMultiValued, stripNeverReturned } from '../scim/resource-output.js';
 import { etagOf } from './etag.js';
-import { ENDPOINTS, resourceLocation, scimBase, type ResourceTypeName } from './context.js';
+import { resourceLocation, type ResourceTypeName } from '../scim/resource-types.js';
 
 export type ScimResource = Record<string, unknown> & { id: string; meta: Record<string, unknown> };
 
 /** `value`, then the derived `$ref` and `type`; `display` only when the member has one (member-view.ts). */
 function memberJson(baseUrl: string, m: MemberRef) {
-  const out: Record<string, unknown> = { value: m.value, $ref: `${scimBase(baseUrl)}${ENDPOINTS[m.type]}/${m.value}`, type: m.type };
+  const out: Record<string, unknown> = { value: m.value, $ref: resourceLocation(baseUrl, m.type, m.value), type: m.type };
   if (m.display !== null) out.display = m.display;
   return out;
 }

@@ -1,6 +1,7 @@
 import type { MemberRef, NewMembers, ResourceRow } from '../storage/index.js';
 import { parseResourceInput } from '../scim/resource-input.js';
-import { resourceLocation, type ProvisioningCtx, type ResourceTypeName } from './context.js';
+import type { ProvisioningCtx } from './context.js';
+import { resourceLocation, type ResourceTypeName } from '../scim/resource-types.js';
 import { checkIfMatch } from './etag.js';
 import { checkMembersExist, membersOf } from './members.js';
 import type { Change, Outcome } from './outcome.js';

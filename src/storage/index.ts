@@ -10,12 +10,14 @@ import { makeHeartbeatRepo } from './heartbeats.js';
 import { makeJobRepo } from './jobs.js';
 import { makeKeyRepo } from './keys.js';
 import { SENT_DISPLAY, type MemberView } from './member-view.js';
-import { makeMemberRepo, makeResourceRepo, uniquenessError, type ResourceRow } from './resources.js';
+import { makeMemberRepo, makeResourceRepo, uniquenessError } from './resources.js';
+import type { ResourceRow } from './resource-row.js';
 import { makeSingleWriteRepo } from './single-writes.js';
 import { makeTokenRepo } from './tokens.js';
 import { makeTxnRepo } from './txns.js';
 
-export type { ResourceRow, ResourceTypeName, MemberRef, NewMembers, ListQuery, ListResult, IndexPage, CursorPage } from './resources.js';
+export type { ResourceRow, ResourceTypeName, MemberRef, NewMembers } from './resource-row.js';
+export type { ListQuery, ListResult, IndexPage, CursorPage } from './list-query.js';
 export type { MemberView } from './member-view.js';
 export type { TokenRow } from './tokens.js';
 export type { SigningKeyRow, SigningKeyInfo, NewSigningKey } from './keys.js';

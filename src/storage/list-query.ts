@@ -9,7 +9,7 @@ import { isStatementTimeout } from './pg-errors.js';
 import { clientOf, columnsOf, named, render, RESOURCE_COLUMNS, resourceRowOf, type RawResourceRow } from './raw-query.js';
 import { groupRefsOf, groupsSubquery } from './resource-reads.js';
 import type { MemberView } from './member-view.js';
-import type { MemberRef } from './resources.js';
+import type { MemberRef } from './resource-row.js';
 import { resources } from './schema.js';
 import { compileSortKey, keysetAfter, orderBy, reverse, type Direction, type SortKey } from './sort-sql.js';
 

@@ -2,7 +2,7 @@ import { isUuid } from '../core/ids.js';
 import type { Db } from './db.js';
 import { clientOf, columnsOf, resourceRowOf, type RawResourceRow } from './raw-query.js';
 import { memberDisplaySql, type MemberView } from './member-view.js';
-import type { MemberRef, ResourceRow, ResourceTypeName } from './resources.js';
+import type { MemberRef, ResourceRow, ResourceTypeName } from './resource-row.js';
 
 /**
  * A resource and what its representation needs besides its row (a User's `groups`, a Group's

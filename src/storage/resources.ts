@@ -5,13 +5,8 @@ import type { Db } from './db.js';
 import { runList, type ListQuery, type ListResult } from './list-query.js';
 import { readResource, type ReadOptions, type ReadResult } from './resource-reads.js';
 import { memberDisplaySql, SENT_DISPLAY, type MemberView } from './member-view.js';
+import type { MemberRef, NewMembers, ResourceRow, ResourceTypeName } from './resource-row.js';
 import { groupMembers, resources } from './schema.js';
-
-export type ResourceRow = typeof resources.$inferSelect;
-export type ResourceTypeName = 'User' | 'Group';
-export type { CursorPage, IndexPage, ListQuery, ListResult } from './list-query.js';
-export type { ReadOptions, ReadResult } from './resource-reads.js';
-export type { MemberView } from './member-view.js';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -148,19 +143,6 @@ function uuidArray(valid: readonly string[]): SQL {
 export const onConflictKeepOrRedisplay = sql.raw(
   'on conflict (group_id, member_id) do update set display = excluded.display where excluded.display is not null and group_members.display is distinct from excluded.display',
 );
-
-export interface MemberRef {
-  value: string;
-  display: string | null;
-  type: ResourceTypeName;
-}
-
-/** Members to store: ids in order, each with the `display` the client sent, if any. */
-export interface NewMembers {
-  readonly ids: readonly string[];
-  /** id → the `display` sent with it; ids without one are absent. */
-  readonly displays?: ReadonlyMap<string, string> | undefined;
-}
 
 /**
  * A PostgreSQL text[] literal (one bound parameter, however many values): each element quoted,

@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import { isUuid } from '../core/ids.js';
 import type { Db } from './db.js';
 import { changeRecords, changesJson, insertChanges, type NewChange } from './changes.js';
-import { displaysLiteral, isUniqueViolation, onConflictKeepOrRedisplay, uniquenessError, type ResourceRow } from './resources.js';
+import { displaysLiteral, isUniqueViolation, onConflictKeepOrRedisplay, uniquenessError } from './resources.js';
+import type { ResourceRow } from './resource-row.js';
 import { changes as changesTable, groupMembers, resources } from './schema.js';
 
 /** What `addMembers` found: the group moved on since it was read, members that do not exist, or the result. */

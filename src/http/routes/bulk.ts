@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { AsyncDeps } from '../../async/execute.js';
-import type { OperationResult } from '../../async/operation.js';
+import type { AsyncDeps } from '../../async/deps.js';
+import type { OperationResult } from '../../provisioning/operation.js';
 import { parsePrefer } from '../../async/prefer.js';
 import { executeBulk } from '../../bulk/run.js';
 import { makeSyncExecutor } from '../../bulk/sync-executor.js';

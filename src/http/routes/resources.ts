@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ScimError } from '../../core/errors.js';
-import { ENDPOINTS, type ProvisioningCtx, type ResourceTypeName } from '../../provisioning/context.js';
+import type { ProvisioningCtx } from '../../provisioning/context.js';
+import { ENDPOINTS, RESOURCE_TYPE_NAMES } from '../../scim/resource-types.js';
 import { matchesIfNoneMatch } from '../../provisioning/etag.js';
 import { listParamsOf, sendList } from './search.js';
 import { getResource } from '../../provisioning/read.js';
@@ -11,8 +12,8 @@ import { sendOutcome, sendResource, sendWrite } from '../respond.js';
 import { writeAnswer, type WriteMethod } from '../return-preference.js';
 import type { Outcome } from '../../provisioning/outcome.js';
 import { parsePrefer, type Preferences } from '../../async/prefer.js';
-import type { AsyncDeps } from '../../async/execute.js';
-import type { OperationRequest } from '../../async/operation.js';
+import type { AsyncDeps } from '../../async/deps.js';
+import type { OperationRequest } from '../../provisioning/operation.js';
 import { answerAsync } from './async.js';
 import { integerParam, queryOf } from '../query.js';
 
@@ -21,7 +22,7 @@ interface IdParams {
 }
 /** Users and Groups CRUD (RFC 7644 §3.3–3.6); one registration per resource type. */
 export function resourceRoutes(app: FastifyInstance, opts: { ctx: () => ProvisioningCtx; maxResults: number; async: () => AsyncDeps }) {
-  for (const type of ['User', 'Group'] as ResourceTypeName[]) {
+  for (const type of RESOURCE_TYPE_NAMES) {
     const base = ENDPOINTS[type];
     const read = { config: { scope: 'scim:read' as const } };
     const write = { config: { scope: 'scim:write' as const } };

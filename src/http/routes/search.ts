@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { badRequest } from '../../core/errors.js';
-import { ENDPOINTS, type ProvisioningCtx, type ResourceTypeName } from '../../provisioning/context.js';
+import type { ProvisioningCtx } from '../../provisioning/context.js';
+import { ENDPOINTS, RESOURCE_TYPE_NAMES, type ResourceTypeName } from '../../scim/resource-types.js';
 import { listResources, type ListParams } from '../../provisioning/list.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
 import { project, selectionOf, wantsGroups, wantsMembers, type Selection } from '../selection.js';
@@ -8,7 +9,7 @@ import { integerParam, queryOf, type Query } from '../query.js';
 
 export const SEARCH_REQUEST_URN = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 
-const ALL_TYPES: readonly ResourceTypeName[] = ['User', 'Group'];
+const ALL_TYPES: readonly ResourceTypeName[] = RESOURCE_TYPE_NAMES;
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 

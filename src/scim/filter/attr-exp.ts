@@ -1,7 +1,7 @@
 import { COMPARE_OPS, type CompareOp, type CompareValue, type CompareNode, type PresentNode } from './ast.js';
 import { parseAttrPath } from './attr-path.js';
 import { clip, describeToken, type Token } from './lexer.js';
-import type { ParseContext } from './parser.js';
+import type { ParseContext } from './parse-context.js';
 import { checkNodes } from './limits.js';
 import { FilterSyntaxError } from './syntax-error.js';
 

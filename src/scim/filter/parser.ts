@@ -2,7 +2,8 @@ import type { AttrPath, FilterNode } from './ast.js';
 import { parseValuePathAttr } from './attr-path.js';
 import { isKeyword, isOperatorWord, parseAttrExp } from './attr-exp.js';
 import { describeToken, type Token } from './lexer.js';
-import { checkDepth, type ResolvedLimits } from './limits.js';
+import { checkDepth } from './limits.js';
+import type { ParseContext } from './parse-context.js';
 import { FilterSyntaxError } from './syntax-error.js';
 
 /**
@@ -17,13 +18,6 @@ import { FilterSyntaxError } from './syntax-error.js';
  * so 10,000 nested parentheses cost an array, never the call stack. Each frame collects an
  * or-list of and-lists, which is all the precedence two binary operators need.
  */
-
-export interface ParseContext {
-  readonly limits: ResolvedLimits;
-  readonly schemaUrns?: readonly string[] | undefined;
-  /** attrExp terms seen so far, across value paths, for maxNodes. */
-  terms: number;
-}
 
 type FrameKind = 'root' | 'paren' | 'not' | 'valuePath';
 

@@ -2,12 +2,13 @@ import { attr, str, type AttributeDef, type SchemaDef } from './attribute.js';
 import { ENTERPRISE_USER_URN, enterpriseUserSchema } from './enterprise-user.js';
 import { GROUP_URN, groupSchema } from './group.js';
 import { USER_URN, userSchema } from './user.js';
+import { ENDPOINTS, type ResourceEndpoint, type ResourceTypeName } from '../resource-types.js';
 
-export type ResourceTypeName = 'User' | 'Group';
+export type { ResourceTypeName };
 
 export interface ResourceTypeDef {
   readonly name: ResourceTypeName;
-  readonly endpoint: '/Users' | '/Groups';
+  readonly endpoint: ResourceEndpoint;
   readonly description: string;
   readonly schema: SchemaDef;
   readonly extensions: readonly SchemaDef[];
@@ -15,8 +16,8 @@ export interface ResourceTypeDef {
 
 /** The single source for /Schemas, /ResourceTypes, validation and projection. */
 export const RESOURCE_TYPES: Record<ResourceTypeName, ResourceTypeDef> = {
-  User: { name: 'User', endpoint: '/Users', description: 'User Account', schema: userSchema, extensions: [enterpriseUserSchema] },
-  Group: { name: 'Group', endpoint: '/Groups', description: 'Group', schema: groupSchema, extensions: [] },
+  User: { name: 'User', endpoint: ENDPOINTS.User, description: 'User Account', schema: userSchema, extensions: [enterpriseUserSchema] },
+  Group: { name: 'Group', endpoint: ENDPOINTS.Group, description: 'Group', schema: groupSchema, extensions: [] },
 };
 
 export const SCHEMAS: readonly SchemaDef[] = [userSchema, groupSchema, enterpriseUserSchema];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OperationRequest, OperationResult } from '../../../src/async/operation.js';
+import type { OperationRequest, OperationResult } from '../../../src/provisioning/operation.js';
 import { executeBulk, type BulkExecutor } from '../../../src/bulk/run.js';
 import type { BulkRequest } from '../../../src/scim/messages/bulk.js';
 
