@@ -74,18 +74,31 @@ describe('CSV import mapping', () => {
 });
 
 describe('NDJSON import mapping', () => {
-  it('reads SCIM resources, with members by externalId, bulkId:<externalId> or a server id', () => {
+  it('reads SCIM resources, with members by externalId, bulkId:<externalId>, value: <externalId> or a server id', () => {
+    const id = '2819c223-7f76-453a-919d-413861904646';
     const { items, errors } = parseNdjsonImport(
       [
         JSON.stringify({ schemas: [USER_URN], externalId: 'u1', userName: 'alice', id: 'ignored', meta: { x: 1 } }),
         '',
-        JSON.stringify({ schemas: [GROUP_URN], externalId: 'g1', displayName: 'G', members: [{ externalId: 'u1' }, { value: 'bulkId:u2', type: 'User' }, { value: '2819c223', display: 'x' }] }),
+        JSON.stringify({
+          schemas: [GROUP_URN],
+          externalId: 'g1',
+          displayName: 'G',
+          members: [{ externalId: 'u1' }, { value: 'bulkId:u2', type: 'User' }, { value: id, display: 'x' }, { value: 'u1' }, { value: 'emp-7' }],
+        }),
       ].join('\n'),
     );
     expect(errors).toEqual([]);
     expect(items[0]!.resource).toEqual({ schemas: [USER_URN], externalId: 'u1', userName: 'alice' });
     expect(items[1]!.line).toBe(3);
-    expect(items[1]!.members).toEqual([{ externalId: 'u1', type: undefined }, { externalId: 'u2', type: 'User' }, { value: '2819c223', type: undefined }]);
+    // A value is an id only when no line has it as externalId and it is shaped like one (a UUID).
+    expect(items[1]!.members).toEqual([
+      { externalId: 'u1', type: undefined },
+      { externalId: 'u2', type: 'User' },
+      { value: id, type: undefined },
+      { externalId: 'u1', type: undefined },
+      { externalId: 'emp-7', type: undefined },
+    ]);
     expect(items[1]!.resource).not.toHaveProperty('members');
   });
 
