@@ -39,7 +39,8 @@ async function start(): Promise<Started> {
   dataDirs.push(dataDir);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const p = spawnScimcast(['start', '--port', String(port), '--data-dir', dataDir], { DATABASE_URL: '', BASE_URL: base, SCIMCAST_SHUTDOWN_TIMEOUT_MS: '5000', SCIMCAST_API_PROCESSES: '2' });
+  // LOG_LEVEL=info: the test follows the processes through the command's own info lines.
+  const p = spawnScimcast(['start', '--port', String(port), '--data-dir', dataDir], { DATABASE_URL: '', BASE_URL: base, SCIMCAST_SHUTDOWN_TIMEOUT_MS: '5000', SCIMCAST_API_PROCESSES: '2', LOG_LEVEL: 'info' });
   for (let i = 0; ; i++) {
     if (p.child.exitCode !== null) throw new Error(`scimcast start exited early:\n${p.output()}`);
     if (/scimcast listening on/.test(p.output()) && (await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) break;
