@@ -2,6 +2,7 @@ import { badRequest } from '../core/errors.js';
 import type { Storage } from '../storage/index.js';
 import { PUSH } from './stream-config.js';
 import { loadStream, type StreamsCtx } from './streams.js';
+import { isObject } from '../core/is-object.js';
 
 /**
  * The operator's view of a stream (issue 7 §4): where its SETs stand, the dead letters with their
@@ -55,8 +56,6 @@ export interface RequeueSelector {
   since?: string;
   all?: boolean;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 async function rangeOf(s: Storage, feedId: string, body: unknown) {
   if (!isObject(body)) throw badRequest('invalidSyntax', 'the body must be a JSON object with jti, from_jti/to_jti, since or all');

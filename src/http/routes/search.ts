@@ -5,12 +5,11 @@ import { listResources, type ListParams } from '../../provisioning/list.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
 import { project, selectionOf, wantsGroups, wantsMembers, type Selection } from '../selection.js';
 import { integerParam, queryOf, type Query } from '../query.js';
+import { isObject } from '../../core/is-object.js';
 
 export const SEARCH_REQUEST_URN = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 
 const ALL_TYPES: readonly ResourceTypeName[] = ['User', 'Group'];
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** A body that does not fit the SearchRequest schema (RFC 7644 §3.12 Table 9 invalidSyntax). */
 const invalidSyntax = (detail: string) => badRequest('invalidSyntax', `Invalid SearchRequest: ${detail}`);

@@ -1,4 +1,5 @@
 import { badRequest, payloadTooLarge, ScimError, toScimErrorBody, type ScimErrorBody } from '../../core/errors.js';
+import { isObject } from '../../core/is-object.js';
 
 export const BULK_REQUEST_URN = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 export const BULK_RESPONSE_URN = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
@@ -22,7 +23,6 @@ export interface BulkRequest {
   operations: BulkOperation[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
 function operation(raw: unknown, index: number): BulkOperation {

@@ -5,6 +5,7 @@ import { stringifyFilter } from '../filter/stringify.js';
 import type { AttributeDef, SchemaDef } from '../schemas/attribute.js';
 import { ENTERPRISE_USER_URN, findAttribute, RESOURCE_TYPES, type ResourceTypeName } from '../schemas/registry.js';
 import { parsePatchPath, type PatchPath } from './path.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * The SCIM PATCH engine (RFC 7644 §3.5.2): stored document + PatchOp message → new document,
@@ -108,7 +109,6 @@ interface State {
 }
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
-const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const ciEq = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export function applyPatch(type: ResourceTypeName, doc: Record<string, unknown>, body: unknown, compat: PatchCompat): PatchResult {
