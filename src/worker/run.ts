@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { errorLine, redactSqlValues } from '../core/sql-values.js';
+import { LOST_CONNECTION_CODES } from '../core/connection-errors.js';
 import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
 import { RETRYABLE_ERROR_CODES } from 'graphile-worker/dist/lib.js';
 import type pg from 'pg';
@@ -16,7 +17,7 @@ import { makePrune } from './tasks/prune.js';
 import { makeDeliverPush } from './tasks/deliver-push.js';
 import { startPushDelivery } from './push-delivery.js';
 import { startPriorityAging } from './priority-aging.js';
-import { CONNECTION_FAILURE, withTaggedConnectionErrors } from './transient-pool.js';
+import { withTaggedConnectionErrors } from './transient-pool.js';
 
 /** graphile-worker's own schema, migrated under the same advisory lock as ours (storage/migrate.ts). */
 export async function migrateWorkerSchema(pool: pg.Pool): Promise<void> {
@@ -47,11 +48,11 @@ export interface WorkerHandle {
  * the process, and the job stays locked for hours. These are transient by nature: the connection
  * comes back. Marking them retryable makes the outcome wait for the database instead
  * (issue 10 §1: Postgres restarted under load, the service recovers by itself). node-postgres's
- * own code-less "Connection terminated" errors get 08006 from transient-pool.ts.
+ * own code-less "Connection terminated" errors get 08006 from transient-pool.ts. The codes are
+ * core/connection-errors.ts's lost-connection list, which the API answers 503 for too.
  */
-const TRANSIENT_CONNECTION_ERRORS = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P01', '57P02', '08000', '08001', '08003', '08004', CONNECTION_FAILURE];
 function retryConnectionErrors(): void {
-  for (const code of TRANSIENT_CONNECTION_ERRORS) RETRYABLE_ERROR_CODES[code] ??= { minDelay: 500, maxDelay: 10_000 };
+  for (const code of LOST_CONNECTION_CODES) RETRYABLE_ERROR_CODES[code] ??= { minDelay: 500, maxDelay: 10_000 };
 }
 
 /** Six beats per SCIMCAST_WORKER_DEAD_AFTER_MS (30 s by default: a beat every 5 s). */
