@@ -2,10 +2,11 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { errorLine, redactSqlValues } from '../core/sql-values.js';
 import { LOST_CONNECTION_CODES } from '../core/connection-errors.js';
-import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
+import { Logger, run, runMigrations, type Runner, type Task, type TaskList } from 'graphile-worker';
 import { RETRYABLE_ERROR_CODES } from 'graphile-worker/dist/lib.js';
 import type pg from 'pg';
 import type { Deps } from '../deps.js';
+import type { TaskName } from '../async/tasks.js';
 import { makeSecretBox } from '../core/secret-box.js';
 import { startFanoutLoop } from '../feeds/fanout-loop.js';
 import { CHANGES_CHANNEL, CHANGES_PAYLOAD } from '../storage/changes.js';
@@ -31,8 +32,8 @@ const quietLogger = new Logger(() => (level, message) => {
   if (level === 'error' || level === 'warning') process.stderr.write(`${JSON.stringify({ level, source: 'worker', msg: redactSqlValues(message).slice(0, LOG_LINE_CHARS) })}\n`);
 });
 
-/** One task per file under tasks/. */
-export function makeTaskList(d: Deps): TaskList {
+/** One task per file under tasks/, one per entry of the payload table (async/tasks.ts). */
+export function makeTaskList(d: Deps): TaskList & Record<TaskName, Task> {
   return { apply_async_request: makeApplyAsyncRequest(d), deliver_push: makeDeliverPush(), prune: makePrune(d) };
 }
 
