@@ -1,7 +1,7 @@
 import type { FilterNode } from '../filter/ast.js';
 import type { AttributeDef, SchemaDef } from '../schemas/attribute.js';
 import { findAttribute, RESOURCE_TYPES, type ResourceTypeName } from '../schemas/registry.js';
-import { getCi, PATCH_OP_URN } from './apply.js';
+import { getCi, PATCH_OP_URN } from '../messages/patch-op.js';
 import { parsePatchPath } from './path.js';
 import { isObject } from '../../core/is-object.js';
 

@@ -22,8 +22,7 @@ const ALLOWED: Record<number, readonly string[]> = { 400: [...TABLE_9, ...RFC_98
 const DYNAMIC: Record<string, { count: number; why: string }> = {
   'core/errors.ts': { count: 2, why: 'the badRequest (400) and conflict (409) helpers: their call sites are scanned' },
   'http/plugins/error-handler.ts': { count: 1, why: "a framework 4xx: invalidSyntax for 400, no scimType otherwise" },
-  'http/routes/async.ts': { count: 1, why: 'a wait=N answer replays the error an operation recorded, itself raised at a scanned site' },
-  'async/admission.ts': { count: 0, why: 'as http/routes/async.ts' },
+  'async/admission.ts': { count: 1, why: 'a wait=N answer replays the error an operation recorded, itself raised at a scanned site' },
   'scim/patch/apply.ts': { count: 1, why: "re-raises a ScimError with its own status and scimType, prefixing the operation's index" },
   'scim/filter/syntax-error.ts': { count: 1, why: "badRequest with 'invalidFilter' | 'invalidPath' (typed so)" },
 };
