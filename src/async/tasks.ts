@@ -14,8 +14,11 @@ export const TASK_PAYLOADS = {
    * (worker/tasks/deliver-push.ts), whatever it carries.
    */
   deliver_push: z.unknown(),
-  /** The hourly retention run, queued by graphile-worker's crontab (it adds `_cron`). */
-  prune: z.record(z.string(), z.unknown()),
+  /**
+   * The hourly retention run, queued by graphile-worker's crontab (it adds `_cron`); it reads
+   * nothing from its payload, and a run by hand may have none.
+   */
+  prune: z.record(z.string(), z.unknown()).optional(),
 } as const;
 
 export type TaskName = keyof typeof TASK_PAYLOADS;

@@ -15,6 +15,7 @@ describe('task payloads: one table of task name and schema', () => {
   it("prune takes graphile-worker's cron payload, and a leftover deliver_push job any payload", () => {
     expect(() => parseTaskPayload('prune', { _cron: { ts: '2026-01-01T00:00:00Z', backfilled: false } })).not.toThrow();
     expect(() => parseTaskPayload('prune', {})).not.toThrow();
+    expect(() => parseTaskPayload('prune', undefined)).not.toThrow();
     expect(() => parseTaskPayload('deliver_push', { feedId: 'f1' })).not.toThrow();
     expect(() => parseTaskPayload('deliver_push', null)).not.toThrow();
   });
