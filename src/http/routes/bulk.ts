@@ -6,27 +6,13 @@ import { parsePrefer } from '../../async/prefer.js';
 import { executeBulk } from '../../bulk/run.js';
 import { makeSyncExecutor } from '../../bulk/sync-executor.js';
 import type { ProvisioningCtx } from '../../provisioning/context.js';
-import { bulkResponse, parseBulkRequest, type BulkResponseOperation } from '../../scim/messages/bulk.js';
+import { bulkResponseOf, parseBulkRequest } from '../../scim/messages/bulk.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
 import { sendAccepted } from './async.js';
 
-/** A BulkResponse operation (BULK-4): method, bulkId, location, version, status, response. */
-function toResponseOp(r: OperationResult): BulkResponseOperation {
-  const out: BulkResponseOperation = { method: r.method, status: r.status };
-  if (r.bulkId !== undefined) out.bulkId = r.bulkId;
-  if (r.location) out.location = r.location;
-  if (r.version) out.version = r.version;
-  if (r.response) out.response = r.response;
-  return out;
-}
-
 /** 200 with one result per processed operation, in request order (BULK-14). */
 function sendBulkResponse(reply: FastifyReply, results: ReadonlyMap<number, OperationResult>, skipped: ReadonlySet<number>) {
-  const ops = [...results.entries()]
-    .filter(([i]) => !skipped.has(i))
-    .sort(([a], [b]) => a - b)
-    .map(([, r]) => toResponseOp(r));
-  return reply.code(200).type(SCIM_CONTENT_TYPE).send(bulkResponse(ops));
+  return reply.code(200).type(SCIM_CONTENT_TYPE).send(bulkResponseOf(results, skipped));
 }
 
 /**

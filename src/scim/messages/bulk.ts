@@ -87,4 +87,33 @@ export function bulkResponse(ops: BulkResponseOperation[]) {
   return { schemas: [BULK_RESPONSE_URN], Operations: ops };
 }
 
+/** One operation's result as the bulk engine records it. */
+export interface BulkResult {
+  method: string;
+  bulkId?: string | undefined;
+  location?: string | undefined;
+  version?: string | undefined;
+  status: string;
+  response?: ScimErrorBody | undefined;
+}
+
+/** A BulkResponse operation (BULK-4): method, bulkId, location, version, status, response. */
+function responseOperation(r: BulkResult): BulkResponseOperation {
+  const out: BulkResponseOperation = { method: r.method, status: r.status };
+  if (r.bulkId !== undefined) out.bulkId = r.bulkId;
+  if (r.location) out.location = r.location;
+  if (r.version) out.version = r.version;
+  if (r.response) out.response = r.response;
+  return out;
+}
+
+/** One result per processed operation, in request order (BULK-14), without the skipped ones. */
+export function bulkResponseOf(results: ReadonlyMap<number, BulkResult>, skipped: ReadonlySet<number>) {
+  const ops = [...results.entries()]
+    .filter(([i]) => !skipped.has(i))
+    .sort(([a], [b]) => a - b)
+    .map(([, r]) => responseOperation(r));
+  return bulkResponse(ops);
+}
+
 export { toScimErrorBody };
