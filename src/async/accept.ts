@@ -5,8 +5,8 @@ import type { EnqueueOptions, FeedRow, Storage, TxnRow } from '../storage/index.
 import { callbackFeed } from './callback.js';
 import { jobPriority } from './priority.js';
 import type { Priority } from './prefer.js';
+import { APPLY_TASK, taskJob } from './tasks.js';
 
-export const APPLY_TASK = 'apply_async_request';
 
 export interface Admission {
   owner: string;
@@ -35,7 +35,7 @@ export type Admissions = (row: TxnRow, job: EnqueueOptions, feed?: FeedRow) => P
 export function makeAdmissions(storage: Storage): Admissions {
   const write = makeGroupCommit<{ row: TxnRow; job: EnqueueOptions; feed?: FeedRow | undefined }, void>(
     async (items) => {
-      await storage.txns.insertWithJobs(items.map(({ row, job, feed }) => ({ row, identifier: APPLY_TASK, payload: { txnId: row.id }, options: job, feed })));
+      await storage.txns.insertWithJobs(items.map(({ row, job, feed }) => ({ row, ...taskJob(APPLY_TASK, { txnId: row.id }), options: job, feed })));
       return items.map(() => undefined);
     },
     // One statement in flight: each carries a job NOTIFY, and those commit one after another anyway.

@@ -78,4 +78,3 @@ export function callbackFeed(txnId: string, owner: string, url: string, now: Dat
 }
 
 /** How a callback ended or stands: kept with the request by feeds/callback.ts, shown by the status resource. */
-export type { CallbackDeadLetter, CallbackState } from '../feeds/callback.js';

@@ -6,7 +6,6 @@ import type { OperationRequest, OperationResult } from '../provisioning/operatio
 import { runStep } from './step.js';
 
 /** Re-exported for callers that both run a request and name its deps. */
-export type { AsyncDeps };
 
 /**
  * What one execution did, for an inline wait=N answer: the single operation's result (undefined

@@ -1,6 +1,6 @@
 import type { TxnOpRow, TxnRow } from '../storage/index.js';
-import type { CallbackState } from './callback.js';
-import type { OperationRequest } from './operation.js';
+import type { CallbackState } from '../feeds/callback.js';
+import type { OperationRequest } from '../provisioning/operation.js';
 
 /**
  * The status resource at the Location (issue 6 §5, conventions "Async status resource"):
@@ -38,10 +38,16 @@ function operationEntry(index: number, o: TxnOpRow | undefined, req: { method: s
   };
 }
 
-export function statusDocument(txn: TxnRow, ops: TxnOpRow[], opts: { withOperations: boolean; location: string; callback?: CallbackState | undefined }) {
-  const failed = ops.filter((o) => Number(o.status) >= 400).length;
+/** Operations with a result, and how many of them failed (status 400 or more). */
+export interface OpCounts {
+  done: number;
+  failed: number;
+}
+
+/** The document without its per-operation entries (the list): progress from the counts alone. */
+export function statusSummary(txn: TxnRow, counts: OpCounts, opts: { location: string; callback?: CallbackState | undefined }) {
+  const { done, failed } = counts;
   const total = txn.opCount;
-  const done = ops.length;
   const doc: Record<string, unknown> = {
     id: txn.id,
     status: txn.status,
@@ -56,10 +62,15 @@ export function statusDocument(txn: TxnRow, ops: TxnOpRow[], opts: { withOperati
   // A per-request callback's delivery (a scimcast extension): where it stands, or how it ended
   // with its dead letters. The URL is not repeated: it may carry a token.
   if (opts.callback) doc.callback = opts.callback;
+  return doc;
+}
+
+export function statusDocument(txn: TxnRow, ops: TxnOpRow[], opts: { withOperations: boolean; location: string; callback?: CallbackState | undefined }) {
+  const doc = statusSummary(txn, { done: ops.length, failed: ops.filter((o) => Number(o.status) >= 400).length }, opts);
   if (opts.withOperations) {
     const byIndex = new Map(ops.map((o) => [o.opIndex, o]));
     const requested = requestedOps(txn);
-    doc.operations = Array.from({ length: total }, (_, index) => operationEntry(index, byIndex.get(index), requested[index]));
+    doc.operations = Array.from({ length: txn.opCount }, (_, index) => operationEntry(index, byIndex.get(index), requested[index]));
   }
   return doc;
 }

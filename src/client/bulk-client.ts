@@ -12,6 +12,7 @@ import { followAsync } from './bulk-async.js';
 import { readImportFile, type ImportFormat } from './bulk-input.js';
 import { ImportJournal, type JournalState } from './bulk-journal.js';
 import { errorDetail, NoAnswerError, ScimHttp, type HttpAnswer } from './scim-http.js';
+import { isObject } from '../core/is-object.js';
 
 export interface BulkClientOptions {
   /** SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2. */
@@ -70,7 +71,6 @@ export interface ImportProgress {
 
 type Task = { kind: 'lookup'; lookup: LookupTask } | { kind: 'batch'; batch: Batch };
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * Imports users and groups into any RFC 7644 server: `POST /Bulk` within the server's

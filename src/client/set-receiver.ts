@@ -6,6 +6,7 @@ import { pollSets, type PollOptions, type PollSummary } from './poll-loop.js';
 import { listenForSets, type ListenOptions, type PushListener } from './push-listener.js';
 import type { ReceivedSet, ReceiveOutcome, SetErrorCode } from './received-set.js';
 import { RecentJtis } from './recent-jtis.js';
+import { isObject } from '../core/is-object.js';
 
 export type { ReceivedSet, ReceiveOutcome, SetErrorCode };
 
@@ -44,7 +45,6 @@ export interface SetReceiverOptions {
   jwksRefreshMinMs?: number | undefined;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const invalid = (description: string) => new SetVerifyError('invalid_request', description);
 
 /**

@@ -3,8 +3,7 @@
  * and the operator routes (stats, dead letters, redrive, replay). The CLI's `scimcast streams …`
  * is a thin wrapper over it. Calls are owner-scoped by the server: a token sees its own streams.
  */
-export const PUSH_METHOD = 'urn:ietf:rfc:8935';
-export const POLL_METHOD = 'urn:ietf:rfc:8936';
+export { PUSH_METHOD, POLL_METHOD } from '../core/delivery-methods.js';
 
 export type StreamStatus = 'enabled' | 'paused' | 'disabled';
 
@@ -40,14 +39,9 @@ export interface StatusDocument {
   reason?: string;
 }
 
-/** Which SETs to requeue (README "Operating a stream"). */
-export interface RequeueSelector {
-  jti?: string | string[];
-  from_jti?: string;
-  to_jti?: string;
-  since?: string;
-  all?: boolean;
-}
+/** Which SETs to requeue (README "Operating a stream"): the body the server parses (feeds/operator.ts). */
+import type { RequeueSelector } from '../core/requeue-selector.js';
+export type { RequeueSelector };
 
 /** A non-2xx answer; `detail` is the SCIM error's detail when the body is one. */
 export class StreamsApiError extends Error {

@@ -66,25 +66,36 @@ export const conflict = (scimType: ScimType | undefined, detail: string) => new 
 export const preconditionFailed = (detail: string) => new ScimError(412, undefined, detail);
 export const payloadTooLarge = (detail: string) => new ScimError(413, undefined, detail);
 
-export type AppErrorCode =
-  | 'ERR_CONFIG_INVALID'
-  | 'ERR_DB_UNAVAILABLE'
-  | 'ERR_EMBEDDED_PG'
-  | 'ERR_TXN_NOT_FOUND'
-  | 'ERR_FEED_UNKNOWN'
-  | 'ERR_DELIVERY_REJECTED'
-  | 'ERR_SIGNING_KEY_MISSING'
+/**
+ * Every AppError code, the registry of them: each one is thrown or tested for somewhere in src/
+ * (test/unit/core/error-codes.test.ts checks it), and a code that is not here does not compile.
+ */
+export const APP_ERROR_CODES = [
+  'ERR_CONFIG_INVALID',
+  /** The embedded PostgreSQL could not be started or stopped, or its data directory is another process's. */
+  'ERR_EMBEDDED_PG',
+  'ERR_SIGNING_KEY_MISSING',
   /** Client commands (`scimcast bulk import`): bad input file, unusable journal, server refusal. */
-  | 'ERR_IMPORT_INPUT'
-  | 'ERR_IMPORT_JOURNAL'
-  | 'ERR_SCIM_CLIENT'
-  | 'ERR_INTERNAL'
+  'ERR_IMPORT_INPUT',
+  'ERR_IMPORT_JOURNAL',
+  'ERR_SCIM_CLIENT',
   /** A stored secret cannot be opened: SCIMCAST_KEY_ENCRYPTION_KEY missing, wrong, or the value altered. */
-  | 'ERR_KEY_ENCRYPTION'
+  'ERR_KEY_ENCRYPTION',
   /** A worker stopping asks a long job to end between two units of work; the job runs again. */
-  | 'ERR_WORKER_STOPPING'
+  'ERR_WORKER_STOPPING',
   /** A long job gives its worker slot to more urgent waiting work between two units of work; it is queued again. */
-  | 'ERR_GIVING_WAY';
+  'ERR_GIVING_WAY',
+  /**
+   * A push target resolves to an address push may not reach (delivery/safe-lookup.ts). Like a
+   * socket error's code, it is all that leaves the push client: the stream's owner reads it as a
+   * generic network failure (delivery/classify.ts).
+   */
+  'ERR_PUSH_FORBIDDEN_ADDRESS',
+  /** A push attempt ran past its overall deadline (delivery/push.ts); retried like any transport failure. */
+  'ERR_PUSH_DEADLINE',
+] as const;
+
+export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 
 export class AppError extends Error {
   readonly code: AppErrorCode;

@@ -1,5 +1,6 @@
 import type { AppMetrics } from '../core/app-metrics.js';
 import type { Clock } from '../core/clock.js';
+import { PUSH_METHOD } from '../core/delivery-methods.js';
 import type { FeedRow, PushItem, Storage } from '../storage/index.js';
 import type { PushOutcome } from './classify.js';
 import { nextDelayMs, retryDelayMs } from './backoff.js';
@@ -61,7 +62,7 @@ type Stop = Exclude<RoundEnd, { kind: 'drained' } | { kind: 'interrupted' }>;
  */
 export async function deliverFeed(d: PushDeps, feedId: string, interrupted: () => boolean = () => false): Promise<RoundEnd> {
   const feed = await d.storage.feeds.get(feedId);
-  if (!feed || feed.status !== 'enabled' || feed.deliveryMethod !== 'urn:ietf:rfc:8935' || !feed.endpointUrl) return { kind: 'halted' };
+  if (!feed || feed.status !== 'enabled' || feed.deliveryMethod !== PUSH_METHOD || !feed.endpointUrl) return { kind: 'halted' };
   const target = { url: feed.endpointUrl, authorization: feed.authorizationHeader };
   const drained = async (): Promise<RoundEnd> => {
     if (feed.callbackTxn) {

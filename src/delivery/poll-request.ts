@@ -1,4 +1,5 @@
 import { badRequest } from '../core/errors.js';
+import { isObject } from '../core/is-object.js';
 
 /** RFC 8936 §2.2 poll request, as parsed (POLL-2..POLL-5, POLL-11). */
 export interface PollRequest {
@@ -12,7 +13,6 @@ export interface PollRequest {
 }
 
 const MAX_ACKS = 10_000;
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const bad = (detail: string) => badRequest('invalidSyntax', `Invalid poll request: ${detail}`);
 
 export function parsePollRequest(body: unknown): PollRequest {

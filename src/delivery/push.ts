@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import type { AppErrorCode } from '../core/errors.js';
 import { classifyNetworkError, classifyPushResponse, type PushOutcome } from './classify.js';
 import { forbiddenLiteral, makeSafeLookup, type TargetPolicy } from './safe-lookup.js';
 
@@ -56,7 +57,7 @@ export function makePushClient(o: PushClientOptions): PushClient {
       const headers: Record<string, string> = { 'content-type': 'application/secevent+jwt', accept: 'application/json' };
       if (target.authorization) headers.authorization = target.authorization;
       const host = new URL(target.url).hostname;
-      if (forbiddenLiteral(host, o)) return classifyNetworkError('ERR_PUSH_FORBIDDEN_ADDRESS');
+      if (forbiddenLiteral(host, o)) return classifyNetworkError('ERR_PUSH_FORBIDDEN_ADDRESS' satisfies AppErrorCode);
       try {
         // One deadline for the whole attempt: the per-phase timeouts restart on every byte, so a
         // receiver trickling its answer could otherwise hold the stream's worker for days.
@@ -71,7 +72,7 @@ export function makePushClient(o: PushClientOptions): PushClient {
       } catch (e) {
         // Only the error's code goes on; its message (addresses, ports, the peer's words) stays here.
         const err = e as { name?: string; code?: unknown; cause?: { code?: unknown } };
-        if (err.name === 'TimeoutError' || err.name === 'AbortError') return classifyNetworkError('ERR_PUSH_DEADLINE');
+        if (err.name === 'TimeoutError' || err.name === 'AbortError') return classifyNetworkError('ERR_PUSH_DEADLINE' satisfies AppErrorCode);
         const code = typeof err.code === 'string' ? err.code : typeof err.cause?.code === 'string' ? err.cause.code : undefined;
         return classifyNetworkError(code ?? err.name ?? 'unknown');
       }

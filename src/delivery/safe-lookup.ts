@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
+import { AppError } from '../core/errors.js';
 
 /**
  * Who a push may reach besides public addresses: the hosts named in SCIMCAST_PUSH_ALLOW, and
@@ -127,7 +128,7 @@ export function makeSafeLookup(policy: TargetPolicy, resolve: Resolver = dnsLook
       if (err) return callback(err, []);
       const list = addresses as LookupAddress[];
       if (!allowListed(hostname, policy) && list.some((a) => refusedAddress(a.address, policy))) {
-        const e = Object.assign(new Error(`push target ${hostname} resolves to an address push may not reach`), { code: 'ERR_PUSH_FORBIDDEN_ADDRESS' });
+        const e = new AppError('ERR_PUSH_FORBIDDEN_ADDRESS', `push target ${hostname} resolves to an address push may not reach`);
         return callback(e, []);
       }
       if ((options as { all?: boolean }).all) return callback(null, list);

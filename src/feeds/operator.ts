@@ -2,6 +2,8 @@ import { badRequest } from '../core/errors.js';
 import type { Storage } from '../storage/index.js';
 import { PUSH } from './stream-config.js';
 import { loadStream, type StreamsCtx } from './streams.js';
+import { isObject } from '../core/is-object.js';
+import type { RequeueSelector } from '../core/requeue-selector.js';
 
 /**
  * The operator's view of a stream (issue 7 §4): where its SETs stand, the dead letters with their
@@ -47,16 +49,7 @@ export async function deadLetters(ctx: OperatorCtx, owner: string | undefined, i
   };
 }
 
-/** What to requeue: explicit jtis, a jti range (inclusive), a time, or everything. */
-export interface RequeueSelector {
-  jti?: string | string[];
-  from_jti?: string;
-  to_jti?: string;
-  since?: string;
-  all?: boolean;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+export type { RequeueSelector };
 
 async function rangeOf(s: Storage, feedId: string, body: unknown) {
   if (!isObject(body)) throw badRequest('invalidSyntax', 'the body must be a JSON object with jti, from_jti/to_jti, since or all');

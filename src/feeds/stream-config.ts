@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { badRequest } from '../core/errors.js';
 import { RESOURCE_TYPE_NAMES, type ResourceTypeName } from '../scim/resource-types.js';
 import { compileWildcard } from './wildcard.js';
+import { POLL_METHOD as POLL, PUSH_METHOD as PUSH } from '../core/delivery-methods.js';
 
 /**
  * SSF 1.0 stream configuration (SSF-4, SSF-5) as scimcast accepts it from a receiver.
  * Standard members plus scimcast's extensions (profile, resource_types, kid_mode, max_in_flight).
  */
-export const PUSH = 'urn:ietf:rfc:8935';
-export const POLL = 'urn:ietf:rfc:8936';
+export { PUSH_METHOD as PUSH, POLL_METHOD as POLL } from '../core/delivery-methods.js';
 
 const delivery = z
   .object({

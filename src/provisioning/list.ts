@@ -5,8 +5,8 @@ import type { ProvisioningCtx } from './context.js';
 import type { ResourceTypeName } from '../scim/resource-types.js';
 import { relatedOf } from './read.js';
 import { toScimResource, type ScimResource } from './representation.js';
+import { listResponse, type ListResponse as ListResponseMessage } from '../scim/messages/list-response.js';
 
-export const LIST_RESPONSE_URN = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
 /** Query parameters of GET /{type} and the members of a SearchRequest (RFC 7644 §3.4.2, §3.4.3). */
 export interface ListParams {
@@ -23,16 +23,7 @@ export interface ListParams {
   groups?: boolean;
 }
 
-export interface ListResponse {
-  schemas: [typeof LIST_RESPONSE_URN];
-  totalResults: number;
-  itemsPerPage: number;
-  /** Index pagination only; a cursor page has no index. */
-  startIndex?: number;
-  nextCursor?: string;
-  previousCursor?: string;
-  Resources: ScimResource[];
-}
+export type ListResponse = ListResponseMessage<ScimResource>;
 
 /** RFC 7644 §3.4.2.3: "ascending" (the default) or "descending". */
 function isDescending(sortOrder: string | undefined): boolean {
@@ -56,7 +47,7 @@ function pageOf(p: ListParams, count: number): IndexPage | CursorPage {
 }
 
 function responseOf(page: IndexPage | CursorPage, total: number, Resources: ScimResource[], cursors: { nextCursor?: string; previousCursor?: string }): ListResponse {
-  const out: ListResponse = { schemas: [LIST_RESPONSE_URN], totalResults: total, itemsPerPage: Resources.length, Resources };
+  const out: ListResponse = listResponse({ totalResults: total, itemsPerPage: Resources.length, Resources });
   if (page.method === 'index') out.startIndex = page.startIndex;
   if (cursors.nextCursor !== undefined) out.nextCursor = cursors.nextCursor;
   if (cursors.previousCursor !== undefined) out.previousCursor = cursors.previousCursor;

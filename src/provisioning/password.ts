@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ResourceTypeName } from '../scim/resource-types.js';
+import { isObject } from '../core/is-object.js';
 
 /**
  * `password` is writeOnly and returned never (RFC 7643 §4.1.1); scimcast does not authenticate
@@ -74,7 +75,6 @@ export function protectPasswords(docs: readonly Record<string, unknown>[], hashe
   return inWindow(docs, hasher.parallelism, (d) => protectPassword(d, hasher));
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 /** Attribute names are case-insensitive (RFC 7643 §2.1); a path may carry the core schema URN (RFC 7644 §3.10). */
 const PASSWORD_PATH = /^\s*(urn:ietf:params:scim:schemas:core:2\.0:user:)?password\s*$/i;
 const valueOf = (o: Record<string, unknown>, name: string) => Object.entries(o).filter(([k]) => k.toLowerCase() === name).map(([, v]) => v);

@@ -1,6 +1,7 @@
 import { badRequest, ScimError } from '../core/errors.js';
 import type { AttributeDef, SchemaDef } from './schemas/attribute.js';
 import { COMMON_ATTRIBUTES, RESOURCE_TYPES, type ResourceTypeName } from './schemas/registry.js';
+import { isObject } from '../core/is-object.js';
 
 /**
  * Validate and normalise a POST/PUT body against the schema registry (RFC 7643 §2, RFC 7644 §3.3,
@@ -23,7 +24,6 @@ export interface ParsedInput {
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const invalid = (path: string, what: string) => badRequest('invalidValue', `Attribute '${path}' ${what}`);
 
 interface Walk {

@@ -1,5 +1,6 @@
 import type { AttributeDef, SchemaDef } from './schemas/attribute.js';
 import { COMMON_ATTRIBUTES, RESOURCE_TYPES, type ResourceTypeName } from './schemas/registry.js';
+import { isObject } from '../core/is-object.js';
 
 /**
  * What leaves the server of a resource (RFC 7643 §2.2 "returned", RFC 7644 §3.4.2.5, §3.9):
@@ -10,7 +11,6 @@ import { COMMON_ATTRIBUTES, RESOURCE_TYPES, type ResourceTypeName } from './sche
  * - `request`: only when named in `attributes`.
  */
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const lower = (s: string) => s.toLowerCase();
 
 export interface Selection {

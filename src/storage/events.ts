@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gte, inArray, isNotNull, lte, sql } from 'drizzle-orm';
+import { PUSH_METHOD } from '../core/delivery-methods.js';
 import type { Db } from './db.js';
 import { events } from './schema.js';
 
@@ -63,7 +64,7 @@ export function makeEventRepo(db: Db) {
      */
     async pushFeedsWithPending(): Promise<string[]> {
       const r = await db.execute(
-        sql`select f.id from feeds f where f.delivery_method = 'urn:ietf:rfc:8935' and f.status = 'enabled'
+        sql`select f.id from feeds f where f.delivery_method = ${PUSH_METHOD} and f.status = 'enabled'
               and exists (select 1 from ${events} e where e.feed_id = f.id and e.state = 'pending')`,
       );
       return (r.rows as { id: string }[]).map((x) => x.id);

@@ -120,6 +120,19 @@ export function makeTxnRepo(db: Db) {
     async ops(txnId: string): Promise<TxnOpRow[]> {
       return db.select().from(txnOps).where(eq(txnOps.txnId, txnId)).orderBy(asc(txnOps.opIndex));
     },
+    /**
+     * How many operations of each of these transactions have a result, and how many of those
+     * failed: one grouped query for a whole status list. A transaction without results is absent.
+     */
+    async opCountsOf(txnIds: readonly string[]): Promise<Map<string, { done: number; failed: number }>> {
+      if (txnIds.length === 0) return new Map();
+      const rows = await db
+        .select({ id: txnOps.txnId, done: sql<number>`count(*)::int`, failed: sql<number>`(count(*) filter (where ${txnOps.status}::int >= 400))::int` })
+        .from(txnOps)
+        .where(inArray(txnOps.txnId, [...txnIds]))
+        .groupBy(txnOps.txnId);
+      return new Map(rows.map((r) => [r.id, { done: r.done, failed: r.failed }]));
+    },
     async hasOp(txnId: string, index: number): Promise<boolean> {
       const rows = await db.select({ i: txnOps.opIndex }).from(txnOps).where(and(eq(txnOps.txnId, txnId), eq(txnOps.opIndex, index)));
       return rows.length > 0;

@@ -1,4 +1,4 @@
-import { APPLY_TASK } from '../async/accept.js';
+import { APPLY_TASK } from '../async/tasks.js';
 import { PRIORITY_LEVELS } from '../async/priority.js';
 import type { Deps } from '../deps.js';
 

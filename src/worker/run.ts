@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { errorLine, redactSqlValues } from '../core/sql-values.js';
-import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
+import { LOST_CONNECTION_CODES } from '../core/connection-errors.js';
+import { Logger, run, runMigrations, type Runner, type Task, type TaskList } from 'graphile-worker';
 import { RETRYABLE_ERROR_CODES } from 'graphile-worker/dist/lib.js';
 import type pg from 'pg';
 import type { Deps } from '../deps.js';
+import type { TaskName } from '../async/tasks.js';
 import { makeSecretBox } from '../core/secret-box.js';
 import { startFanoutLoop } from '../feeds/fanout-loop.js';
 import { CHANGES_CHANNEL, CHANGES_PAYLOAD } from '../storage/changes.js';
@@ -16,7 +18,7 @@ import { makePrune } from './tasks/prune.js';
 import { makeDeliverPush } from './tasks/deliver-push.js';
 import { startPushDelivery } from './push-delivery.js';
 import { startPriorityAging } from './priority-aging.js';
-import { CONNECTION_FAILURE, withTaggedConnectionErrors } from './transient-pool.js';
+import { withTaggedConnectionErrors } from './transient-pool.js';
 
 /** graphile-worker's own schema, migrated under the same advisory lock as ours (storage/migrate.ts). */
 export async function migrateWorkerSchema(pool: pg.Pool): Promise<void> {
@@ -30,8 +32,8 @@ const quietLogger = new Logger(() => (level, message) => {
   if (level === 'error' || level === 'warning') process.stderr.write(`${JSON.stringify({ level, source: 'worker', msg: redactSqlValues(message).slice(0, LOG_LINE_CHARS) })}\n`);
 });
 
-/** One task per file under tasks/. */
-export function makeTaskList(d: Deps): TaskList {
+/** One task per file under tasks/, one per entry of the payload table (async/tasks.ts). */
+export function makeTaskList(d: Deps): TaskList & Record<TaskName, Task> {
   return { apply_async_request: makeApplyAsyncRequest(d), deliver_push: makeDeliverPush(), prune: makePrune(d) };
 }
 
@@ -47,11 +49,11 @@ export interface WorkerHandle {
  * the process, and the job stays locked for hours. These are transient by nature: the connection
  * comes back. Marking them retryable makes the outcome wait for the database instead
  * (issue 10 §1: Postgres restarted under load, the service recovers by itself). node-postgres's
- * own code-less "Connection terminated" errors get 08006 from transient-pool.ts.
+ * own code-less "Connection terminated" errors get 08006 from transient-pool.ts. The codes are
+ * core/connection-errors.ts's lost-connection list, which the API answers 503 for too.
  */
-const TRANSIENT_CONNECTION_ERRORS = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P01', '57P02', '08000', '08001', '08003', '08004', CONNECTION_FAILURE];
 function retryConnectionErrors(): void {
-  for (const code of TRANSIENT_CONNECTION_ERRORS) RETRYABLE_ERROR_CODES[code] ??= { minDelay: 500, maxDelay: 10_000 };
+  for (const code of LOST_CONNECTION_CODES) RETRYABLE_ERROR_CODES[code] ??= { minDelay: 500, maxDelay: 10_000 };
 }
 
 /** Six beats per SCIMCAST_WORKER_DEAD_AFTER_MS (30 s by default: a beat every 5 s). */

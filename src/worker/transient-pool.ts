@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { CONNECTION_FAILURE, isCodelessLostConnection } from '../core/connection-errors.js';
 
 /**
  * node-postgres reports a connection that dies under a query ("Connection terminated
@@ -7,15 +8,11 @@ import type pg from 'pg';
  * RETRYABLE_ERROR_CODES, and does not await it: a code-less error there rejects unhandled and
  * kills the process (seen when PostgreSQL restarted while a push job was failing,
  * test/reliability/postgres-restart.test.ts). The proxy below gives those errors SQLSTATE 08006
- * (connection_failure), which run.ts marks retryable, for graphile-worker's queries only.
+ * (connection_failure), which run.ts marks retryable with every lost-connection code
+ * (core/connection-errors.ts), for graphile-worker's queries only.
  */
-const CONNECTION_LOST = /Connection terminated|not queryable|timeout exceeded when trying to connect/;
-export const CONNECTION_FAILURE = '08006';
-
 function tagged(e: unknown): unknown {
-  if (e instanceof Error && (e as { code?: unknown }).code === undefined && CONNECTION_LOST.test(e.message)) {
-    Object.assign(e, { code: CONNECTION_FAILURE });
-  }
+  if (isCodelessLostConnection(e)) Object.assign(e, { code: CONNECTION_FAILURE });
   return e;
 }
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeTxn } from '../../src/async/execute.js';
 import type { SetClaims } from '../../src/events/claims.js';
 import { verifySet } from '../../src/events/verify.js';
-import { MAX_WAIT_SECONDS } from '../../src/http/routes/async.js';
+import { MAX_WAIT_SECONDS } from '../../src/async/admission.js';
 import { makePrune } from '../../src/worker/tasks/prune.js';
 import { startWorker, type WorkerHandle } from '../../src/worker/run.js';
 import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';

@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { RETRYABLE_ERROR_CODES } from 'graphile-worker/dist/lib.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTION_FAILURE, withTaggedConnectionErrors } from '../../src/worker/transient-pool.js';
+import { CONNECTION_FAILURE } from '../../src/core/connection-errors.js';
+import { withTaggedConnectionErrors } from '../../src/worker/transient-pool.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { startTestApp } from '../helpers/app.js';
 

@@ -1,4 +1,5 @@
 import { GROUP_URN, rejectDuplicates, USER_URN, type ImportItem, type ItemError, type ItemType, type MemberRef, type ParsedImport } from './items.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * NDJSON import: one SCIM resource per line (RFC 7643 §4.1 User or §4.2 Group, with `schemas`),
@@ -16,7 +17,6 @@ import { GROUP_URN, rejectDuplicates, USER_URN, type ImportItem, type ItemError,
  * A member's `type` is kept; `display` and `$ref` are dropped (readOnly, RFC 7643 §4.2).
  * `id` and `meta` are dropped: the server assigns them.
  */
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function typeOf(schemas: unknown): ItemType | undefined {
   if (!Array.isArray(schemas)) return undefined;

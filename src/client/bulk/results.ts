@@ -1,4 +1,5 @@
 import { idFromLocation, type WireOp } from './operations.js';
+import { isObject } from '../../core/is-object.js';
 
 /** The outcome of one operation, from a BulkResponse, an async status resource or a single request. */
 export interface OpResult {
@@ -9,7 +10,6 @@ export interface OpResult {
   detail?: string | undefined;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** One BulkResponse (or status resource) operation → OpResult; `status` may be "201" or 201. */
 export function opResult(raw: unknown): (OpResult & { method?: string; bulkId?: string }) | undefined {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
+import { isDatabaseUnavailable } from '../../core/connection-errors.js';
 import { ScimError, toScimErrorBody, type ScimType } from '../../core/errors.js';
 import { SCIM_CONTENT_TYPE } from './scim-json.js';
 
@@ -29,22 +30,9 @@ function fromFastify(e: FastifyError, limits: { maxBodySize: number; bulkMaxPayl
 
 /**
  * Connection-class failures mean the database is away (restart, failover, network): the request
- * may succeed later, so it is a 503 with Retry-After (RFC 9110 §15.6.4), not a 500. Node socket
- * codes, SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown, starting up) and 53300
- * (too many connections); node-postgres raises some of them without a code, so the messages too.
- * Drivers wrap errors (drizzle's DrizzleQueryError), hence the walk down `cause`.
+ * may succeed later, so it is a 503 with Retry-After (RFC 9110 §15.6.4), not a 500. What counts
+ * is core/connection-errors.ts, shared with the worker.
  */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
-const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|encountered a connection error and is not queryable|Client was closed and is not queryable/;
-function databaseUnavailable(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-    if (UNAVAILABLE_MESSAGE.test(e.message)) return true;
-  }
-  return false;
-}
-
 /**
  * SQLSTATE 57014 (query_canceled): a statement ran past SCIMCAST_STATEMENT_TIMEOUT_MS, or an
  * operator cancelled it; the transaction it ran in was rolled back. Outside list queries (storage turns
@@ -86,7 +74,7 @@ export function registerErrorHandler(app: FastifyInstance, limits: { maxBodySize
     if (err instanceof ScimError) scim = err;
     else if (err instanceof ZodError) scim = new ScimError(400, 'invalidValue', err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     else scim = fromFastify(err as FastifyError, { ...limits, url: req.url });
-    if (!scim && databaseUnavailable(err)) {
+    if (!scim && isDatabaseUnavailable(err)) {
       req.log.warn({ err }, 'database unavailable');
       scim = new ScimError(503, undefined, 'The service is temporarily unavailable (database unreachable); retry later', { headers: { 'retry-after': '5' } });
     }

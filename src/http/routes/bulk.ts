@@ -1,31 +1,18 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { admitAndWait } from '../../async/admission.js';
 import type { AsyncDeps } from '../../async/deps.js';
 import type { OperationResult } from '../../provisioning/operation.js';
 import { parsePrefer } from '../../async/prefer.js';
 import { executeBulk } from '../../bulk/run.js';
 import { makeSyncExecutor } from '../../bulk/sync-executor.js';
 import type { ProvisioningCtx } from '../../provisioning/context.js';
-import { bulkResponse, parseBulkRequest, type BulkResponseOperation } from '../../scim/messages/bulk.js';
+import { bulkResponseOf, parseBulkRequest } from '../../scim/messages/bulk.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
-import { admitAndWait, sendAccepted } from './async.js';
-
-/** A BulkResponse operation (BULK-4): method, bulkId, location, version, status, response. */
-function toResponseOp(r: OperationResult): BulkResponseOperation {
-  const out: BulkResponseOperation = { method: r.method, status: r.status };
-  if (r.bulkId !== undefined) out.bulkId = r.bulkId;
-  if (r.location) out.location = r.location;
-  if (r.version) out.version = r.version;
-  if (r.response) out.response = r.response;
-  return out;
-}
+import { sendAccepted } from './async.js';
 
 /** 200 with one result per processed operation, in request order (BULK-14). */
 function sendBulkResponse(reply: FastifyReply, results: ReadonlyMap<number, OperationResult>, skipped: ReadonlySet<number>) {
-  const ops = [...results.entries()]
-    .filter(([i]) => !skipped.has(i))
-    .sort(([a], [b]) => a - b)
-    .map(([, r]) => toResponseOp(r));
-  return reply.code(200).type(SCIM_CONTENT_TYPE).send(bulkResponse(ops));
+  return reply.code(200).type(SCIM_CONTENT_TYPE).send(bulkResponseOf(results, skipped));
 }
 
 /**
@@ -43,11 +30,12 @@ export function bulkRoutes(
     const prefs = parsePrefer(req.headers.prefer, req.headers['x-scim-request-mode']);
     if (prefs.respondAsync) {
       const d = opts.async();
-      const { txnId, applied, run: inline } = await admitAndWait(d, req, { kind: 'bulk', method: 'POST', path: '/Bulk', request: req.body, opCount: bulk.operations.length }, prefs);
+      const admitted = await admitAndWait(d, req.principal!, { kind: 'bulk', method: 'POST', path: '/Bulk', request: req.body, opCount: bulk.operations.length }, prefs, req.log);
+      const inline = admitted.run;
       // wait=N and finished in time (PREF-4, Q-8): the BulkResponse a synchronous request gets,
       // without the operations skipped after failOnErrors (their asyncresp SETs still go out).
       if (inline?.kind === 'bulk') return sendBulkResponse(reply, inline.run.results, inline.run.skipped);
-      return sendAccepted(reply, d.baseUrl, txnId, applied);
+      return sendAccepted(reply, admitted);
     }
     const run = await executeBulk(bulk, makeSyncExecutor(opts.ctx(), opts.txn()), { skipped: 'omit' });
     return sendBulkResponse(reply, run.results, run.skipped);

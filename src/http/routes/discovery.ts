@@ -2,10 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { ScimError, notFound } from '../../core/errors.js';
 import { resourceTypeDocuments, schemaDocuments, type SchemaOptions } from '../../scim/schemas/index.js';
 import { serviceProviderConfig, type Capabilities } from '../../scim/service-provider-config.js';
-import { LIST_RESPONSE_URN } from '../../provisioning/list.js';
+import { completeList } from '../../scim/messages/list-response.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
-
-const listOf = (items: unknown[]) => ({ schemas: [LIST_RESPONSE_URN], totalResults: items.length, startIndex: 1, itemsPerPage: items.length, Resources: items });
 
 /**
  * Discovery (RFC 7644 §4). Public, as RFC 7643 §5 suggests for authenticationSchemes (SPC-6);
@@ -22,7 +20,7 @@ export function discoveryRoutes(app: FastifyInstance, opts: { baseUrl: string; c
   });
   app.get('/ResourceTypes', pub, async (req, reply) => {
     refuseFilter(req.query);
-    return reply.type(SCIM_CONTENT_TYPE).send(listOf(resourceTypeDocuments(opts.baseUrl)));
+    return reply.type(SCIM_CONTENT_TYPE).send(completeList(resourceTypeDocuments(opts.baseUrl)));
   });
   app.get<{ Params: { name: string } }>('/ResourceTypes/:name', pub, async (req, reply) => {
     const doc = resourceTypeDocuments(opts.baseUrl).find((d) => String(d.id).toLowerCase() === req.params.name.toLowerCase());
@@ -31,7 +29,7 @@ export function discoveryRoutes(app: FastifyInstance, opts: { baseUrl: string; c
   });
   app.get('/Schemas', pub, async (req, reply) => {
     refuseFilter(req.query);
-    return reply.type(SCIM_CONTENT_TYPE).send(listOf(schemaDocuments(opts.baseUrl, opts.schemas)));
+    return reply.type(SCIM_CONTENT_TYPE).send(completeList(schemaDocuments(opts.baseUrl, opts.schemas)));
   });
   app.get<{ Params: { id: string } }>('/Schemas/:id', pub, async (req, reply) => {
     const doc = schemaDocuments(opts.baseUrl, opts.schemas).find((d) => String(d.id).toLowerCase() === req.params.id.toLowerCase());

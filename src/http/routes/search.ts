@@ -1,20 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { badRequest } from '../../core/errors.js';
 import type { ProvisioningCtx } from '../../provisioning/context.js';
 import { ENDPOINTS, RESOURCE_TYPE_NAMES, type ResourceTypeName } from '../../scim/resource-types.js';
 import { listResources, type ListParams } from '../../provisioning/list.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
 import { project, selectionOf, wantsGroups, wantsMembers, type Selection } from '../selection.js';
 import { integerParam, queryOf, type Query } from '../query.js';
-
-export const SEARCH_REQUEST_URN = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
+import { parseSearchRequest } from '../../scim/messages/search-request.js';
 
 const ALL_TYPES: readonly ResourceTypeName[] = RESOURCE_TYPE_NAMES;
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** A body that does not fit the SearchRequest schema (RFC 7644 §3.12 Table 9 invalidSyntax). */
-const invalidSyntax = (detail: string) => badRequest('invalidSyntax', `Invalid SearchRequest: ${detail}`);
 
 /**
  * Runs a list query and applies attributes/excludedAttributes to every resource (RFC 7644
@@ -46,54 +39,11 @@ export function listParamsOf(q: Query): ListParams {
   };
 }
 
-/** Member names are case-insensitive like attribute names (RFC 7643 §2.1). */
-function member(body: Record<string, unknown>, name: string): unknown {
-  const key = Object.keys(body).find((k) => k.toLowerCase() === name.toLowerCase());
-  return key === undefined ? undefined : body[key];
-}
-
-function stringMember(body: Record<string, unknown>, name: string): string | undefined {
-  const v = member(body, name);
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw invalidSyntax(`'${name}' must be a string`);
-  return v;
-}
-
-function integerMember(body: Record<string, unknown>, name: string): number | undefined {
-  const v = member(body, name);
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw invalidSyntax(`'${name}' must be an integer`);
-  return v;
-}
-
-/** RFC 7644 §3.4.3: attributes and excludedAttributes are multi-valued strings. */
-function pathsMember(body: Record<string, unknown>, name: string): string[] | undefined {
-  const v = member(body, name);
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((p) => typeof p === 'string')) throw invalidSyntax(`'${name}' must be an array of attribute paths`);
-  const paths = (v as string[]).flatMap((p) => p.split(',')).map((p) => p.trim()).filter((p) => p !== '');
-  return paths.length > 0 ? paths : undefined;
-}
-
-function checkSchemas(body: Record<string, unknown>): void {
-  const schemas = member(body, 'schemas');
-  const ok = Array.isArray(schemas) && schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SEARCH_REQUEST_URN.toLowerCase());
-  if (!ok) throw invalidSyntax(`'schemas' must be ["${SEARCH_REQUEST_URN}"]`);
-}
-
-/** The SearchRequest body (RFC 7644 §3.4.3, plus RFC 9865 `cursor`) as list parameters and a selection. */
-export function parseSearchRequest(body: unknown): { params: ListParams; sel: Selection } {
-  if (!isObject(body)) throw invalidSyntax('the body must be a JSON object');
-  checkSchemas(body);
-  const params: ListParams = {
-    filter: stringMember(body, 'filter'),
-    sortBy: stringMember(body, 'sortBy'),
-    sortOrder: stringMember(body, 'sortOrder'),
-    startIndex: integerMember(body, 'startIndex'),
-    count: integerMember(body, 'count'),
-    cursor: stringMember(body, 'cursor'),
-  };
-  return { params, sel: { attributes: pathsMember(body, 'attributes'), excludedAttributes: pathsMember(body, 'excludedAttributes') } };
+/** The SearchRequest body (scim/messages/search-request.ts) as list parameters and a selection. */
+export function searchOf(body: unknown): { params: ListParams; sel: Selection } {
+  const r = parseSearchRequest(body);
+  const params: ListParams = { filter: r.filter, sortBy: r.sortBy, sortOrder: r.sortOrder, startIndex: r.startIndex, count: r.count, cursor: r.cursor };
+  return { params, sel: { attributes: r.attributes, excludedAttributes: r.excludedAttributes } };
 }
 
 /**
@@ -105,7 +55,7 @@ export function searchRoutes(app: FastifyInstance, opts: { ctx: () => Provisioni
   const read = { config: { scope: 'scim:read' as const } };
   const route = (url: string, types: readonly ResourceTypeName[]) =>
     app.post(url, read, async (req, reply) => {
-      const { params, sel } = parseSearchRequest(req.body);
+      const { params, sel } = searchOf(req.body);
       return sendList(reply, opts.ctx(), types, params, sel, opts.maxResults);
     });
   route('/.search', ALL_TYPES);

@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { notFound } from '../../core/errors.js';
-import { parsePollRequest } from '../../delivery/poll-request.js';
-import { poll, type PollDeps } from '../../delivery/poll.js';
+import type { PollDeps } from '../../delivery/poll.js';
+import { pollStream } from '../../delivery/poll-stream.js';
 import { jwksDocument } from '../../events/key-store.js';
 import { deadLetters, redrive, replay, streamStats } from '../../feeds/operator.js';
-import { POLL, PUSH } from '../../feeds/stream-config.js';
+import { ssfConfiguration } from '../../feeds/ssf-configuration.js';
 import {
   changeSubject,
   createStream,
@@ -29,22 +28,7 @@ export function ssfRoutes(app: FastifyInstance, opts: { streams: () => StreamsCt
   const admin = { config: { scope: 'feeds:admin' as const } };
   const pub = { config: { scope: 'public' as const } };
 
-  app.get('/.well-known/ssf-configuration', pub, async () => {
-    const base = opts.streams().baseUrl;
-    return {
-      spec_version: '1_0',
-      issuer: base,
-      jwks_uri: `${base}/jwks.json`,
-      delivery_methods_supported: [PUSH, POLL],
-      configuration_endpoint: `${base}/ssf/streams`,
-      status_endpoint: `${base}/ssf/status`,
-      add_subject_endpoint: `${base}/ssf/subjects/add`,
-      remove_subject_endpoint: `${base}/ssf/subjects/remove`,
-      verification_endpoint: `${base}/ssf/verify`,
-      authorization_schemes: [{ spec_urn: 'urn:ietf:rfc:6750' }],
-      default_subjects: 'ALL',
-    };
-  });
+  app.get('/.well-known/ssf-configuration', pub, async () => ssfConfiguration(opts.streams().baseUrl));
 
   app.get('/jwks.json', pub, async (_req, reply) => reply.type('application/jwk-set+json').send(await jwksDocument(opts.streams().storage)));
 
@@ -82,13 +66,9 @@ export function ssfRoutes(app: FastifyInstance, opts: { streams: () => StreamsCt
 
   /** RFC 8936 poll endpoint of one stream: the owner's token, whatever its scopes. */
   app.post<{ Params: { id: string } }>('/ssf/streams/:id/poll', { config: { scope: 'authenticated' } }, async (req, reply) => {
-    const d = opts.poll();
-    const feed = await d.storage.feeds.get(req.params.id);
-    if (!feed || feed.owner !== ownerOf(req) || feed.deliveryMethod !== POLL) throw notFound(`poll stream ${req.params.id} not found`);
-    const body = parsePollRequest(req.body);
     const abort = new AbortController();
     req.raw.once('close', () => abort.abort());
-    const res = await poll(d, feed, body, abort.signal);
+    const res = await pollStream(opts.poll(), ownerOf(req), req.params.id, req.body, abort.signal);
     // Already JSON bytes: fastify writes a Buffer as it is, without serialising it again.
     return reply.type('application/json; charset=utf-8').send(res.body);
   });

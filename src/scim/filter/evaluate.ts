@@ -1,6 +1,7 @@
 import { str, type AttributeDef } from '../schemas/attribute.js';
 import { findAttribute, type ResourceTypeName } from '../schemas/registry.js';
 import type { AttrPath, CompareOp, CompareValue, FilterNode } from './ast.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * In-memory evaluation of a SCIM filter (RFC 7644 §3.4.2.2) against one JSON object: a whole
@@ -20,7 +21,6 @@ export interface MatchOptions {
 }
 
 type Obj = Record<string, unknown>;
-const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** `schemas` is not in any schema's attribute list but is filterable (RFC 7644 §3.4.2.2 Figure 2); URIs are case-insensitive (RFC 7643 §2.1). */
 const SCHEMAS_DEF: AttributeDef = str('schemas', 'The schema URIs of the resource.', { multiValued: true });

@@ -1,4 +1,5 @@
 import { badRequest, payloadTooLarge, ScimError, toScimErrorBody, type ScimErrorBody } from '../../core/errors.js';
+import { isObject } from '../../core/is-object.js';
 
 export const BULK_REQUEST_URN = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 export const BULK_RESPONSE_URN = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
@@ -22,7 +23,6 @@ export interface BulkRequest {
   operations: BulkOperation[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
 function operation(raw: unknown, index: number): BulkOperation {
@@ -85,6 +85,35 @@ export interface BulkResponseOperation {
 
 export function bulkResponse(ops: BulkResponseOperation[]) {
   return { schemas: [BULK_RESPONSE_URN], Operations: ops };
+}
+
+/** One operation's result as the bulk engine records it. */
+export interface BulkResult {
+  method: string;
+  bulkId?: string | undefined;
+  location?: string | undefined;
+  version?: string | undefined;
+  status: string;
+  response?: ScimErrorBody | undefined;
+}
+
+/** A BulkResponse operation (BULK-4): method, bulkId, location, version, status, response. */
+function responseOperation(r: BulkResult): BulkResponseOperation {
+  const out: BulkResponseOperation = { method: r.method, status: r.status };
+  if (r.bulkId !== undefined) out.bulkId = r.bulkId;
+  if (r.location) out.location = r.location;
+  if (r.version) out.version = r.version;
+  if (r.response) out.response = r.response;
+  return out;
+}
+
+/** One result per processed operation, in request order (BULK-14), without the skipped ones. */
+export function bulkResponseOf(results: ReadonlyMap<number, BulkResult>, skipped: ReadonlySet<number>) {
+  const ops = [...results.entries()]
+    .filter(([i]) => !skipped.has(i))
+    .sort(([a], [b]) => a - b)
+    .map(([, r]) => responseOperation(r));
+  return bulkResponse(ops);
 }
 
 export { toScimErrorBody };

@@ -5,6 +5,8 @@ import { stringifyFilter } from '../filter/stringify.js';
 import type { AttributeDef, SchemaDef } from '../schemas/attribute.js';
 import { ENTERPRISE_USER_URN, findAttribute, RESOURCE_TYPES, type ResourceTypeName } from '../schemas/registry.js';
 import { parsePatchPath, type PatchPath } from './path.js';
+import { isObject } from '../../core/is-object.js';
+import { getCi, parsePatchOp, patchOpName, type PatchOpName } from '../messages/patch-op.js';
 
 /**
  * The SCIM PATCH engine (RFC 7644 §3.5.2): stored document + PatchOp message → new document,
@@ -20,7 +22,7 @@ import { parsePatchPath, type PatchPath } from './path.js';
  * 100,000-member group never loads them): member operations come back as a MemberPatch.
  */
 
-export const PATCH_OP_URN = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+export { getCi, PATCH_OP_URN } from '../messages/patch-op.js';
 
 /** Request shapes real IdPs send that RFC 7644 does not allow; each one is opt-in. */
 export interface PatchCompat {
@@ -83,7 +85,7 @@ export interface PatchResult {
 }
 
 type Obj = Record<string, unknown>;
-type Op = 'add' | 'remove' | 'replace';
+type Op = PatchOpName;
 
 /** A resolved target: one attribute (core, common or extension), possibly narrowed. */
 interface Target {
@@ -108,11 +110,10 @@ interface State {
 }
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
-const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const ciEq = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export function applyPatch(type: ResourceTypeName, doc: Record<string, unknown>, body: unknown, compat: PatchCompat): PatchResult {
-  const operations = readOperations(body);
+  const operations = parsePatchOp(body);
   const st: State = {
     type,
     compat,
@@ -135,34 +136,10 @@ export function applyPatch(type: ResourceTypeName, doc: Record<string, unknown>,
 }
 
 // ---------------------------------------------------------------------------------------------
-// The message (RFC 7644 §3.5.2: schemas + Operations[{op, path?, value?}])
-
-function readOperations(body: unknown): Obj[] {
-  if (!isObject(body)) throw badRequest('invalidSyntax', 'The PATCH body must be a JSON object with "schemas" and "Operations" (RFC 7644 §3.5.2)');
-  const schemas = getCi(body, 'schemas');
-  if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && ciEq(s, PATCH_OP_URN))) {
-    throw badRequest('invalidSyntax', `The PATCH body's "schemas" must contain "${PATCH_OP_URN}" (RFC 7644 §3.5.2)`);
-  }
-  const ops = getCi(body, 'Operations');
-  if (!Array.isArray(ops) || ops.length === 0) throw badRequest('invalidSyntax', '"Operations" must be a non-empty array of PATCH operations (RFC 7644 §3.5.2)');
-  ops.forEach((o, i) => {
-    if (!isObject(o)) throw badRequest('invalidSyntax', `Operations[${i}] must be a JSON object with "op", and "path" and/or "value"`);
-  });
-  return ops as Obj[];
-}
-
-function readOp(raw: unknown, opCase: boolean): Op {
-  if (raw === 'add' || raw === 'remove' || raw === 'replace') return raw;
-  const lower = typeof raw === 'string' ? raw.toLowerCase() : undefined;
-  if (lower === 'add' || lower === 'remove' || lower === 'replace') {
-    if (opCase) return lower;
-    throw badRequest('invalidSyntax', `"op" must be "${lower}" in lower case, not "${String(raw)}" (RFC 7644 §3.5.2)`);
-  }
-  throw badRequest('invalidSyntax', `"op" must be "add", "remove" or "replace"; got ${JSON.stringify(raw) ?? 'nothing'}`);
-}
+// One operation of the message (parsed in scim/messages/patch-op.ts)
 
 function applyOperation(st: State, operation: Obj): void {
-  const op = readOp(getCi(operation, 'op'), st.compat.opCase);
+  const op = patchOpName(getCi(operation, 'op'), st.compat.opCase);
   const rawPath = getCi(operation, 'path');
   // JSON has no undefined, so "value" absent and "value" given are told apart by undefined.
   const value: unknown = structuredClone(getCi(operation, 'value'));
@@ -624,13 +601,7 @@ function changedAttributes(st: State, before: Obj): string[] {
 // ---------------------------------------------------------------------------------------------
 // JSON helpers. Attribute names are case-insensitive (RFC 7643 §2.1); writes use the canonical name.
 
-/** The member the engine reads: the exact name if present, else the first case-insensitive match. */
-export function getCi(obj: Obj, name: string): unknown {
-  if (Object.hasOwn(obj, name)) return obj[name];
-  const key = Object.keys(obj).find((k) => ciEq(k, name));
-  return key === undefined ? undefined : obj[key];
-}
-
+/** Every spelling of the member removed (getCi, which reads one, is in scim/messages/patch-op.ts). */
 function delCi(obj: Obj, name: string): void {
   for (const k of Object.keys(obj)) if (ciEq(k, name)) delete obj[k];
 }

@@ -1,8 +1,9 @@
 import type { FilterNode } from '../filter/ast.js';
 import type { AttributeDef, SchemaDef } from '../schemas/attribute.js';
 import { findAttribute, RESOURCE_TYPES, type ResourceTypeName } from '../schemas/registry.js';
-import { getCi, PATCH_OP_URN } from './apply.js';
+import { getCi, PATCH_OP_URN } from '../messages/patch-op.js';
 import { parsePatchPath } from './path.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * A PatchOp message without the values of attributes that are `returned: never` (RFC 7643 §2.2,
@@ -38,7 +39,6 @@ export function redactPatchOp(type: ResourceTypeName, message: unknown): { schem
 
 type Obj = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const ciEq = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 const emptied = (before: unknown, after: unknown) => isObject(before) && Object.keys(before).length > 0 && isObject(after) && Object.keys(after).length === 0;
 

@@ -1,14 +1,10 @@
 import type { Task } from 'graphile-worker';
-import { z } from 'zod';
-import { APPLY_TASK } from '../../async/accept.js';
 import { executeTxn } from '../../async/execute.js';
 import { giveUpTxn } from '../../async/give-up.js';
 import { makeGiveWay } from '../../async/give-way.js';
+import { APPLY_TASK, parseTaskPayload } from '../../async/tasks.js';
 import { AppError } from '../../core/errors.js';
 import type { Deps } from '../../deps.js';
-
-/** Payloads may come from older code: validate before use. */
-const payload = z.object({ txnId: z.string().min(1) });
 
 /** How often a running bulk asks whether more urgent requests wait for its slot: a query each time. */
 const GIVE_WAY_CHECK_MS = 100;
@@ -29,7 +25,7 @@ const isCode = (e: unknown, code: string) => e instanceof AppError && e.code ===
 export const makeApplyAsyncRequest =
   (d: Deps): Task =>
   async (raw, helpers) => {
-    const { txnId } = payload.parse(raw);
+    const { txnId } = parseTaskPayload(APPLY_TASK, raw);
     const { job } = helpers;
     const giveWay = makeGiveWay(() => d.storage.jobs.moreUrgentWaiting(APPLY_TASK, job.priority), () => d.clock.now().getTime(), GIVE_WAY_CHECK_MS);
     try {

@@ -1,4 +1,5 @@
 import type { Task } from 'graphile-worker';
+import { parseTaskPayload } from '../../async/tasks.js';
 
 /**
  * deliver_push: push once ran as one graphile-worker job per stream. It is now a long-lived loop
@@ -7,4 +8,6 @@ import type { Task } from 'graphile-worker';
  * its stream's SETs. Completing it (rather than leaving no handler) keeps such jobs from failing
  * and being retried for days.
  */
-export const makeDeliverPush = (): Task => async () => {};
+export const makeDeliverPush = (): Task => async (raw) => {
+  parseTaskPayload('deliver_push', raw);
+};

@@ -1,4 +1,5 @@
 import type { Task } from 'graphile-worker';
+import { parseTaskPayload } from '../../async/tasks.js';
 import type { Deps } from '../../deps.js';
 import { settleCallback } from '../../feeds/callback.js';
 import type { Storage } from '../../storage/index.js';
@@ -11,7 +12,8 @@ import type { Storage } from '../../storage/index.js';
  */
 export const makePrune =
   (d: Deps): Task =>
-  async () => {
+  async (raw) => {
+    parseTaskPayload('prune', raw);
     const now = d.clock.now();
     const cutoff = new Date(now.getTime() - d.config.events.retentionDays * 86_400_000);
     // Each step in its own transaction without SCIMCAST_STATEMENT_TIMEOUT_MS: the amount to prune
