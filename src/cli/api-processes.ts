@@ -17,7 +17,7 @@ import { makeIpcRequests } from './ipc-requests.js';
  * keep serving. Its life is tied to this process: cluster ends a worker whose primary is gone.
  */
 
-/** The shim that registers tsx: a process started from it runs however this one was started. */
+/** The `scimcast` command: a process started from it runs the same code as this one (src/ or dist/). */
 const BIN = fileURLToPath(new URL('../../bin/scimcast.js', import.meta.url));
 
 /** Over the IPC channel: primary to API process. */

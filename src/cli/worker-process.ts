@@ -13,7 +13,7 @@ import { makeIpcRequests } from './ipc-requests.js';
  * backoff, and the job locks it held are released at once, while the API keeps serving.
  */
 
-/** The shim that registers tsx: a child started from it runs however the parent was started. */
+/** The `scimcast` command: a child started from it runs the same code as the parent (src/ or dist/). */
 const BIN = fileURLToPath(new URL('../../bin/scimcast.js', import.meta.url));
 
 /** Over the IPC channel: parent to worker. */
