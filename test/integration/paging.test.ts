@@ -247,7 +247,9 @@ describe('cursor paging (RFC 9865)', () => {
     })();
     const pages = await walk('sortBy=userName&count=3', async (page) => {
       if (page === 1) for (const w of deleted) await t.req('DELETE', `/scim/v2/Users/${ids.get(w === 'november' ? 'November' : w)}`);
-      await new Promise((r) => setTimeout(r, 15));
+      // At least one churn write between two pages, however busy the machine.
+      const target = churned + 1;
+      for (let waited = 0; churned < target && waited < 5_000; waited += 5) await new Promise((r) => setTimeout(r, 5));
     });
     stop = true;
     await churn;
