@@ -40,7 +40,7 @@ export interface TestApp {
 /**
  * `logStream`: the request logger writes its JSON lines there (at LOG_LEVEL from `env`) instead
  * of being off; test/security/secrets-in-logs.test.ts reads them. `clock` replaces the system clock
- * (test/integration/async-gaps.test.ts moves it past the async retention).
+ * (test/integration/async-bulk.test.ts moves it past the async retention).
  */
 export async function startTestApp(env: Record<string, string> = {}, opts: { worker?: boolean; logStream?: LogSink; clock?: Clock; fanout?: boolean } = {}): Promise<TestApp> {
   const { url: dbUrl, drop } = await createTestDatabase();
