@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { freePort } from '../../src/storage/embedded.js';
 
 /**
- * Real `scimcast` child processes for the reliability tests (issue 10): they are killed with
+ * Real `scimcast` child processes for the reliability tests: they are killed with
  * SIGKILL or SIGTERM like an operator's process manager would, so nothing runs in the test's own
  * process that the signal could spare.
  */
@@ -117,7 +117,7 @@ export const alive = (pid: number) => {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** The issue-sized variants run when SCIMCAST_LONG_TESTS=1 (README "Reliability"). */
+/** The long variants run when SCIMCAST_LONG_TESTS=1 (CONTRIBUTING.md, "Tests"). */
 export const LONG = process.env.SCIMCAST_LONG_TESTS === '1';
 
 /** A SCIM request to a child over real HTTP, authenticated with CHILD_TOKEN. */

@@ -11,7 +11,7 @@ export interface SpecExample<T = unknown> {
 
 const ROOT = join(import.meta.dirname, '../../spec-examples');
 
-/** Load `spec-examples/<spec>/<file>.json` (architecture B6). */
+/** Load `spec-examples/<spec>/<file>.json`: one example message of an RFC, with its source section. */
 export function specExample<T = Record<string, unknown>>(path: string): SpecExample<T> {
   return JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as SpecExample<T>;
 }

@@ -69,12 +69,12 @@ describe('POST /Bulk (RFC 7644 §3.7)', () => {
     expect(ops[0].version).toBe(a.meta.version);
   });
 
-  it('a group that references its own bulkId is a cycle that cannot be resolved: that POST is 409, the PUT to it 424 (§3.7.1, BULK-9)', async () => {
+  it('a group that references its own bulkId is a cycle that cannot be resolved: that POST is 409, the PUT to it 424 (RFC 7644 §3.7.1)', async () => {
     const res = await bulk([
       { method: 'PUT', path: '/Groups/bulkId:x', data: { schemas: [GROUP], displayName: 'x' } },
       { method: 'POST', path: '/Groups', bulkId: 'x', data: { schemas: [GROUP], displayName: 'bulk-self', members: [{ value: 'bulkId:x' }] } },
     ]);
-    expect(res.statusCode).toBe(200); // BULK-5
+    expect(res.statusCode).toBe(200); // the bulk itself was processed (RFC 7644 §3.7)
     const [put, post] = res.json().Operations;
     // Created without itself, then completing it would make it its own member, which a group cannot be.
     expect(post).toEqual({

@@ -22,7 +22,7 @@ describe('Discovery (RFC 7644 §4)', () => {
     expect(spc.meta.location).toBe(`${BASE_URL}/scim/v2/ServiceProviderConfig`);
   });
 
-  it('a filter on discovery is refused with 403 (SPC-5)', async () => {
+  it('a filter on discovery is refused with 403 (RFC 7644 §4)', async () => {
     const res = await t.req('GET', '/scim/v2/Schemas?filter=' + encodeURIComponent('id eq "x"'));
     expect(res.statusCode).toBe(403);
   });

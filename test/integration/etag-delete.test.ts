@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
-/** RFC 7644 §3.14 (issue 3 §5): DELETE honours If-Match like PUT and PATCH. */
+/** RFC 7644 §3.14: DELETE honours If-Match like PUT and PATCH. */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 let t: TestApp;
 beforeAll(async () => {

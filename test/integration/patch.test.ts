@@ -4,7 +4,7 @@ import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
 
 /**
  * PATCH over HTTP (RFC 7644 §3.5.2) on the real database: responses, ETags (§3.14), member changes,
- * the SETs a PATCH emits (RFC 9967 §2.4.2, EVT-14, EVT-22/23), async and bulk PATCH.
+ * the SETs a PATCH emits (RFC 9967 §2.2, §2.4.2, §2.4.5, §2.4.6), async and bulk PATCH.
  * The document semantics are fixture-tested in test/unit/scim/patch/apply.test.ts.
  */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';

@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
  * `attributes` / `excludedAttributes` on write responses (RFC 7644 §3.9: "Clients MAY request a
  * partial resource representation on any operation that returns a resource within the response
  * by specifying either of the mutually exclusive URL query parameters"), with RFC 7643 §2.2
- * `returned`; and a Group's members, which a response that leaves them out never reads (issue 3 §3).
+ * `returned`; and a Group's members, which a response that leaves them out never reads.
  */
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -174,7 +174,7 @@ describe('PATCH with attributes / excludedAttributes (RFC 7644 §3.5.2, §3.9)',
   });
 });
 
-describe('a write response that leaves members out never reads them (issue 3 §3)', () => {
+describe('a write response that leaves members out never reads them', () => {
   /** The app's own provisioning context on the same database, counting reads of group member rows. */
   function counting(): { ctx: ProvisioningCtx; reads: () => number } {
     let n = 0;

@@ -6,7 +6,7 @@ import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 
 /**
- * Issue 7 §3, §7: two `scimcast worker` processes on one database share push delivery; each SET
+ * Two `scimcast worker` processes on one database share push delivery; each SET
  * reaches the receiver once per successful attempt and every stream keeps commit order. The API
  * runs in this process without a worker of its own.
  */
