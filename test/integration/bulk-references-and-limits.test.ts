@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 
 /**
  * RFC 7644 §3.7 beyond bulk.test.ts: circular references that cannot be resolved (§3.7.1),
@@ -15,13 +15,7 @@ const BULK = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const LIMIT = 65536;
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({ SCIMCAST_BULK_MAX_OPERATIONS: '100', SCIMCAST_BULK_MAX_PAYLOAD_SIZE: String(LIMIT) }, { worker: true });
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp({ SCIMCAST_BULK_MAX_OPERATIONS: '100', SCIMCAST_BULK_MAX_PAYLOAD_SIZE: String(LIMIT) }, { worker: true });
 
 type Op = { method: string; bulkId?: string; location?: string; version?: string; status: string; response?: { schemas: string[]; status: string; scimType?: string; detail: string } };
 const bulk = async (Operations: unknown[], headers: Record<string, string> = {}) => {

@@ -6,7 +6,7 @@ import { verifySet } from '../../src/events/verify.js';
 import { buildApp } from '../../src/http/app.js';
 import { makeDeps } from '../../src/main.js';
 import { makePrune } from '../../src/worker/tasks/prune.js';
-import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
+import { BASE_URL, startTestApp, type TestApp, useTestApp } from '../helpers/app.js';
 
 /**
  * Event streams beyond events-poll.test.ts and the spec replays: OpenID SSF 1.0 stream
@@ -28,13 +28,7 @@ interface Stream {
   [k: string]: unknown;
 }
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({ SCIMCAST_POLL_TIMEOUT_MS: '400', SCIMCAST_POLL_MAX_TIMEOUT_MS: '1500' });
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp({ SCIMCAST_POLL_TIMEOUT_MS: '400', SCIMCAST_POLL_MAX_TIMEOUT_MS: '1500' });
 
 async function newStream(app: TestApp, body: Record<string, unknown>, token = app.token): Promise<Stream> {
   const res = await app.req('POST', '/ssf/streams', body, { auth: token, headers: JSON_CT });

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifySet } from '../../src/events/verify.js';
-import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
+import { BASE_URL, useTestApp } from '../helpers/app.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const EV = 'urn:ietf:params:scim:event:';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({ SCIMCAST_POLL_TIMEOUT_MS: '2000' });
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp({ SCIMCAST_POLL_TIMEOUT_MS: '2000' });
 
 type Poll = { sets: Record<string, string>; moreAvailable: boolean };
 

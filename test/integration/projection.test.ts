@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProvisioningCtx } from '../../src/provisioning/context.js';
 import { patchResource } from '../../src/provisioning/patch.js';
 import { createResource, replaceResource } from '../../src/provisioning/write.js';
 import type { Storage } from '../../src/storage/index.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 
 /**
  * `attributes` / `excludedAttributes` on write responses (RFC 7644 §3.9: "Clients MAY request a
@@ -17,13 +17,7 @@ const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp();
 
 const userBody = (userName: string) => ({
   schemas: [USER, ENT],

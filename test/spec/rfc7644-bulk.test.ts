@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
+import { BASE_URL, useTestApp } from '../helpers/app.js';
 import { specExample } from '../helpers/spec-examples.js';
 
 /**
@@ -48,14 +48,8 @@ interface BulkExample {
   followUp?: { method: string; path: string; response?: { status: number; headers: Record<string, string>; body: Json } };
 }
 
-let t: TestApp;
-beforeAll(async () => {
-  // The §3.7.4 example's limit is "1 megabyte" (1048576); maxOperations is ours to choose.
-  t = await startTestApp({ SCIMCAST_BULK_MAX_PAYLOAD_SIZE: '1048576', SCIMCAST_BULK_MAX_OPERATIONS: '1000' });
-});
-afterAll(async () => {
-  await t?.close();
-});
+// The §3.7.4 example's limit is "1 megabyte" (1048576); maxOperations is ours to choose.
+const t = useTestApp({ SCIMCAST_BULK_MAX_PAYLOAD_SIZE: '1048576', SCIMCAST_BULK_MAX_OPERATIONS: '1000' });
 
 /** Deep copy of an example value with every RFC string replaced (ids, versions, the RFC base URL). */
 function substitute<T>(value: T, map: ReadonlyMap<string, string>): T {

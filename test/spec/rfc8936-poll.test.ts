@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifySet } from '../../src/events/verify.js';
-import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
+import { BASE_URL, useTestApp } from '../helpers/app.js';
 import { specExample } from '../helpers/spec-examples.js';
 
 /**
@@ -33,14 +33,8 @@ interface Stream {
   delivery: { method: string; endpoint_url: string };
 }
 
-let t: TestApp;
-beforeAll(async () => {
-  // The long-poll timeout is agreed out of band (§2.5); short here so the waits stay short.
-  t = await startTestApp({ SCIMCAST_POLL_TIMEOUT_MS: String(LONG_POLL_MS) });
-});
-afterAll(async () => {
-  await t?.close();
-});
+// The long-poll timeout is agreed out of band (§2.5); short here so the waits stay short.
+const t = useTestApp({ SCIMCAST_POLL_TIMEOUT_MS: String(LONG_POLL_MS) });
 
 const request = (file: string) => specExample<RequestExample>(`rfc8936/${file}`).example;
 const response = (file: string) => specExample<ResponseExample>(`rfc8936/${file}`).example;

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { SetClaims } from '../../src/events/claims.js';
 import { verifySet } from '../../src/events/verify.js';
-import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
+import { BASE_URL, useTestApp } from '../helpers/app.js';
 import { specExample } from '../helpers/spec-examples.js';
 
 /**
@@ -29,13 +29,7 @@ interface Stream {
   aud: string;
 }
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({}, { worker: true });
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp({}, { worker: true });
 
 const fig = (file: string) => specExample<SetExample>(`rfc9967/${file}`).example;
 /** The one event URI of a figure, and its payload. */
