@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 
 /**
  * The docs' own examples, read from README.md and docs/patch.md themselves so that the docs and
@@ -20,13 +20,7 @@ function bodiesAfter(doc: { path: string; text: string }, heading: string): unkn
   return [...text.matchAll(/-d '([\s\S]*?)'/g)].map((m) => JSON.parse(m[1]!));
 }
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp();
 
 describe('README and docs/patch.md examples', () => {
   it('the PATCH example applies to the Quick start user as written', async () => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { createToken } from '../../src/auth/authenticate.js';
 import { SCOPES } from '../../src/auth/scopes.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
@@ -40,7 +41,7 @@ export interface TestApp {
 /**
  * `logStream`: the request logger writes its JSON lines there (at LOG_LEVEL from `env`) instead
  * of being off; test/security/secrets-in-logs.test.ts reads them. `clock` replaces the system clock
- * (test/integration/async-gaps.test.ts moves it past the async retention).
+ * (test/integration/async-bulk.test.ts moves it past the async retention).
  */
 export async function startTestApp(env: Record<string, string> = {}, opts: { worker?: boolean; logStream?: LogSink; clock?: Clock; fanout?: boolean } = {}): Promise<TestApp> {
   const { url: dbUrl, drop } = await createTestDatabase();
@@ -85,4 +86,27 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { wor
       await drop();
     },
   };
+}
+
+/**
+ * One test app for the enclosing file or describe block: started in beforeAll, closed in afterAll.
+ * The handle it returns stands for the app once beforeAll has run (use it in hooks and tests, not
+ * while the file is being collected). Files that need more around the app (several apps, a
+ * receiver closed before it, a database client) call startTestApp themselves.
+ */
+export function useTestApp(env: Record<string, string> = {}, opts: Parameters<typeof startTestApp>[1] = {}): TestApp {
+  let started: TestApp | undefined;
+  beforeAll(async () => {
+    started = await startTestApp(env, opts);
+  });
+  afterAll(async () => {
+    await started?.close();
+    started = undefined;
+  });
+  return new Proxy({} as TestApp, {
+    get(_, key) {
+      if (!started) throw new Error(`useTestApp: the app is not running (read .${String(key)} in a hook or a test)`);
+      return Reflect.get(started, key);
+    },
+  });
 }

@@ -6,7 +6,7 @@ import { migrateDatabase } from '../../src/storage/migrate.js';
 import { migrateWorkerSchema } from '../../src/worker/run.js';
 
 /**
- * One Postgres for the whole run (architecture B6): embedded unless TEST_DATABASE_URL is set.
+ * One Postgres for the whole run: embedded unless TEST_DATABASE_URL is set.
  * Migrations run once into a template database; each test file clones it (test/helpers/db.ts).
  */
 export default async function setup(project: TestProject) {

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/storage/embedded.js';
 
 /**
- * Real `scimcast` child processes for the reliability tests (issue 10): they are killed with
+ * Real `scimcast` child processes for the reliability tests: they are killed with
  * SIGKILL or SIGTERM like an operator's process manager would, so nothing runs in the test's own
  * process that the signal could spare.
  */
@@ -70,13 +72,48 @@ export async function startServe(env: Record<string, string>, opts: { worker?: b
   return { ...p, base, port };
 }
 
+export interface StartProc extends ApiProc {
+  readonly dataDir: string;
+  /** The embedded PostgreSQL's postmaster, from its pid file. */
+  readonly postmasterPid: number;
+}
+
+/**
+ * `scimcast start --data-dir DIR` on a free port, with its embedded PostgreSQL; resolves once
+ * /healthz answers and, when `ready` is given, the output matches it. The first start initialises
+ * the cluster, hence the longer wait.
+ */
+export async function startWithDataDir(dataDir: string, env: Record<string, string> = {}, opts: { ready?: RegExp } = {}): Promise<StartProc> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const p = spawnScimcast(['start', '--port', String(port), '--data-dir', dataDir], { DATABASE_URL: '', BASE_URL: base, SCIMCAST_SHUTDOWN_TIMEOUT_MS: '5000', ...env });
+  await waitHealthy(p, base, { tries: 1200, ready: opts.ready, what: 'scimcast start' });
+  const postmasterPid = Number(readFileSync(join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  return { ...p, base, port, dataDir, postmasterPid };
+}
+
+const dataDirs: string[] = [];
+
+/** A fresh data directory for `scimcast start`, readable by the postgres user when tests run as root. */
+export function newDataDir(prefix = 'scimcast-start-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (process.getuid?.() === 0) chmodSync(dir, 0o755);
+  dataDirs.push(dir);
+  return dir;
+}
+
+/** Remove the data directories of stopped servers (afterAll): one whose PostgreSQL still runs is a failure to look at. */
+export function removeDataDirs(): void {
+  for (const d of dataDirs.splice(0)) if (!existsSync(join(d, 'pgdata', 'postmaster.pid'))) rmSync(d, { recursive: true, force: true });
+}
+
 /** `scimcast worker`; resolves once it has written its first heartbeat (`beat` polls the database). */
-export async function startWorkerProc(env: Record<string, string>, beat?: () => Promise<boolean>): Promise<Proc> {
+export async function startWorkerProc(env: Record<string, string>, beat?: (p: Proc) => Promise<boolean>): Promise<Proc> {
   const p = spawnScimcast(['worker'], { BASE_URL: SHARED_BASE_URL, ...env });
   if (beat) {
     for (let i = 0; i < 600; i++) {
       if (p.child.exitCode !== null) throw new Error(`scimcast worker exited early:\n${p.output()}`);
-      if (await beat()) return p;
+      if (await beat(p)) return p;
       await sleep(100);
     }
     throw new Error(`scimcast worker did not start:\n${p.output()}`);
@@ -84,17 +121,18 @@ export async function startWorkerProc(env: Record<string, string>, beat?: () => 
   return p;
 }
 
-async function waitHealthy(p: Proc, base: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (p.child.exitCode !== null) throw new Error(`scimcast exited early:\n${p.output()}`);
+async function waitHealthy(p: Proc, base: string, opts: { tries?: number; ready?: RegExp | undefined; what?: string } = {}): Promise<void> {
+  const what = opts.what ?? 'scimcast';
+  for (let i = 0; i < (opts.tries ?? 600); i++) {
+    if (p.child.exitCode !== null) throw new Error(`${what} exited early:\n${p.output()}`);
     try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
+      if ((!opts.ready || opts.ready.test(p.output())) && (await fetch(`${base}/healthz`)).ok) return;
     } catch {
       /* not listening yet */
     }
     await sleep(100);
   }
-  throw new Error(`scimcast did not start:\n${p.output()}`);
+  throw new Error(`${what} did not start:\n${p.output()}`);
 }
 
 /** SIGKILL every child still running (afterAll). */
@@ -117,7 +155,7 @@ export const alive = (pid: number) => {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** The issue-sized variants run when SCIMCAST_LONG_TESTS=1 (README "Reliability"). */
+/** The long variants run when SCIMCAST_LONG_TESTS=1 (CONTRIBUTING.md, "Tests"). */
 export const LONG = process.env.SCIMCAST_LONG_TESTS === '1';
 
 /** A SCIM request to a child over real HTTP, authenticated with CHILD_TOKEN. */

@@ -4,7 +4,7 @@ import { verifySet } from '../../src/events/verify.js';
 import type { Received } from './receiver.js';
 
 /**
- * What a receiver can tell about the SETs it got (issue 10): every one verified against the
+ * What a receiver can tell about the SETs it got: every one verified against the
  * JWKS, duplicates (at-least-once redelivery after a crash) told apart from losses by `jti`.
  */
 export interface ReceivedSets {

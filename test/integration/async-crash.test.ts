@@ -7,7 +7,7 @@ import { untilFannedOut } from '../helpers/procs.js';
 import { until } from '../helpers/receiver.js';
 
 /**
- * Issue 6 §6: a worker process killed with SIGKILL in the middle of a 5,000-operation async bulk
+ * A worker process killed with SIGKILL in the middle of a 5,000-operation async bulk
  * and restarted finishes with every operation applied exactly once and exactly one asyncresp per
  * operation. The API runs in this process; the worker is a real `scimcast worker` child.
  */

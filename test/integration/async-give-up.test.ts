@@ -8,8 +8,8 @@ const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ASYNCRESP = 'urn:ietf:params:scim:event:misc:asyncresp';
 
 /**
- * Issue 6 §5: a request whose job fails on every attempt ends `failed`, and its operation still
- * gets a result and an asyncresp (BULK-11: one completion SET per requested operation), so a
+ * A request whose job fails on every attempt ends `failed`, and its operation still
+ * gets a result and an asyncresp (RFC 9967 §2.5.1.2: one completion SET per requested operation), so a
  * client waiting on the feed is never left waiting. SCIMCAST_ASYNC_MAX_ATTEMPTS=1 gives up at once.
  */
 let t: TestApp;

@@ -34,7 +34,7 @@ async function jwks() {
 }
 
 describe('Prefer: respond-async on single resources (RFC 9967 §2.5.1.1, §3)', () => {
-  it('answers 202 with exactly Set-Txn, Preference-Applied and Location, and an empty body (ASYNC-5..10)', async () => {
+  it('answers 202 with exactly Set-Txn, Preference-Applied and Location, and an empty body (RFC 9967 §2.5.1.1)', async () => {
     const res = await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'async-1' }, { headers: { prefer: 'respond-async', accept: 'text/html' } });
     expect(res.statusCode).toBe(202);
     expect(res.body).toBe('');
@@ -51,7 +51,7 @@ describe('Prefer: respond-async on single resources (RFC 9967 §2.5.1.1, §3)', 
     const user = await t.req('GET', new URL(op.location).pathname);
     expect(user.json().userName).toBe('async-1');
 
-    // The asyncresp SET on the requester's feed (EVT-24, Q-5): txn equals Set-Txn (ASYNC-6).
+    // The asyncresp SET on the requester's own stream (RFC 9967 §2.5.1.3): txn equals Set-Txn.
     const { sets } = await poll();
     const claims = await Promise.all(Object.values(sets).map(async (j) => verifySet(j, { jwks: await jwks(), issuer: BASE_URL, audience: feed.aud })));
     const mine = claims.filter((c) => c.txn === txn);
@@ -59,7 +59,7 @@ describe('Prefer: respond-async on single resources (RFC 9967 §2.5.1.1, §3)', 
     expect(mine[0]!.events[ASYNCRESP]).toEqual({ method: 'POST', location: op.location, version: 'W/"1"', status: '201' });
     expect(mine[0]!.sub_id).toMatchObject({ format: 'scim', uri: `/Users/${user.json().id}` });
 
-    // ASYNC-10 form (a): the completion SET itself at the Location.
+    // RFC 9967 §2.5.1.1: the Location is where the completion SET itself can be fetched.
     const setRes = await t.req('GET', new URL(res.headers.location as string).pathname, undefined, { headers: { accept: 'application/secevent+jwt' } });
     expect(setRes.headers['content-type']).toMatch(/application\/secevent\+jwt/);
     const own = await verifySet(setRes.body, { jwks: await jwks(), audience: res.headers.location as string });
@@ -67,7 +67,7 @@ describe('Prefer: respond-async on single resources (RFC 9967 §2.5.1.1, §3)', 
     expect(own.jti).toBe(op.jti);
   });
 
-  it('a failing operation completes with an asyncresp carrying the SCIM error (EVT-25)', async () => {
+  it('a failing operation completes with an asyncresp carrying the SCIM error (RFC 9967 §2.5.1.3)', async () => {
     await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'taken' });
     const res = await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'taken' }, { headers: { prefer: 'respond-async' } });
     expect(res.statusCode).toBe(202);
@@ -95,7 +95,7 @@ describe('Prefer: respond-async on single resources (RFC 9967 §2.5.1.1, §3)', 
     expect((await t.req('GET', `/scim/v2/Users/${u.id}`)).statusCode).toBe(404);
   });
 
-  it('wait=N: finished within N seconds gives the normal response without Preference-Applied (PREF-4)', async () => {
+  it('wait=N: finished within N seconds gives the normal response without Preference-Applied (RFC 7240 §4.3)', async () => {
     const res = await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'waited' }, { headers: { prefer: 'respond-async, wait=5' } });
     expect(res.statusCode).toBe(201);
     expect(res.headers['preference-applied']).toBeUndefined();

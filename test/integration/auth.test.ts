@@ -40,7 +40,7 @@ const jwt = (claims: Record<string, unknown>, opts: { iss?: string; aud?: string
     .setExpirationTime('5m')
     .sign(privateKey);
 
-describe('Bearer authentication (issue 2 §5, RFC 6750)', () => {
+describe('Bearer authentication (RFC 6750)', () => {
   it('401 with WWW-Authenticate when the token is missing or unknown', async () => {
     const missing = await t.req('GET', '/scim/v2/Users', undefined, { auth: null });
     expect(missing.statusCode).toBe(401);
@@ -75,7 +75,7 @@ describe('Bearer authentication (issue 2 §5, RFC 6750)', () => {
   });
 });
 
-describe('JWT access tokens (issue 2 §5b)', () => {
+describe('JWT access tokens (RFC 9068)', () => {
   it('accepts a valid JWT and applies its scopes', async () => {
     const token = await jwt({ scope: 'scim:read scim:write' });
     const created = await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'jwt-user' }, { auth: token });

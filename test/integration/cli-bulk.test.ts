@@ -10,7 +10,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { until } from '../helpers/receiver.js';
 
 /**
- * Issue 8 §1, §2, §6: `scimcast bulk import FILE` as a user runs it (bin/scimcast.js in a child
+ * `scimcast bulk import FILE` as a user runs it (bin/scimcast.js in a child
  * process, SCIMCAST_URL / SCIMCAST_TOKEN) against a listening scimcast with small bulk limits, so
  * every import spans many requests and group members are created in earlier requests than the
  * groups (which the files list first). Each outcome is checked in the database: every externalId

@@ -12,7 +12,7 @@ import { until } from '../helpers/receiver.js';
 import { AUD, claims, makeKey, sign, startJwksServer, tamper } from '../unit/client/receiver-fixtures.js';
 
 /**
- * Issue 8 §3, §6: `scimcast receive` as a child process against a real, listening scimcast.
+ * `scimcast receive` as a child process against a real, listening scimcast.
  * Poll (RFC 8936): SETs written as NDJSON, acknowledged (the next poll is empty), duplicates
  * suppressed across runs, rejected SETs reported in setErrs and dead-lettered with their code.
  * Listen (RFC 8935): a push stream pointed at it gets 202s; a tampered, foreign or unknown-key SET
@@ -120,7 +120,7 @@ describe('scimcast receive --poll', () => {
       expect((await verifySet(l.set, { jwks })).jti).toBe(l.jti);
     }
     expect(first.stderr).toMatch(/3 accepted, 0 duplicate, 0 rejected/);
-    // Acknowledged (POLL-12): nothing comes back on the next poll.
+    // Acknowledged (RFC 8936 §2.4): nothing comes back on the next poll.
     expect((await stats(stream.stream_id)).counts).toMatchObject({ acked: 3, pending: 0 });
     expect(await pollNow(stream.stream_id)).toEqual({ sets: {}, moreAvailable: false });
 
@@ -298,7 +298,7 @@ describe('scimcast receive --listen', () => {
     const wrongAud = await post(foreign);
     expect(wrongAud.status).toBe(400);
     expect(((await wrongAud.json()) as { err: string }).err).toBe('invalid_audience');
-    // A repeat of a delivered SET is 202 again and not written twice (PUSH-7).
+    // A repeat of a delivered SET is 202 again and not written twice (RFC 8935 §2).
     expect((await post(first!.set)).status).toBe(202);
     expect((await post(first!.set, 'Bearer wrong')).status).toBe(401);
 

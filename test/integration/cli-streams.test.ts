@@ -8,7 +8,7 @@ import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 
 /**
- * Issue 8 §4: `scimcast streams …` over HTTP (--url/--token or SCIMCAST_URL/SCIMCAST_TOKEN)
+ * `scimcast streams …` over HTTP (--url/--token or SCIMCAST_URL/SCIMCAST_TOKEN)
  * against a listening scimcast, each command checked by the server state it changed; and the
  * database mode that remains when no URL is configured.
  */
@@ -101,7 +101,7 @@ describe('scimcast streams over HTTP', () => {
     expect(await ok('verify', s.stream_id, '--state', 'cli-state-1')).toEqual({ stream_id: s.stream_id, verification: 'requested', state: 'cli-state-1' });
     const polled = (await t.req('POST', `/ssf/streams/${s.stream_id}/poll`, { returnImmediately: true })).json();
     const events = Object.values(polled.sets as Record<string, string>).map((jws) => JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString()).events);
-    // Two stream-updated SETs (paused, enabled), then the verification SET with our state (SSF-6, SSF-8).
+    // Two stream-updated SETs (paused, enabled), then the verification SET with our state (OpenID SSF 1.0 §8.1.4, §8.1.5).
     expect(events).toEqual([
       { 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated': { status: 'paused', reason: 'maintenance' } },
       { 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated': { status: 'enabled' } },

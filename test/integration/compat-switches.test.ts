@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 /**
- * Issue 3 §6, switch by switch: each recorded Entra ID / Okta request shape is replayed over HTTP
+ * Client compatibility, switch by switch: each recorded Entra ID / Okta request shape is replayed over HTTP
  * against a server with every coercion on (accepted) and against one with only that coercion
  * turned off (SCIMCAST_COMPAT_<X>=false: RFC 7644 behaviour, a SCIM 400 with the expected
  * scimType, nothing changed). test/integration/compat.test.ts replays the same shapes against
@@ -186,7 +186,7 @@ async function refused(t: TestApp, r: Request, scimType: string | undefined) {
   expect(await Promise.all(r.watch.map((u) => read(t, u)))).toEqual(before);
 }
 
-describe('each client-compat switch on its own (issue 3 §6)', () => {
+describe('each client-compat switch on its own', () => {
   SWITCHES.forEach((s, i) => {
     describe(s.shape, () => {
       it('accepted with every switch on (the default)', async () => {

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 /**
- * Issue 3 §6: what Entra ID and Okta really send, replayed over HTTP. Each coercion is on by
+ * What Entra ID and Okta really send, replayed over HTTP. Each coercion is on by
  * default, off under SCIMCAST_STRICT, and switchable on its own (SCIMCAST_COMPAT_*).
  * Request shapes: Microsoft Learn, "Tutorial: Develop and plan provisioning for a SCIM endpoint"
  * and "Known issues and resolutions with SCIM 2.0 protocol compliance" (Entra ID); Okta developer
@@ -157,7 +157,7 @@ const FIXTURES: Fixture[] = [
   },
 ];
 
-describe('client compatibility (issue 3 §6)', () => {
+describe('client compatibility', () => {
   for (const f of FIXTURES) {
     it(`${f.name}: accepted by default`, async () => {
       const r = await f.setup(lenient);

@@ -1,13 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 
-/** RFC 7644 §3.14 (issue 3 §5): DELETE honours If-Match like PUT and PATCH. */
+/** RFC 7644 §3.14: DELETE honours If-Match like PUT and PATCH. */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => t?.close());
+const t = useTestApp();
 
 describe('DELETE with If-Match', () => {
   it('a stale ETag is 412 and the resource stays; the current one deletes it', async () => {

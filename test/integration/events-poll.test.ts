@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifySet } from '../../src/events/verify.js';
-import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
+import { BASE_URL, useTestApp } from '../helpers/app.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const EV = 'urn:ietf:params:scim:event:';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({ SCIMCAST_POLL_TIMEOUT_MS: '2000' });
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp({ SCIMCAST_POLL_TIMEOUT_MS: '2000' });
 
 type Poll = { sets: Record<string, string>; moreAvailable: boolean };
 
@@ -31,7 +25,7 @@ async function claimsOf(sets: Record<string, string>, aud: string) {
   return Promise.all(Object.values(sets).map((jws) => verifySet(jws, { jwks, issuer: BASE_URL, audience: aud })));
 }
 
-describe('SSF discovery and stream management (SSF-3..SSF-5)', () => {
+describe('SSF discovery and stream management (OpenID SSF 1.0 §7, §8.1.1)', () => {
   it('publishes the SSF configuration and a JWKS without private members', async () => {
     const cfg = (await t.req('GET', '/.well-known/ssf-configuration', undefined, { auth: null })).json();
     expect(cfg).toMatchObject({ issuer: BASE_URL, jwks_uri: `${BASE_URL}/jwks.json`, delivery_methods_supported: ['urn:ietf:rfc:8935', 'urn:ietf:rfc:8936'], spec_version: '1_0' });
@@ -90,13 +84,13 @@ describe('SETs for resource changes, fetched by RFC 8936 poll', () => {
       expect(c.sub_id).toEqual({ format: 'scim', uri: `/Users/${created.id}`, id: created.id, externalId: 'E-1' });
       expect(Object.keys(c.events)).toHaveLength(1);
     }
-    // EVT-12/13: full carries data (the final representation), notice carries attributes, never both.
+    // RFC 9967 §2.4: full carries data (the final representation), notice carries attributes, never both.
     const createFull = claims[0]!.events[`${EV}prov:create:full`]!;
     expect(createFull).toEqual({ data: created, version: created.meta.version });
     const putNotice = claims[3]!.events[`${EV}prov:put:notice`]!;
     expect(putNotice).toEqual({ attributes: ['active'], version: 'W/"2"' });
     expect(claims[5]!.events[`${EV}prov:delete`]).toEqual({});
-    // One txn per request; distinct across requests (EVT-10).
+    // One txn per request; distinct across requests (RFC 9967 §2.2).
     expect(claims[0]!.txn).toBe(claims[1]!.txn);
     expect(claims[0]!.txn).not.toBe(claims[2]!.txn);
 
@@ -206,7 +200,7 @@ describe('SETs for resource changes, fetched by RFC 8936 poll', () => {
   it('ServiceProviderConfig lists exactly the emitted events', async () => {
     const spc = (await t.req('GET', '/scim/v2/ServiceProviderConfig')).json();
     expect(spc.securityEvents.asyncRequest).toBe('request');
-    expect(spc.securityEvents.eventUris).toHaveLength(12); // the RFC 9967 §7.4 initial registry (EVT-26)
+    expect(spc.securityEvents.eventUris).toHaveLength(12); // the RFC 9967 §7.4 initial registry
     expect(spc.securityEvents.eventUris).toContain(`${EV}prov:create:full`);
     const cfg = (await t.req('POST', '/ssf/streams', {})).json();
     expect(cfg.events_supported).toEqual(spc.securityEvents.eventUris);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySet } from '../../src/events/verify.js';
 import { fanOutOnce } from '../../src/feeds/fanout.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startTestApp, type TestApp, useTestApp } from '../helpers/app.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { jtiOf } from '../helpers/sets.js';
 
@@ -22,11 +22,7 @@ const subjectsOf = async (t: TestApp, streamId: string) => {
 };
 
 describe('routing by the moment of the commit (the fan-out held back until settle())', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({}, { fanout: false });
-  });
-  afterAll(async () => t?.close());
+  const t = useTestApp({}, { fanout: false });
 
   const mkUser = async (userName: string) => (await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName })).json() as { id: string };
 

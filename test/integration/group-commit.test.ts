@@ -1,7 +1,7 @@
 import type { JSONWebKeySet } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SetClaims } from '../../src/events/claims.js';
-import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
+import { BASE_URL, useTestApp } from '../helpers/app.js';
 import { pollAll } from '../helpers/sets.js';
 
 /**
@@ -19,12 +19,8 @@ const CREATE_NOTICE = 'urn:ietf:params:scim:event:prov:create:notice';
 const PATCH_NOTICE = 'urn:ietf:params:scim:event:prov:patch:notice';
 const ASYNCRESP = 'urn:ietf:params:scim:event:misc:asyncresp';
 
-let t: TestApp;
-beforeAll(async () => {
-  // A real graphile-worker runner applies the async requests and fans the changes out.
-  t = await startTestApp({}, { worker: true });
-});
-afterAll(async () => t?.close());
+// A real graphile-worker runner applies the async requests and fans the changes out.
+const t = useTestApp({}, { worker: true });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const jwks = async () => (await t.req('GET', '/jwks.json', undefined, { auth: null })).json() as JSONWebKeySet;

@@ -7,7 +7,7 @@ import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { pushStreamTo } from '../helpers/push-stream.js';
 
 /**
- * Issue 7 §4 (and issue 5 §7: dead letters visible through the API): per-stream counts, oldest
+ * What an operator sees and does per stream, through the API: counts, oldest
  * pending age and last error; dead letters with their errors; redrive; replay with the same bytes
  * and jti; the same from the CLI against the database.
  */
@@ -47,7 +47,7 @@ describe('stream operator API', () => {
     const res = await t.req('POST', `/ssf/streams/${id}/redrive`, { jti: dead.sets[0].jti });
     expect(res.json()).toEqual({ stream_id: id, redriven: 1 });
     await until(() => rec.received.length === 3);
-    expect(rec.received[2]!.body).toBe(firstBytes); // same JWS, same jti (issue 5 §6)
+    expect(rec.received[2]!.body).toBe(firstBytes); // same JWS, same jti (RFC 8935 §2: a retransmission is the same SET)
     await until(async () => (await stats(id)).counts.delivered === 2);
     expect((await stats(id)).counts.dead).toBe(0);
   });
@@ -74,7 +74,7 @@ describe('stream operator API', () => {
     expect(s.oldest_pending_age_seconds).toEqual(expect.any(Number));
   });
 
-  it('poll setErrs land in the dead letter, visible and redrivable (issue 5 §7)', async () => {
+  it('poll setErrs land in the dead letter, visible and redrivable', async () => {
     const feed = (await t.req('POST', '/ssf/streams', { events_requested: [`${EV}prov:create:notice`] })).json();
     await mkUser('op-poll');
     const polled = (await t.req('POST', `/ssf/streams/${feed.stream_id}/poll`, { returnImmediately: true })).json();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 
 /**
  * A PATCH on the enterprise extension whose value carries `schemas` (what a client sends when it
@@ -19,13 +19,7 @@ const { cases } = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp();
 
 describe('PATCH of the enterprise extension with `schemas` inside the value (RFC 7644 §3.5.2.1, §3.5.2.3)', () => {
   for (const c of cases) {

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifySet } from '../../src/events/verify.js';
-import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
+import { BASE_URL, useTestApp } from '../helpers/app.js';
 
 /**
  * PATCH over HTTP (RFC 7644 §3.5.2) on the real database: responses, ETags (§3.14), member changes,
- * the SETs a PATCH emits (RFC 9967 §2.4.2, EVT-14, EVT-22/23), async and bulk PATCH.
+ * the SETs a PATCH emits (RFC 9967 §2.2, §2.4.2, §2.4.5, §2.4.6), async and bulk PATCH.
  * The document semantics are fixture-tested in test/unit/scim/patch/apply.test.ts.
  */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -12,13 +12,7 @@ const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const EV = 'urn:ietf:params:scim:event:';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({}, { worker: true });
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp({}, { worker: true });
 
 const patchOp = (...Operations: Record<string, unknown>[]) => ({ schemas: [PATCH_OP], Operations });
 const mkUser = async (userName: string, extra: Record<string, unknown> = {}) =>

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/storage/embedded.js';
 
 /**
- * The set-up contract (issue 2 §2): `scimcast start` on an embedded PostgreSQL, a token printed
+ * The set-up contract: `scimcast start` on an embedded PostgreSQL, a token printed
  * once, Ctrl-C stops everything, a second start reuses the data, and a SIGKILLed server's orphaned
  * PostgreSQL is recovered by the next start.
  */

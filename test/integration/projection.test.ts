@@ -1,15 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProvisioningCtx } from '../../src/provisioning/context.js';
 import { patchResource } from '../../src/provisioning/patch.js';
 import { createResource, replaceResource } from '../../src/provisioning/write.js';
 import type { Storage } from '../../src/storage/index.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 
 /**
  * `attributes` / `excludedAttributes` on write responses (RFC 7644 §3.9: "Clients MAY request a
  * partial resource representation on any operation that returns a resource within the response
  * by specifying either of the mutually exclusive URL query parameters"), with RFC 7643 §2.2
- * `returned`; and a Group's members, which a response that leaves them out never reads (issue 3 §3).
+ * `returned`; and a Group's members, which a response that leaves them out never reads.
  */
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -17,13 +17,7 @@ const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp();
 
 const userBody = (userName: string) => ({
   schemas: [USER, ENT],
@@ -174,7 +168,7 @@ describe('PATCH with attributes / excludedAttributes (RFC 7644 §3.5.2, §3.9)',
   });
 });
 
-describe('a write response that leaves members out never reads them (issue 3 §3)', () => {
+describe('a write response that leaves members out never reads them', () => {
   /** The app's own provisioning context on the same database, counting reads of group member rows. */
   function counting(): { ctx: ProvisioningCtx; reads: () => number } {
     let n = 0;

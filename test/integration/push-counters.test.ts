@@ -8,7 +8,7 @@ import { metricSample, scrapeMetrics } from '../helpers/metrics.js';
 import { pushStreamTo } from '../helpers/push-stream.js';
 
 /**
- * Issue 7 audit, §2 / §4 / §6: what push delivery counts. The misbehaving limit counts a SET's
+ * What push delivery counts. The misbehaving limit counts a SET's
  * consecutive misbehaving answers only; a redriven or replayed SET's retention restarts when it
  * is requeued; SETs expired by retention show in scimcast_sets_dead_total{reason="expired"}.
  * Real loopback receivers, a real graphile-worker, real Postgres, the real prune task.
@@ -63,7 +63,7 @@ const pruneAt = (at: number) => makePrune({ ...t.deps, clock: { now: () => new D
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 
-describe('the misbehaving limit counts consecutive misbehaving answers (issue 7 §2)', () => {
+describe('the misbehaving limit counts consecutive misbehaving answers', () => {
   it(`503, 503, then 200: the stream is not disabled (only 1 of ${LIMIT} misbehaving answers in a row); the SET is retried and delivered`, async () => {
     const { rec, id } = await pushStream();
     rec.respond = (k) => (k < 2 ? { status: 503 } : k === 2 ? { status: 200 } : { status: 202 });
@@ -103,7 +103,7 @@ describe('the misbehaving limit counts consecutive misbehaving answers (issue 7 
   });
 });
 
-describe('a redriven or replayed SET gets a new retention (issue 7 §4)', () => {
+describe('a redriven or replayed SET gets a new retention', () => {
   it('an old dead SET redriven and an old delivered SET replayed stay pending at a prune past their original retention, and are delivered', async () => {
     const { rec, id } = await pushStream();
     rec.respond = (k) => (k === 0 ? setErr('invalid_request') : { status: 202 });
@@ -157,7 +157,7 @@ describe('a redriven or replayed SET gets a new retention (issue 7 §4)', () => 
   });
 });
 
-describe('expired SETs are counted in /metrics (issue 7 §6)', () => {
+describe('expired SETs are counted in /metrics', () => {
   it('scimcast_sets_dead_total{reason="expired"} counts SETs expired by retention, per stream, push and poll, once; a receiver\'s own err "expired" counts as "other"', async () => {
     const push = await pushStream();
     push.rec.respond = () => ({ status: 500 }); // retried until the retention ends

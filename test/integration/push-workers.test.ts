@@ -1,40 +1,31 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySet } from '../../src/events/verify.js';
 import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
+import { killAll, spawnScimcast, type Proc } from '../helpers/procs.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 
 /**
- * Issue 7 §3, §7: two `scimcast worker` processes on one database share push delivery; each SET
+ * Two `scimcast worker` processes on one database share push delivery; each SET
  * reaches the receiver once per successful attempt and every stream keeps commit order. The API
  * runs in this process without a worker of its own.
  */
-const ROOT = join(import.meta.dirname, '../..');
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const EV = 'urn:ietf:params:scim:event:';
 const N = 40;
 
 let t: TestApp;
 const receivers: Receiver[] = [];
-const children: ChildProcess[] = [];
 beforeAll(async () => {
   t = await startTestApp();
 });
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await killAll();
   for (const r of receivers) await r.close();
   await t?.close();
 });
 
-function startWorker(): ChildProcess {
-  const child = spawn(process.execPath, ['bin/scimcast.js', 'worker'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: t.dbUrl, BASE_URL, LOG_LEVEL: 'warn', SCIMCAST_WORKER_CONCURRENCY: '4' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  return child;
+function startWorker(): Proc {
+  return spawnScimcast(['worker'], { DATABASE_URL: t.dbUrl, BASE_URL, SCIMCAST_WORKER_CONCURRENCY: '4' });
 }
 
 describe('push with two worker processes', () => {

@@ -59,7 +59,7 @@ describe('RFC 8935 push delivery', () => {
     expect(await counts(cfg.stream_id)).toMatchObject({ pending: 0, delivered: 3 });
   });
 
-  it('max_in_flight opens a window of several SETs in flight; one by default (issue 7 §3)', async () => {
+  it('max_in_flight opens a window of several SETs in flight; one by default', async () => {
     const one = await pushStream();
     const four = await pushStream({ max_in_flight: 4 });
     for (const s of [one, four]) {
@@ -68,7 +68,7 @@ describe('RFC 8935 push delivery', () => {
     }
     await mkUsers('push-window', 8);
     for (const s of [one, four]) await t.req('POST', '/ssf/status', { stream_id: s.cfg.stream_id, status: 'enabled' });
-    // 8 creations plus the stream-updated SETs of the pause and the resume (SSF-6).
+    // 8 creations plus the stream-updated SETs of the pause and the resume (OpenID SSF 1.0 §8.1.5).
     const done = async (id: string) => (await counts(id)).pending === 0 && ((await counts(id)).delivered ?? 0) >= 8;
     await until(async () => (await done(one.cfg.stream_id)) && (await done(four.cfg.stream_id)));
     expect(one.rec.maxInFlight).toBe(1);

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 
 /**
  * The request log at the default level: one line per request (fastify writes two by default),
@@ -18,13 +18,7 @@ interface Line {
 }
 
 const lines: Line[] = [];
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({ LOG_LEVEL: 'info' }, { logStream: { write: (l) => void lines.push(JSON.parse(l) as Line) } });
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp({ LOG_LEVEL: 'info' }, { logStream: { write: (l) => void lines.push(JSON.parse(l) as Line) } });
 
 const linesOf = (res: { headers: Record<string, unknown> }) => lines.filter((l) => l.reqId === res.headers['x-request-id']);
 

@@ -13,7 +13,7 @@ import { killAll, sleep, spawnScimcast, startServe } from '../helpers/procs.js';
 /**
  * Opaque tokens are verified once and then answered from each API process's memory. A revocation
  * reaches every process at once by NOTIFY, and within SCIMCAST_TOKEN_CACHE_TTL_MS when that
- * notification is lost (README "Authentication"). Each API instance here has its own pool, cache
+ * notification is lost (docs/auth.md). Each API instance here has its own pool, cache
  * and LISTEN connection on one shared database, as separate processes have, and is reached over
  * real HTTP; the last test runs two real `scimcast serve` processes and the real CLI.
  */

@@ -7,7 +7,7 @@ import { createTestDatabase } from '../helpers/db.js';
 import { startTestApp } from '../helpers/app.js';
 
 /**
- * Issue 10 §1: a connection lost under graphile-worker's own queries (recording a job's outcome)
+ * A connection lost under graphile-worker's own queries (recording a job's outcome)
  * must be retried, not reject unhandled and kill the process. node-postgres reports a socket that
  * dies under a query without a code; the worker's pool tags it 08006 and graphile-worker retries
  * that code. Real PostgreSQL, a real socket torn down.

@@ -6,11 +6,11 @@ import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { distinctJtis, pollAll, receivedSets } from '../helpers/sets.js';
 
 /**
- * Issue 10 §3: two `scimcast serve --no-worker` and two `scimcast worker` processes on one
+ * Two `scimcast serve --no-worker` and two `scimcast worker` processes on one
  * database, under concurrent clients. Uniqueness holds under identical creates, If-Match races
  * have exactly one winner (412 for the rest, RFC 7644 §3.14), concurrent member adds lose no
  * update, and under mixed load every SET reaches the push receiver once, each subject's SETs in
- * the order of its changes (Q-22), and the poll stream has them all.
+ * the order of its changes (RFC 8417 §5.3), and the poll stream has them all.
  */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';

@@ -8,7 +8,7 @@ import { until } from '../helpers/receiver.js';
  * The API process SIGKILLed in the middle of concurrent synchronous writes, several
  * times, restarted each time. The database must never hold a half-written request: every
  * resource has the SETs of each of its changes and every SET its change (the change and its SETs
- * commit in one transaction, README "Events and feeds"), a group never lacks some of the members
+ * commit in one transaction, docs/events-and-streams.md "The delivery path"), a group never lacks some of the members
  * it was created or patched with, and every request answered 2xx is there. Async requests
  * answered 202 before a kill stay queued and complete once a worker runs. With 32 clients,
  * creates and admissions are group-committed (several requests per statement and commit), so the

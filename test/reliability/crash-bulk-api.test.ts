@@ -4,7 +4,7 @@ import { createTestDatabase } from '../helpers/db.js';
 import { call, CHILD_TOKEN, killAll, sleep, SHARED_BASE_URL, startServe, startWorkerProc, untilFannedOut, type ApiProc } from '../helpers/procs.js';
 
 /**
- * Issue 4 §5 (RFC 7644 §3.7): each bulk operation's change commits atomically with its SETs, so
+ * RFC 7644 §3.7: each bulk operation's change commits atomically with its SETs, so
  * a crash never leaves half an operation; operations are not atomic together. The API process is
  * SIGKILLed in the middle of one large synchronous POST /Bulk (no Prefer: respond-async), twice:
  * once while it writes multi-row batches of creations, once while it applies single PATCHes.
@@ -79,7 +79,7 @@ async function killDuring(api: ApiProc, round: number, ready: () => Promise<bool
   return sent;
 }
 
-describe('the API process SIGKILLed during a large synchronous POST /Bulk (issue 4 §5)', () => {
+describe('the API process SIGKILLed during a large synchronous POST /Bulk', () => {
   it('leaves only whole operations: each resource with its SETs and all its members, cycles whole or absent', async () => {
     const log: string[] = [];
     onTestFailed(() => console.error(log.join('\n')));

@@ -6,8 +6,8 @@ import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { distinctJtis, pollAll, receivedSets } from '../helpers/sets.js';
 
 /**
- * Issue 10 §1: `scimcast worker` processes SIGKILLed again and again at random points of a large
- * async bulk (ASYNC-*), each replaced by a fresh one. Afterwards, as an operator would check:
+ * `scimcast worker` processes SIGKILLed again and again at random points of a large
+ * async bulk (RFC 9967 §2.5.1.2), each replaced by a fresh one. Afterwards, as an operator would check:
  * every operation applied exactly once, exactly one result row and one asyncresp SET per
  * operation (txn `<txn>:<index>`, distinct jti), one resource per operation with its create SET,
  * and every SET delivered to the push receiver (deduplicated by jti, in commit order) and
@@ -116,7 +116,7 @@ describe(`async bulk of ${OPS} operations with its worker SIGKILLed ${KILLS} tim
     const withoutOneCreate = `select count(*)::int as n from resources r where r.user_name like 'killed-%'
       and (select count(*) from events e where e.feed_id = $1 and e.event_uri like '%create%' and e.subject_uri = '/Users/' || r.id) <> 1`;
     expect(await n(withoutOneCreate, [push.stream_id])).toBe(0);
-    // The status resource's own asyncresp copy (ASYNC-10 form a): one distinct jti per operation.
+    // The status resource's own asyncresp copy (the Location form of RFC 9967 §2.5.1.1): one distinct jti per operation.
     expect(await n(`select count(distinct jti)::int as n from txn_ops where txn_id = $1 and set_jws is not null`, [txn])).toBe(OPS);
     const status = (await t.req('GET', `/scim/v2/AsyncRequests/${txn}`)).json();
     expect(status.operationsCount).toEqual({ total: OPS, success: OPS, failed: 0, pending: 0 });

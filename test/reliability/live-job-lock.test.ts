@@ -8,7 +8,7 @@ import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
  * only the latter were in the heartbeat, a live worker's job that ran longer than
  * SCIMCAST_WORKER_DEAD_AFTER_MS was "released" while still running and taken again, so a long
  * push run sent SETs twice (found by the LONG concurrency test: 193 duplicate deliveries).
- * Issue 7 §3: no double sends beyond at-least-once retries; issue 10 §1/§3.
+ * A live job is never taken twice, so no SET is sent twice beyond at-least-once retries.
  */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const EV = 'urn:ietf:params:scim:event:';

@@ -7,7 +7,7 @@ import { call, killAll, sleep, startServe, type ApiProc } from '../helpers/procs
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 
 /**
- * Issue 10 §1: PostgreSQL stopped under load and started again. The service must tell the truth
+ * PostgreSQL stopped under load and started again. The service must tell the truth
  * while the database is away (/readyz 503, SCIM 503 errors, no crash) and recover by itself: the
  * pool reconnects, the worker picks jobs up again, nothing needs a restart.
  * The database is a private embedded PostgreSQL this file starts and stops; the shared one of

@@ -7,11 +7,11 @@ import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { distinctJtis, receivedSets } from '../helpers/sets.js';
 
 /**
- * Issue 10 §2: push receivers that are down for a while in each way they go down: the port
+ * Push receivers that are down for a while in each way they go down: the port
  * refuses connections, the receiver hangs past SCIMCAST_PUSH_TIMEOUT_MS, it answers 500, it
  * answers 429 with Retry-After. SETs keep being committed throughout. For each stream: nothing
  * lost, first arrivals exactly in commit order (a retried SET may arrive twice: at least once,
- * deduplicated by jti), retries spaced by the backoff (PUSH-8; no hot loop), and delivery
+ * deduplicated by jti), retries spaced by the backoff (RFC 8935 §4; no hot loop), and delivery
  * resumes by itself when the receiver is back. A healthy stream beside them is not held up.
  */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -123,7 +123,7 @@ describe('push receivers down for a while', () => {
     const jwks = (await t.req('GET', '/jwks.json', undefined, { auth: null })).json();
     for (const s of all) {
       const got = await receivedSets(s.rec.received, jwks, s.cfg.aud);
-      // Every SET at least once, first arrivals exactly in commit order.
+      // Every SET at least once, first arrivals exactly in commit order (provisioning is order-sensitive, RFC 8417 §5.3).
       const committed = (await db.query('select jti from events where feed_id = $1 order by seq', [s.cfg.stream_id])).rows.map((r) => r.jti as string);
       expect(committed.length, s.name).toBe(USERS);
       expect(got.first.map((c) => c.jti as string), s.name).toEqual(committed);

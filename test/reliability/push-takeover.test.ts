@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
-import { killAll, spawnScimcast, type Proc } from '../helpers/procs.js';
+import { killAll, startWorkerProc, type Proc } from '../helpers/procs.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 import { receivedSets } from '../helpers/sets.js';
 
@@ -31,13 +31,9 @@ const q = async (sql: string, params: unknown[] = []) => (await t.database.pool.
 
 async function worker(): Promise<Proc> {
   // A short sweep: a stream whose process died is picked up within a fraction of a second.
-  const p = spawnScimcast(['worker'], { DATABASE_URL: t.dbUrl, BASE_URL, SCIMCAST_PUSH_SWEEP_MS: '300' });
   // Started once its own heartbeat is in (its push service starts just after the first beat).
-  await until(async () => {
-    if (p.child.exitCode !== null) throw new Error(`scimcast worker exited early:\n${p.output()}`);
-    return (await q(`select count(*)::int as n from worker_heartbeats where worker_id like $1`, [`%:${p.pid}:%`]))[0].n > 0;
-  }, 60_000);
-  return p;
+  const beaten = async (p: Proc) => (await q(`select count(*)::int as n from worker_heartbeats where worker_id like $1`, [`%:${p.pid}:%`]))[0].n > 0;
+  return startWorkerProc({ DATABASE_URL: t.dbUrl, BASE_URL, SCIMCAST_PUSH_SWEEP_MS: '300' }, beaten);
 }
 
 async function pushStream(): Promise<{ rec: Receiver; id: string; aud: string }> {

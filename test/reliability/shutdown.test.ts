@@ -5,7 +5,7 @@ import { call, killAll, SHARED_BASE_URL, startServe, startWorkerProc } from '../
 import { until } from '../helpers/receiver.js';
 
 /**
- * Issue 10 §7: SIGTERM under load, as a process manager or a rolling deploy sends it. Requests
+ * SIGTERM under load, as a process manager or a rolling deploy sends it. Requests
  * already being served finish with their real answer (no reset connection), work answered 202
  * stays queued and is finished by the next worker, nothing is lost, and the process exits 0.
  */

@@ -1,9 +1,7 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
-import { freePort } from '../../src/storage/embedded.js';
-import { alive, call, CHILD_TOKEN, killAll, sleep, spawnScimcast, type Proc } from '../helpers/procs.js';
+import { alive, call, CHILD_TOKEN, killAll, newDataDir, removeDataDirs, spawnScimcast, startWithDataDir, type StartProc } from '../helpers/procs.js';
 import { until } from '../helpers/receiver.js';
 
 /**
@@ -13,10 +11,9 @@ import { until } from '../helpers/receiver.js';
  * with SIGKILL is replaced while the other serves, and SIGTERM (or the first process's death)
  * leaves no process behind.
  */
-const dataDirs: string[] = [];
 afterAll(async () => {
   await killAll();
-  for (const d of dataDirs) if (!existsSync(join(d, 'pgdata', 'postmaster.pid'))) rmSync(d, { recursive: true, force: true });
+  removeDataDirs();
 });
 
 /** CPU time (user + system) a process has used, in clock ticks. */
@@ -26,32 +23,17 @@ const cpuTicks = (pid: number) => {
   return Number(f[11]) + Number(f[12]);
 };
 
-interface Started extends Proc {
-  readonly base: string;
-  readonly dataDir: string;
+interface Started extends StartProc {
   readonly apiPids: number[];
-  readonly postmasterPid: number;
 }
 
 async function start(): Promise<Started> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'scimcast-apis-'));
-  if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
-  dataDirs.push(dataDir);
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
   // LOG_LEVEL=info: the test follows the processes through the command's own info lines.
-  const p = spawnScimcast(['start', '--port', String(port), '--data-dir', dataDir], { DATABASE_URL: '', BASE_URL: base, SCIMCAST_SHUTDOWN_TIMEOUT_MS: '5000', SCIMCAST_API_PROCESSES: '2', LOG_LEVEL: 'info' });
-  for (let i = 0; ; i++) {
-    if (p.child.exitCode !== null) throw new Error(`scimcast start exited early:\n${p.output()}`);
-    if (/scimcast listening on/.test(p.output()) && (await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) break;
-    if (i > 1200) throw new Error(`scimcast start did not start:\n${p.output()}`);
-    await sleep(100);
-  }
+  const p = await startWithDataDir(newDataDir('scimcast-apis-'), { SCIMCAST_API_PROCESSES: '2', LOG_LEVEL: 'info' }, { ready: /scimcast listening on/ });
   const m = /2 API processes \(pids (\d+), (\d+)\) listening on/.exec(p.output());
   expect(m, p.output()).not.toBeNull();
   expect(p.output()).toMatch(/scimcast listening on \S+ \(2 API processes\)/);
-  const postmasterPid = Number(readFileSync(join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[0]);
-  return { ...p, base, dataDir, apiPids: [Number(m![1]), Number(m![2])], postmasterPid };
+  return { ...p, apiPids: [Number(m![1]), Number(m![2])] };
 }
 
 /** `count` GETs of /Users with `token`, 16 at a time (so on several connections); their statuses. */

@@ -1,10 +1,9 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { freePort, runningEmbedded } from '../../src/storage/embedded.js';
-import { alive, call, killAll, sleep, spawnScimcast, type Proc } from '../helpers/procs.js';
+import { alive, call, killAll, newDataDir, removeDataDirs, spawnScimcast, startWithDataDir, type StartProc } from '../helpers/procs.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 
 /**
@@ -17,40 +16,21 @@ const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
 const receivers: Receiver[] = [];
 const clients: pg.Client[] = [];
-const dataDirs: string[] = [];
 afterAll(async () => {
   await killAll();
   for (const c of clients) await c.end().catch(() => {});
   for (const r of receivers) await r.close();
-  // Only stopped servers' directories: a PostgreSQL still running there is a failure to look at.
-  for (const d of dataDirs) if (!existsSync(join(d, 'pgdata', 'postmaster.pid'))) rmSync(d, { recursive: true, force: true });
+  removeDataDirs();
 });
 
-function newDataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scimcast-start-'));
-  if (process.getuid?.() === 0) chmodSync(dir, 0o755);
-  dataDirs.push(dir);
-  return dir;
-}
-
-interface Started extends Proc {
-  readonly base: string;
+interface Started extends StartProc {
   readonly db: pg.Client;
   /** The pid in the newest heartbeat (worker ids are host:pid:random). */
   workerPid(): Promise<number | undefined>;
-  readonly postmasterPid: number;
 }
 
 async function start(dataDir: string): Promise<Started> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const p = spawnScimcast(['start', '--port', String(port), '--data-dir', dataDir], { DATABASE_URL: '', BASE_URL: base, SCIMCAST_SHUTDOWN_TIMEOUT_MS: '5000' });
-  for (let i = 0; ; i++) {
-    if (p.child.exitCode !== null) throw new Error(`scimcast start exited early:\n${p.output()}`);
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
-    if (i > 1200) throw new Error(`scimcast start did not start:\n${p.output()}`);
-    await sleep(100);
-  }
+  const p = await startWithDataDir(dataDir);
   const live = runningEmbedded(dataDir);
   expect(live, p.output()).toBeDefined();
   const db = new pg.Client({ connectionString: live!.url });
@@ -58,12 +38,9 @@ async function start(dataDir: string): Promise<Started> {
   db.on('error', () => {});
   await db.connect();
   clients.push(db);
-  const postmasterPid = Number(readFileSync(join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[0]);
   return {
     ...p,
-    base,
     db,
-    postmasterPid,
     async workerPid() {
       const r = await db.query<{ worker_id: string }>('select worker_id from worker_heartbeats order by seen_at desc limit 1');
       const id = r.rows[0]?.worker_id;

@@ -7,7 +7,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registeredRoutes } from './support.js';
 
 /**
- * Issue 10 §5, access. Every route the app registers is enumerated from the router itself, so a
+ * Access. Every route the app registers is enumerated from the router itself, so a
  * route added later without a line in ACCESS below fails this test. Each protected route must
  * refuse a missing, malformed, unknown or revoked token (401 with WWW-Authenticate) and a token
  * lacking its scope (403 insufficient_scope), and accept a token holding only that scope. JWT
@@ -130,7 +130,7 @@ function expect401(res: Awaited<ReturnType<typeof call>>, context: string) {
   expect(res.json(), context).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '401' });
 }
 
-describe('every registered route is accounted for (issue 10 §5)', () => {
+describe('every registered route is accounted for', () => {
   it('the router has exactly the routes ACCESS lists (a new route must be added there, with its scope)', () => {
     const unlisted = routes.filter((r) => accessOf(r) === undefined);
     expect(unlisted, 'routes without an entry in ACCESS').toEqual([]);
@@ -193,7 +193,7 @@ describe('every registered route is accounted for (issue 10 §5)', () => {
   });
 });
 
-describe('JWT access tokens that must never be accepted (issue 10 §5)', () => {
+describe('JWT access tokens that must never be accepted', () => {
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const claims = () => ({ iss: 'https://idp.example.test', aud: 'scimcast', sub: 'attacker', scope: SCOPES.join(' '), iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 });
   const signed = (header: Record<string, unknown>, body: Record<string, unknown>, key: Key | Uint8Array = signingKey, crit?: Record<string, boolean>) =>

@@ -4,9 +4,9 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { expectNo5xx, expectScimClientError, fcParams, snapshot, USER } from './support.js';
 
 /**
- * Issue 10 §4, hostile RFC 8936 poll bodies. `ack` and `setErrs` change SET states, so a refused
+ * Hostile RFC 8936 poll bodies. `ack` and `setErrs` change SET states, so a refused
  * poll must acknowledge nothing and dead-letter nothing, even when it names real jtis next to a
- * malformed member (POLL-2..POLL-5). Never a 5xx.
+ * malformed member (RFC 8936 §2.2, §2.5.1). Never a 5xx.
  */
 let t: TestApp;
 let streamId: string;
@@ -80,7 +80,7 @@ function expectPollShape(res: Awaited<ReturnType<TestApp['req']>>, pending: Set<
   }
 }
 
-describe('generated poll bodies (issue 10 §4)', () => {
+describe('generated poll bodies', () => {
   it('never a 5xx; a refused poll acknowledges and dead-letters nothing', async () => {
     let baseline = await snapshot(t);
     let n = 0;

@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { BULK_REQUEST, encodeQuery, expectScimClientError, rawRequest, snapshot, USER } from './support.js';
 
 /**
- * Issue 10 §4 and conventions "HTTP": body size, JSON depth, filter length and complexity, and
+ * Body size, JSON depth, filter length and complexity, and
  * bulk size are bounded. Past a bound the answer is 400 (413 for size) with a detail naming the
  * bound, and nothing changes. Each bound is set small here through its setting.
  */

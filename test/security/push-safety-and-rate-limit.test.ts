@@ -6,7 +6,7 @@ import { startTestApp } from '../helpers/app.js';
 import { ERROR_URN } from './support.js';
 
 /**
- * Issue 10 §5 and §6, the parts a receiver or a client controls:
+ * Push safety and rate limiting, the parts a receiver or a client controls:
  * - a push receiver that redirects is not followed (the redirect target never sees the SET), and
  *   the answer counts as a misbehaving receiver (RFC 8935 §2.2 wants 202);
  * - a receiver that answers with an endless body cannot hold the push or fill memory: reading
@@ -29,7 +29,7 @@ async function serve(handler: Parameters<typeof createServer>[1]): Promise<strin
 
 const now = () => new Date();
 
-describe('push safety (issue 10 §6)', () => {
+describe('push safety', () => {
   it('does not follow a redirect: the target named in Location gets nothing, the receiver is misbehaving', async () => {
     let redirectedTo = 0;
     const target = await serve((_q, s) => {
@@ -74,7 +74,7 @@ describe('push safety (issue 10 §6)', () => {
   });
 });
 
-describe('rate limiting (issue 10 §5, SCIMCAST_RATE_LIMIT)', () => {
+describe('rate limiting (SCIMCAST_RATE_LIMIT)', () => {
   it('answers 429 with Retry-After and a SCIM error once a token has spent its burst; other tokens and the probes go on', async () => {
     const t = await startTestApp({ SCIMCAST_RATE_LIMIT: '0.5', SCIMCAST_RATE_BURST: '3' });
     try {

@@ -12,7 +12,7 @@ import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
 import { startReceiver, until, type Receiver } from '../helpers/receiver.js';
 
 /**
- * Issue 10 §5: tokens and private keys never appear in responses or logs.
+ * Tokens and private keys never appear in responses or logs.
  *
  * The real app runs with its request logger at LOG_LEVEL=trace writing into a sink, a real
  * graphile-worker beside it (its logger writes to this process's stderr, which is captured too),
@@ -344,7 +344,7 @@ function findLeaks(corpus: Array<{ where: string; text: string }>, list: Array<[
   return found;
 }
 
-describe('secrets never reach logs or responses (issue 10 §5)', () => {
+describe('secrets never reach logs or responses', () => {
   it('the capture saw the traffic: request lines at trace level, the forced 500s with their errors', () => {
     const app = logLines.filter((l) => l.source === 'app').map((l) => JSON.parse(l.line) as { level: number; msg: string; err?: { type?: string; message?: string } });
     expect(app.filter((l) => l.msg === 'incoming request').length).toBeGreaterThanOrEqual(responses.length);

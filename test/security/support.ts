@@ -4,7 +4,7 @@ import type { TestApp } from '../helpers/app.js';
 import { LONG } from '../helpers/procs.js';
 
 /**
- * Shared by the issue 10 security tests. Property runs stay small by default so the folder fits
+ * Shared by the security tests. Property runs stay small by default so the folder fits
  * in about a minute on two cores; SCIMCAST_LONG_TESTS=1 runs the long variants, and
  * SCIMCAST_FC_SEED replays a failing fast-check run (fast-check prints the seed on failure).
  */

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 import { specExample } from '../helpers/spec-examples.js';
 
 /**
@@ -7,13 +7,7 @@ import { specExample } from '../helpers/spec-examples.js';
  * client would send it (the server-owned id and meta are ignored, RFC 7643 §3.1) and every
  * client-writable attribute comes back unchanged.
  */
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp();
 
 const READ_ONLY = ['id', 'meta', 'groups', 'password'];
 const writable = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([k]) => !READ_ONLY.includes(k)));

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 import { specExample } from '../helpers/spec-examples.js';
 
 /**
@@ -13,13 +13,7 @@ const BABS = '2819c223-7f76-453a-919d-413861904646';
 const JAMES = '08e1d05d-121c-4561-8b96-473d93df9210';
 const GROUP_ID = 'acbf3ae7-8463-4692-b4fd-9b4da3f908ce';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp();
 
 interface Example {
   method: string;

@@ -135,7 +135,7 @@ describe('architecture: module layers (ARCHITECTURE.md)', () => {
   });
 });
 
-describe('architecture: import rules (architecture B2)', () => {
+describe('architecture: import rules', () => {
   it('has sources to check', () => {
     expect(sources.length).toBeGreaterThan(10);
   });

@@ -3,7 +3,7 @@ import { planBulk, type Step } from '../../../src/bulk/plan.js';
 import { parseBulkRequest } from '../../../src/scim/messages/bulk.js';
 
 /**
- * The bulk plan (RFC 7644 §3.7, BULK-7/8/9/14): operations ordered after the POSTs they
+ * The bulk plan (RFC 7644 §3.7, §3.7.2; RFC 9967 §2.5.1.2): operations ordered after the POSTs they
  * reference, circular references grouped into exactly the strongly connected POSTs (§3.7.1).
  */
 const BULK = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
@@ -14,15 +14,15 @@ const plan = (Operations: unknown[]) => planBulk(parseBulkRequest({ schemas: [BU
 const shape = (steps: Step[]) => steps.map((s) => (s.kind === 'op' ? s.index : s.members.map((m) => m.index)));
 
 describe('planBulk (RFC 7644 §3.7)', () => {
-  it('keeps the client order when nothing references anything (BULK-8)', () => {
+  it('keeps the client order when nothing references anything (RFC 7644 §3.7)', () => {
     expect(shape(plan([group('a', []), group('b', []), group('c', [])]))).toEqual([0, 1, 2]);
   });
 
-  it('runs a forward reference after the POST it names, the rest in client order (BULK-7, BULK-14)', () => {
+  it('runs a forward reference after the POST it names, the rest in client order (RFC 7644 §3.7.2)', () => {
     expect(shape(plan([group('a', ['c']), group('b', []), group('c', [])]))).toEqual([1, 2, 0]);
   });
 
-  it('a cycle of two groups is one cycle step whose members are created without each other (§3.7.1, BULK-9)', () => {
+  it('a cycle of two groups is one cycle step whose members are created without each other (RFC 7644 §3.7.1)', () => {
     const steps = plan([group('a', ['b']), group('b', ['a'])]);
     expect(shape(steps)).toEqual([[0, 1]]);
     const cycle = steps[0] as Extract<Step, { kind: 'cycle' }>;

@@ -4,7 +4,7 @@ import { executeBulk, type BulkExecutor } from '../../../src/bulk/run.js';
 import type { BulkRequest } from '../../../src/scim/messages/bulk.js';
 
 /**
- * Issue 4 §6: creations go in multi-row batches, and a batch refused for one bad row costs at most
+ * Creations go in multi-row batches, and a batch refused for one bad row costs at most
  * one more pass over that batch, one by one: never a retry of the bad row in every later batch.
  */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';

@@ -7,8 +7,8 @@ import { AUD, claims, ISS, makeKey, sign, startJwksServer, tamper, type JwksServ
 
 /**
  * The RFC 8936 poll loop of `scimcast receive --poll` against a scripted transmitter on loopback:
- * what it acknowledges and reports in setErrs (POLL-4, POLL-5, POLL-7), when it retries with
- * backoff, when it gives up, and that stopping acknowledges what was written (POLL-11, POLL-12).
+ * what it acknowledges and reports in setErrs (RFC 8936 §2.2, §2.6), when it retries with
+ * backoff, when it gives up, and that stopping acknowledges what was written (RFC 8936 §2.4).
  * The full round trip against a real scimcast is in test/integration/cli-receive.test.ts.
  */
 interface Req {
@@ -172,7 +172,7 @@ describe('poll loop', () => {
     tx.holdMs = 300;
   });
 
-  it('a SET sent again before its ack is acknowledged again but written once (POLL-14)', async () => {
+  it('a SET sent again before its ack is acknowledged again but written once (RFC 8936 §2.4)', async () => {
     tx.requests.length = 0;
     const [jti] = await queue(1);
     const jws = tx.pending.get(jti!)!;

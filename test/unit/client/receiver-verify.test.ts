@@ -9,9 +9,9 @@ import { SetReceiver, type ReceivedSet } from '../../../src/client/set-receiver.
 import { AUD, claims, EV, ISS, makeKey, sign, startJwksServer, tamper, type JwksServer, type TestKey } from './receiver-fixtures.js';
 
 /**
- * SetReceiver (issue 8 §3): what a receiver accepts, rejects with which RFC 8935 §2.4 code
- * (PUSH-4, PUSH-11), what it tolerates from older peers (spec-digest §4.3) and how it
- * de-duplicates by jti (SET-4). Keys come from a real JWKS endpoint on loopback.
+ * SetReceiver: what a receiver accepts, rejects with which RFC 8935 §2.4 code (after the checks
+ * of RFC 8935 §2), what it tolerates from older peers (draft URIs, a numeric status, no iat) and
+ * how it de-duplicates by jti (RFC 8417 §2.2). Keys come from a real JWKS endpoint on loopback.
  */
 let key: TestKey;
 let jwks: JwksServer;
@@ -60,11 +60,11 @@ describe('SetReceiver verification', () => {
     expect(readFileSync(out, 'utf8')).toBe('');
   });
 
-  it('wrong iss is invalid_issuer; an aud without ours is invalid_audience (PUSH-4)', async () => {
+  it('wrong iss is invalid_issuer; an aud without ours is invalid_audience (RFC 8935 §2)', async () => {
     const r = await receiver();
     expect(await r.receive(await sign(key, claims({ iss: 'https://evil.example' })))).toMatchObject({ outcome: 'rejected', err: 'invalid_issuer' });
     expect(await r.receive(await sign(key, claims({ aud: ['https://elsewhere.example/feed'] })))).toMatchObject({ outcome: 'rejected', err: 'invalid_audience' });
-    // aud as a plain string is fine (spec-digest §4.3) and is written as an array.
+    // aud as a plain string is fine (RFC 7519 §4.1.3) and is written as an array.
     const o = await r.receive(await sign(key, claims({ aud: AUD })));
     expect(o.outcome === 'accepted' && o.set.aud).toEqual([AUD]);
     expect(r.stats).toEqual({ accepted: 1, duplicates: 0, rejected: 2 });
@@ -115,7 +115,7 @@ describe('SetReceiver verification', () => {
     expect(await r.receive(await sign(key, claims({ jti: 'a' })), { jti: 'b' })).toMatchObject({ outcome: 'rejected', jti: 'b', err: 'invalid_request' });
   });
 
-  it('is lenient as spec-digest §4.3 says: draft URIs, numeric status, no iat (with a warning)', async () => {
+  it('is lenient with older peers: draft URIs, numeric status, no iat (with a warning)', async () => {
     const out = outFile();
     const warnings: string[] = [];
     const r = await receiver({ out, warnings });
@@ -139,7 +139,7 @@ describe('SetReceiver verification', () => {
   });
 });
 
-describe('SetReceiver de-duplication by jti (SET-4, PUSH-7, POLL-14)', () => {
+describe('SetReceiver de-duplication by jti (RFC 8417 §2.2, RFC 8935 §2, RFC 8936 §2.4)', () => {
   it('a repeat is a duplicate and is not written again, also when both copies arrive at once', async () => {
     const out = outFile();
     const r = await receiver({ out });

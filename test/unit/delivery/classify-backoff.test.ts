@@ -2,18 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { MAX_RETRY_AFTER_MS, nextDelayMs, retryDelayMs } from '../../../src/delivery/backoff.js';
 import { classifyNetworkError, classifyPushResponse, retryAfterMs } from '../../../src/delivery/classify.js';
 
-/** Issue 7 §2: every outcome class of an RFC 8935 push (PUSH-5, PUSH-9..PUSH-11, spec-digest §4.2). */
+/** Every outcome class of an RFC 8935 push (§2.2 success, §2.3 and §2.4 errors), as receivers in the field answer. */
 const now = new Date('2026-01-01T00:00:00Z');
 const answer = (status: number, body = '', headers: Record<string, string> = {}) => classifyPushResponse({ status, headers, bodyText: body }, now);
 const setErr = (err: string) => JSON.stringify({ err, description: `d-${err}` });
 
 describe('classifyPushResponse', () => {
-  it('PUSH-5: only 202 is delivered; any other 2xx or 3xx is a misbehaving receiver', () => {
+  it('RFC 8935 §2.2: only 202 is delivered; any other 2xx or 3xx is a misbehaving receiver', () => {
     expect(answer(202)).toEqual({ kind: 'delivered' });
     for (const s of [200, 201, 204, 301, 302, 304, 307, 308]) expect(answer(s).kind, String(s)).toBe('misbehaving');
   });
 
-  it('PUSH-9/PUSH-11: 400 {err, description} rejects that SET; invalid_key and authentication_failed pause; a 400 without the body is misbehaving', () => {
+  it('RFC 8935 §2.3, §2.4: 400 {err, description} rejects that SET; invalid_key and authentication_failed pause; a 400 without the body is misbehaving', () => {
     for (const err of ['invalid_request', 'invalid_issuer', 'invalid_audience', 'access_denied', 'some_private_code']) {
       expect(answer(400, setErr(err))).toEqual({ kind: 'rejected', err, description: `d-${err}` });
     }
@@ -55,7 +55,7 @@ describe('classifyPushResponse', () => {
   });
 });
 
-describe('backoff (PUSH-8)', () => {
+describe('backoff (RFC 8935 §4)', () => {
   const o = (r: number) => ({ baseMs: 1000, capMs: 60_000, random: () => r });
 
   it('grows exponentially with full jitter and is capped', () => {

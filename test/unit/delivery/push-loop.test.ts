@@ -4,7 +4,7 @@ import { makePushLoops, type Lease, type PushLoopDeps } from '../../../src/deliv
 
 /**
  * The push loops' rules, with a scripted lease, rounds and a manual clock: one loop per stream,
- * leases decide who serves, a retry time stands against wakes (PUSH-8), an idle loop keeps its
+ * leases decide who serves, a retry time stands against wakes (RFC 8935 §4: retry with a delay), an idle loop keeps its
  * stream until it has been quiet for a while, and a lost lease stops sending.
  */
 function harness(opts: { held?: Set<string>; rounds?: (feedId: string, interrupted: () => boolean) => RoundEnd | Promise<RoundEnd> } = {}) {
@@ -104,7 +104,7 @@ describe('push loops', () => {
     expect(h.calls).toEqual(['acquire a', 'acquire a', 'round a']);
   });
 
-  it('a retry time stands: wakes while it is due do not run a round early (PUSH-8)', async () => {
+  it('a retry time stands: wakes while it is due do not run a round early (RFC 8935 §4)', async () => {
     let n = 0;
     const h = harness({ rounds: () => (n++ === 0 ? { kind: 'retry', at: new Date(5_000) } : { kind: 'drained' }) });
     h.loops.wake('a', 'notify');

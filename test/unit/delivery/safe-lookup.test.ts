@@ -2,7 +2,7 @@ import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
 import { forbiddenLiteral, isForbiddenAddress, isLoopbackAddress, makeSafeLookup, refusedAddress } from '../../../src/delivery/safe-lookup.js';
 
-describe('push target address checks (issue 7 §5)', () => {
+describe('push target address checks (no private, link-local or metadata addresses)', () => {
   it.each([
     ['10.1.2.3', true],
     ['172.16.0.1', true],

@@ -5,8 +5,8 @@ import { eventsDelivered } from '../../../src/feeds/stream-config.js';
 import { candidateEvents } from '../../../src/feeds/targets.js';
 import { ALL_SCIM_EVENT_URIS, EVENT, bulkOpTxn, eventUriFor, normalizeEventUri } from '../../../src/events/uris.js';
 
-/** Issue 5 §2–§4 as pure rules: event URIs per profile, bulk txn forms, payload shapes (EVT-*, SET-*). */
-describe('event URIs and profiles (EVT-26, issue 5 §4)', () => {
+/** Pure rules: event URIs per profile, bulk txn forms, payload shapes and claims (RFC 9967 §2, RFC 8417 §2.2). */
+describe('event URIs and profiles (RFC 9967 §7.4; the draft-03 profile)', () => {
   it('the twelve RFC 9967 §7.4 URIs, lower case', () => {
     expect(ALL_SCIM_EVENT_URIS).toHaveLength(12);
     for (const u of ALL_SCIM_EVENT_URIS) expect(u).toBe(u.toLowerCase());
@@ -20,7 +20,7 @@ describe('event URIs and profiles (EVT-26, issue 5 §4)', () => {
     expect(eventUriFor('draft-03', ssf)).toBe(ssf);
   });
 
-  it('bulk txn: "<txn>:<zero-based>" (BULK-12) or draft-03 "<txn>-<n>" from 1', () => {
+  it('bulk txn: "<txn>:<zero-based>" (RFC 9967 §2.5.1.2) or draft-03 "<txn>-<n>" from 1', () => {
     expect([0, 1].map((i) => bulkOpTxn('rfc9967', 'T', i))).toEqual(['T:0', 'T:1']);
     expect([0, 1].map((i) => bulkOpTxn('draft-03', 'T', i))).toEqual(['T-1', 'T-2']);
   });
@@ -34,7 +34,7 @@ describe('event URIs and profiles (EVT-26, issue 5 §4)', () => {
   });
 });
 
-describe('payloads and claims (EVT-12..EVT-23, SET-9, EVT-2)', () => {
+describe('payloads and claims (RFC 9967 §2.1–§2.4: no sub; RFC 8417 §2.2: no exp)', () => {
   it(':full carries data, :notice attributes, never both; delete, activate, deactivate, feed:* are empty', () => {
     const p = { data: { id: 'x' }, attributes: ['userName'], version: 'W/"1"' };
     expect(provPayload(EVENT.createFull, p)).toEqual({ data: { id: 'x' }, version: 'W/"1"' });

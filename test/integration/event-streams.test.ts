@@ -6,12 +6,12 @@ import { verifySet } from '../../src/events/verify.js';
 import { buildApp } from '../../src/http/app.js';
 import { makeDeps } from '../../src/main.js';
 import { makePrune } from '../../src/worker/tasks/prune.js';
-import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
+import { BASE_URL, startTestApp, type TestApp, useTestApp } from '../helpers/app.js';
 
 /**
- * Issue 5 audit: the points of "events, SSF streams, poll" that events-poll.test.ts and the spec
- * replays leave open. Real Postgres, real HTTP through fastify inject(), the real prune task.
- * Spec ids: spec-digest SSF-*, SET-*, EVT-*, POLL-*.
+ * Event streams beyond events-poll.test.ts and the spec replays: OpenID SSF 1.0 stream
+ * management, the SET format (RFC 8417, RFC 9967 §2), RFC 8936 poll, key rotation and retention,
+ * signing algorithms. Real Postgres, real HTTP through fastify inject(), the real prune task.
  */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -28,13 +28,7 @@ interface Stream {
   [k: string]: unknown;
 }
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({ SCIMCAST_POLL_TIMEOUT_MS: '400', SCIMCAST_POLL_MAX_TIMEOUT_MS: '1500' });
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp({ SCIMCAST_POLL_TIMEOUT_MS: '400', SCIMCAST_POLL_MAX_TIMEOUT_MS: '1500' });
 
 async function newStream(app: TestApp, body: Record<string, unknown>, token = app.token): Promise<Stream> {
   const res = await app.req('POST', '/ssf/streams', body, { auth: token, headers: JSON_CT });
@@ -58,8 +52,8 @@ const mkUser = async (app: TestApp, userName: string, extra: Record<string, unkn
   return res.json() as { id: string; meta: { version: string } };
 };
 
-describe('SSF stream management (SSF-3..SSF-9)', () => {
-  it('SSF-3: /.well-known/ssf-configuration carries every member, and each advertised endpoint answers', async () => {
+describe('SSF stream management (OpenID SSF 1.0 §7, §8)', () => {
+  it('SSF §7: /.well-known/ssf-configuration carries every member, and each advertised endpoint answers', async () => {
     const cfg = (await t.req('GET', '/.well-known/ssf-configuration', undefined, { auth: null })).json();
     expect(cfg).toEqual({
       spec_version: '1_0',
@@ -84,11 +78,11 @@ describe('SSF stream management (SSF-3..SSF-9)', () => {
     const subject = { format: 'scim', uri: `/Users/${u.id}` };
     expect((await t.req('POST', path(cfg.add_subject_endpoint), { stream_id: s.stream_id, subject }, { headers: JSON_CT })).statusCode).toBe(200);
     expect((await t.req('POST', path(cfg.remove_subject_endpoint), { stream_id: s.stream_id, subject }, { headers: JSON_CT })).statusCode).toBe(204);
-    // The management endpoints need a token (SSF-9); discovery and keys do not.
+    // The management endpoints need a token (SSF §8); discovery and keys do not.
     expect((await t.req('GET', path(cfg.configuration_endpoint), undefined, { auth: null })).statusCode).toBe(401);
   });
 
-  it('SSF-4/SSF-5: GET one by path or ?stream_id; PUT replaces (absent receiver members reset) while stream_id, iss and aud stay', async () => {
+  it('SSF §8.1.1: GET one by path or ?stream_id; PUT replaces (absent receiver members reset) while stream_id, iss and aud stay', async () => {
     const s = await newStream(t, { events_requested: [`${EV}prov:create:full`, `${EV}prov:delete`], description: 'before', profile: 'draft-03', resource_types: ['User'] });
     expect(s).toMatchObject({ iss: BASE_URL, aud: `${BASE_URL}/ssf/streams/${s.stream_id}`, description: 'before', profile: 'draft-03', resource_types: ['User'] });
     expect((await t.req('GET', `/ssf/streams/${s.stream_id}`)).json()).toEqual(s);
@@ -100,7 +94,7 @@ describe('SSF stream management (SSF-3..SSF-9)', () => {
     expect(replaced).toMatchObject({
       stream_id: s.stream_id,
       iss: BASE_URL,
-      aud: s.aud, // SSF-4: aud is transmitter-set and immutable
+      aud: s.aud, // SSF §8.1.1: aud is transmitter-set and immutable
       events_requested: [`${EV}prov:delete`],
       events_delivered: [`${EV}prov:delete`],
       profile: 'rfc9967',
@@ -111,7 +105,7 @@ describe('SSF stream management (SSF-3..SSF-9)', () => {
     expect((await t.req('GET', `/ssf/streams/${s.stream_id}`)).json()).toEqual(replaced);
   });
 
-  it('SSF-5: bad updates are SCIM errors and change nothing (missing or unknown stream_id, bad members)', async () => {
+  it('SSF §8.1.1: bad updates are SCIM errors and change nothing (missing or unknown stream_id, bad members)', async () => {
     const s = await newStream(t, { events_requested: [`${EV}prov:delete`], description: 'keep' });
     const cases: [string, unknown, number][] = [
       ['PATCH', { description: 'x' }, 400],
@@ -130,7 +124,7 @@ describe('SSF stream management (SSF-3..SSF-9)', () => {
     expect((await t.req('GET', `/ssf/streams/${s.stream_id}`)).json()).toEqual(s);
   });
 
-  it('issue 5 §1 / SSF-9: another owner can neither read, change, delete, pause, verify nor add subjects to a stream (404), and nothing changes', async () => {
+  it('SSF §8: another owner can neither read, change, delete, pause, verify nor add subjects to a stream (404), and nothing changes', async () => {
     const s = await newStream(t, { events_requested: [`${EV}prov:create:notice`, `${EV}feed:add`], description: 'mine' });
     const other = await t.tokenWith(['feeds:admin', 'scim:read']);
     const u = await mkUser(t, 'owner-iso');
@@ -154,7 +148,7 @@ describe('SSF stream management (SSF-3..SSF-9)', () => {
     expect((await claimsOf(t, sets, s.aud)).map(uriOf)).toEqual([`${EV}prov:create:notice`]);
   });
 
-  it('SSF-6: a disabled stream drops events (none stored meanwhile) and serves nothing but still takes acks; a paused one keeps them', async () => {
+  it('SSF §8.1.2: a disabled stream drops events (none stored meanwhile) and serves nothing but still takes acks; a paused one keeps them', async () => {
     const s = await newStream(t, { events_requested: [`${EV}prov:create:notice`] });
     await mkUser(t, 'before-disable');
     const [kept] = Object.keys((await pollOnce(t, s.stream_id, { returnImmediately: true })).sets);
@@ -189,7 +183,7 @@ describe('SSF stream management (SSF-3..SSF-9)', () => {
     ]);
   });
 
-  it('EVT-17: remove-subject emits feed:remove, after which that subject produces no more events on a NONE stream', async () => {
+  it('RFC 9967 §2.3.2: remove-subject emits feed:remove, after which that subject produces no more events on a NONE stream', async () => {
     const s = await newStream(t, { events_requested: [`${EV}feed:add`, `${EV}feed:remove`, `${EV}prov:put:notice`], default_subjects: 'NONE' });
     const u = await mkUser(t, 'subj-remove', { externalId: 'ext-r' });
     const subject = { format: 'scim', uri: `/Users/${u.id}` };
@@ -211,8 +205,8 @@ describe('SSF stream management (SSF-3..SSF-9)', () => {
 
 const jtiOrder = (claims: { jti: string }[]) => claims.every((c, i) => i === 0 || claims[i - 1]!.jti < c.jti);
 
-describe('SET format (SET-*, EVT-*, SSF-1)', () => {
-  it('SET-10/SSF-1: header typ secevent+jwt, alg ES256, kid of a published key; iss is the https issuer; iat, toe; strictly increasing jti even within one bulk; never sub or exp', async () => {
+describe('SET format (RFC 8417 §2, RFC 9967 §2.1, SSF §4.1)', () => {
+  it('header typ secevent+jwt, alg ES256, kid of a published key; iss is the https issuer; iat, toe; strictly increasing jti even within one bulk; never sub or exp', async () => {
     const s = await newStream(t, { events_requested: [`${EV}prov:create:notice`] });
     const ops = Array.from({ length: 5 }, (_, i) => ({ method: 'POST', path: '/Users', bulkId: `b${i}`, data: { schemas: [USER], userName: `set-format-${i}` } }));
     const res = await t.req('POST', '/scim/v2/Bulk', { schemas: [BULK], Operations: ops });
@@ -238,7 +232,7 @@ describe('SET format (SET-*, EVT-*, SSF-1)', () => {
     }
   });
 
-  it('issue 5 §4: in a bulk, rfc9967 streams get txn "<txn>:<zero-based index>" and draft-03 streams "<txn>-<n>" from 1, with the old URIs', async () => {
+  it('in a bulk, rfc9967 streams get txn "<txn>:<zero-based index>" and draft-03 streams "<txn>-<n>" from 1, with the old URIs', async () => {
     const now = await newStream(t, { events_requested: [`${EV}prov:create:notice`] });
     const old = await newStream(t, { events_requested: [`${EV}prov:create:notice`], profile: 'draft-03' });
     const ops = ['a', 'b'].map((n) => ({ method: 'POST', path: '/Users', bulkId: n, data: { schemas: [USER], userName: `profile-bulk-${n}` } }));
@@ -251,7 +245,7 @@ describe('SET format (SET-*, EVT-*, SSF-1)', () => {
     expect(b.map(uriOf)).toEqual(['urn:ietf:params:SCIM:event:prov:create:notice', 'urn:ietf:params:SCIM:event:prov:create:notice']);
   });
 
-  it('issue 5 §6 outbox: a refused change (409 uniqueness, 412 If-Match) stores no SET on any stream', async () => {
+  it('outbox: a refused change (409 uniqueness, 412 If-Match) stores no SET on any stream', async () => {
     const s = await newStream(t, { events_requested: ['urn:ietf:params:scim:event:prov:*'] });
     const u = await mkUser(t, 'outbox-user');
     await pollOnce(t, s.stream_id, { returnImmediately: true }).then((p) => pollOnce(t, s.stream_id, { ack: Object.keys(p.sets), maxEvents: 0, returnImmediately: true }));
@@ -265,8 +259,8 @@ describe('SET format (SET-*, EVT-*, SSF-1)', () => {
   });
 });
 
-describe('RFC 8936 poll (POLL-*)', () => {
-  it('POLL-2: maxEvents absent means no limit: every pending SET comes back, oldest first, moreAvailable false', async () => {
+describe('RFC 8936 poll', () => {
+  it('§2.2: maxEvents absent means no limit: every pending SET comes back, oldest first, moreAvailable false', async () => {
     const s = await newStream(t, { events_requested: [`${EV}prov:create:notice`] });
     for (let i = 0; i < 7; i++) await mkUser(t, `no-limit-${i}`);
     const r = await pollOnce(t, s.stream_id, { returnImmediately: true });
@@ -276,7 +270,7 @@ describe('RFC 8936 poll (POLL-*)', () => {
     expect(jtiOrder(claims)).toBe(true);
   });
 
-  it('POLL-3/POLL-10: the long-poll timeout is SCIMCAST_POLL_TIMEOUT_MS by default and timeoutSecs is capped at SCIMCAST_POLL_MAX_TIMEOUT_MS', async () => {
+  it('§2.2, §2.5: the long-poll timeout is SCIMCAST_POLL_TIMEOUT_MS by default and timeoutSecs is capped at SCIMCAST_POLL_MAX_TIMEOUT_MS', async () => {
     const s = await newStream(t, { events_requested: [`${EV}prov:delete`] });
     let started = Date.now();
     expect(await pollOnce(t, s.stream_id, {})).toEqual({ sets: {}, moreAvailable: false });
@@ -290,7 +284,7 @@ describe('RFC 8936 poll (POLL-*)', () => {
     expect(capped).toBeLessThan(20_000); // not the 600 s asked for
   });
 
-  it('POLL-10 / issue 5 §7: a long poll in one process is woken by a SET committed by another process (LISTEN/NOTIFY, not sleeping)', async () => {
+  it('§2.5: a long poll in one process is woken by a SET committed by another process (LISTEN/NOTIFY, not sleeping)', async () => {
     // A second API process on the same database, whose long poll would otherwise wait 30 s.
     const config2 = loadConfig({ DATABASE_URL: t.dbUrl, BASE_URL, LOG_LEVEL: 'silent', SCIMCAST_POLL_TIMEOUT_MS: '30000' });
     const deps2 = makeDeps(config2, t.database);
@@ -318,7 +312,7 @@ describe('RFC 8936 poll (POLL-*)', () => {
   });
 });
 
-describe('keys and retention (issue 5 §5, §7; POLL-13)', () => {
+describe('keys and retention (RFC 8936 §2: SETs kept until acknowledged)', () => {
   let r: TestApp;
   beforeAll(async () => {
     r = await startTestApp({ SCIMCAST_EVENT_RETENTION_DAYS: '2', SCIMCAST_ASYNC_RETENTION_DAYS: '1' });
@@ -376,7 +370,7 @@ describe('keys and retention (issue 5 §5, §7; POLL-13)', () => {
   });
 });
 
-describe('signing algorithms (issue 5 §3: ES256 default, RS256 and EdDSA selectable)', () => {
+describe('signing algorithms (ES256 default, RS256 and EdDSA selectable)', () => {
   for (const [alg, kty] of [
     ['RS256', 'RSA'],
     ['EdDSA', 'OKP'],

@@ -12,9 +12,10 @@ import { jtiOf } from '../helpers/sets.js';
 import { metricSample, scrapeMetrics } from '../helpers/metrics.js';
 
 /**
- * Issue 7 audit: the points of RFC 8935 push delivery that push.test.ts, operator.test.ts,
- * metrics.test.ts and the reliability/security suites leave open. Real loopback receivers, a real
- * graphile-worker, real Postgres. Spec ids: PUSH-*, SSF-6, spec-digest §4.2/§4.3.
+ * RFC 8935 push delivery beyond push.test.ts, operator.test.ts, metrics.test.ts and the
+ * reliability/security suites: the request, the attempt deadline, each outcome (and how receivers
+ * in the field answer), redrive and replay, safe targets, retries bounded by the retention. Real
+ * loopback receivers, a real graphile-worker, real Postgres.
  */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const EV = 'urn:ietf:params:scim:event:';
@@ -61,7 +62,7 @@ const eventOf = async (jws: string) => Object.entries((await claimsOf(jws)).even
 const setErr = (err: string) => ({ status: 400, headers: JSON_CT, body: JSON.stringify({ err, description: `because ${err}` }) });
 
 
-describe('the request (PUSH-2)', () => {
+describe('the request (RFC 8935 §2.1)', () => {
   it('the body is the stored compact SET, the headers are exactly Content-Type application/secevent+jwt (no parameters) and Accept application/json, no Authorization without authorization_header; one keep-alive connection carries them all', async () => {
     const ports: number[] = [];
     const bodies: { headers: Record<string, unknown>; body: string }[] = [];
@@ -92,7 +93,7 @@ describe('the request (PUSH-2)', () => {
   });
 });
 
-describe('attempt deadline (issue 7 §1)', () => {
+describe('attempt deadline', () => {
   it('timeouts bound the whole attempt: a receiver trickling its answer a byte at a time is given up on (a transient failure, retried later)', async () => {
     const timers: NodeJS.Timeout[] = [];
     const server = createServer((_req, res) => {
@@ -115,7 +116,7 @@ describe('attempt deadline (issue 7 §1)', () => {
   });
 });
 
-describe('outcomes (PUSH-5, PUSH-9..11, SSF-6)', () => {
+describe('outcomes (RFC 8935 §2.2–§2.4; stream-updated, SSF §8.1.5)', () => {
   it('403 pauses the stream with a reason, announced by a stream-updated SET; the SETs are kept and resuming sends them first, in order', async () => {
     const { rec, id } = await pushStream();
     rec.respond = (k) => (k === 0 ? { status: 403 } : { status: 202 });
@@ -185,7 +186,7 @@ describe('outcomes (PUSH-5, PUSH-9..11, SSF-6)', () => {
     expect(elsewhere.received).toHaveLength(0);
   });
 
-  it('metrics count retried and pausing attempts by stream and outcome (issue 7 §6)', async () => {
+  it('metrics count retried and pausing attempts by stream and outcome', async () => {
     const { rec, id } = await pushStream();
     rec.respond = (k) => (k < 2 ? { status: 500 } : k === 2 ? { status: 401 } : { status: 202 });
     await mkUsers(1);
@@ -200,7 +201,7 @@ describe('outcomes (PUSH-5, PUSH-9..11, SSF-6)', () => {
   });
 });
 
-describe('operator: redrive a range, replay from a time (issue 7 §4)', () => {
+describe('operator: redrive a range, replay from a time', () => {
   it('redrive from_jti..to_jti requeues exactly that range; replay since a time re-sends only SETs created since, with the same bytes', async () => {
     const { rec, id } = await pushStream();
     rec.respond = (k) => (k < 4 ? setErr('invalid_request') : { status: 202 });
@@ -227,7 +228,7 @@ describe('operator: redrive a range, replay from a time (issue 7 §4)', () => {
   });
 });
 
-describe('safe targets (issue 7 §5)', () => {
+describe('safe targets', () => {
   const resolver =
     (address: string) =>
     (_h: string, _o: { all: true }, cb: (e: NodeJS.ErrnoException | null, a: LookupAddress[]) => void) =>
@@ -287,7 +288,7 @@ describe('safe targets (issue 7 §5)', () => {
   });
 });
 
-describe('retries are bounded by the retention (issue 7 §2, POLL-13)', () => {
+describe('retries are bounded by the retention', () => {
   it('a receiver that keeps failing gets its SETs retried until the retention ends; then they are dead "expired" and not sent again', async () => {
     const { rec, id } = await pushStream();
     rec.respond = () => ({ status: 500 });

@@ -12,9 +12,10 @@ import { BASE_URL, startTestApp, type TestApp } from '../helpers/app.js';
 import { pollAll } from '../helpers/sets.js';
 
 /**
- * Issue 6 gaps: Prefer wait=N on /Bulk (PREF-4, Q-8), the full /Bulk 202 (ASYNC-2, ASYNC-5..10),
- * synchronous admission errors (Q-7), draft-03 bulk txns (BULK-12, Q-1), skipped operations'
- * asyncresp (Q-15), asyncresp routing (Q-5), status progression and retention (issue 6 §5, Q-6).
+ * Asynchronous /Bulk (RFC 9967 §2.5.1.2): Prefer wait=N (RFC 7240 §4.3), the full 202 (RFC 9967
+ * §2.5.1.1), synchronous admission errors, rfc9967 and draft-03 bulk txns, the asyncresp of
+ * operations skipped after failOnErrors, asyncresp routing to the requester's streams only, and
+ * the status resource's progression and retention.
  * Real database, real graphile-worker, real SETs verified against the JWKS.
  */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -100,7 +101,7 @@ describe('async requests with a running worker', () => {
   });
 
   describe('POST /Bulk with Prefer: respond-async (RFC 9967 §2.5.1.2)', () => {
-    it('answers exactly 202, no body, Set-Txn, Preference-Applied, Location at AsyncRequests, Retry-After, whatever Accept says (ASYNC-2, ASYNC-5..10)', async () => {
+    it('answers exactly 202, no body, Set-Txn, Preference-Applied, Location at AsyncRequests, Retry-After, whatever Accept says (RFC 9967 §2.5.1.1)', async () => {
       const txns: string[] = [];
       for (const accept of ['text/html', 'application/secevent+jwt', 'application/scim+json']) {
         const res = await t.req('POST', '/scim/v2/Bulk', bulkBody([userOp('h1', `hdr-${txns.length}`)]), { headers: { prefer: 'respond-async', accept } });
@@ -108,10 +109,10 @@ describe('async requests with a running worker', () => {
         expect(res.headers['content-type'], accept).toBeUndefined();
         await h.waitForCompletion(res.headers.location as string);
       }
-      expect(new Set(txns).size).toBe(3); // ASYNC-8: a new Set-Txn each time
+      expect(new Set(txns).size).toBe(3); // a new Set-Txn each time (RFC 9967 §3)
     });
 
-    it('a finished bulk txn with Accept: application/secevent+jwt gives its asyncresp SETs by jti, each for <txn>:<index> (Q-6)', async () => {
+    it('a finished bulk txn with Accept: application/secevent+jwt gives its asyncresp SETs by jti, each for <txn>:<index>', async () => {
       const res = await t.req('POST', '/scim/v2/Bulk', bulkBody([userOp('a', 'sets-a'), userOp('b', 'sets-b')]), { headers: { prefer: 'respond-async' } });
       const txn = expectAccepted(res);
       const done = (await h.waitForCompletion(res.headers.location as string)).json();
@@ -123,7 +124,7 @@ describe('async requests with a running worker', () => {
       expect(claims.map((c) => c.txn).sort()).toEqual([`${txn}:0`, `${txn}:1`]);
     });
 
-    it('malformed or over-limit bulk requests get a synchronous SCIM error: no Set-Txn, nothing stored or queued (Q-7, BULK-10)', async () => {
+    it('malformed or over-limit bulk requests get a synchronous SCIM error: no Set-Txn, nothing stored or queued (RFC 7644 §3.7.4 limits included)', async () => {
       const before = await asyncState(t);
       const cases: [string, string | object, number, string | undefined][] = [
         ['bad JSON', '{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[', 400, 'invalidSyntax'],
@@ -151,7 +152,7 @@ describe('async requests with a running worker', () => {
     });
   });
 
-  describe('Prefer: respond-async, wait=N on /Bulk (PREF-4, Q-8)', () => {
+  describe('Prefer: respond-async, wait=N on /Bulk (RFC 7240 §4.3)', () => {
     it('finished within N seconds: the synchronous 200 BulkResponse, without Preference-Applied or Set-Txn', async () => {
       const res = await t.req(
         'POST',
@@ -228,8 +229,8 @@ describe('async requests with a running worker', () => {
     });
   });
 
-  describe('asyncresp SETs for bulk (EVT-24, BULK-11..15)', () => {
-    it('rfc9967 feeds get misc:asyncresp with txn <txn>:0, :1, …; draft-03 feeds get misc:asyncResp with <txn>-1, -2, … (BULK-12, Q-1)', async () => {
+  describe('asyncresp SETs for bulk (RFC 9967 §2.5.1.2, §2.5.1.3)', () => {
+    it('rfc9967 feeds get misc:asyncresp with txn <txn>:0, :1, …; draft-03 feeds get misc:asyncResp with <txn>-1, -2, …', async () => {
       const modern = await h.newFeed({ events_requested: [ASYNCRESP] });
       const draft = await h.newFeed({ events_requested: [ASYNCRESP_DRAFT03], profile: 'draft-03' });
       const res = await t.req('POST', '/scim/v2/Bulk', bulkBody([userOp('p0', 'prof-0'), userOp('p1', 'prof-1'), userOp('p2', 'prof-2')]), { headers: { prefer: 'respond-async' } });
@@ -252,7 +253,7 @@ describe('async requests with a running worker', () => {
       }
     });
 
-    it('operations skipped after failOnErrors get an asyncresp on the feed with an error response saying so (Q-15, Q-13)', async () => {
+    it('operations skipped after failOnErrors get an asyncresp on the feed with an error response saying so', async () => {
       await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'skip-taken' });
       const res = await t.req('POST', '/scim/v2/Bulk', bulkBody([userOp('k0', 'skip-taken'), userOp('k1', 'skip-1'), userOp('k2', 'skip-2')], { failOnErrors: 1 }), {
         headers: { prefer: 'respond-async' },
@@ -271,12 +272,12 @@ describe('async requests with a running worker', () => {
           status: '424',
           response: { schemas: [ERROR], status: '424', detail: expect.stringMatching(/not processed: failOnErrors limit of 1 reached/) },
         });
-        expect(c.sub_id).toEqual({ format: 'scim', uri: '/Users' }); // Q-13: nothing was created
+        expect(c.sub_id).toEqual({ format: 'scim', uri: '/Users' }); // nothing was created: the endpoint is the subject
       }
       expect((await t.req('GET', '/scim/v2/Users?filter=' + encodeURIComponent('userName sw "skip-"'))).json().totalResults).toBe(1);
     });
 
-    it("another client's feed that asks for misc:asyncresp gets none for this client's txn, but does get its prov events (Q-5)", async () => {
+    it("another client's feed that asks for misc:asyncresp gets none for this client's txn, but does get its prov events", async () => {
       const other = await t.tokenWith(['feeds:admin', 'scim:read']);
       const theirs = await h.newFeed({ events_requested: [ASYNCRESP, CREATE_NOTICE] }, other);
       const res = await t.req('POST', '/scim/v2/Bulk', bulkBody([userOp('q0', 'q5-0'), userOp('q1', 'q5-1')]), { headers: { prefer: 'respond-async' } });
@@ -296,7 +297,7 @@ describe('async requests with a running worker', () => {
     });
   });
 
-  describe('retention (issue 6 §5, Q-6)', () => {
+  describe('retention (SCIMCAST_ASYNC_RETENTION_DAYS)', () => {
     it('after SCIMCAST_ASYNC_RETENTION_DAYS the status resource answers 404 and leaves the list; prune removes it', async () => {
       const res = await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'retained' }, { headers: { prefer: 'respond-async' } });
       const txn = expectAccepted(res);
@@ -328,7 +329,7 @@ describe('async requests with a running worker', () => {
   });
 });
 
-describe('status resource progression, worker started after admission (issue 6 §5)', () => {
+describe('status resource progression, worker started after admission', () => {
   let t: TestApp;
   const h = helpers(() => t);
   let worker: WorkerHandle | undefined;
@@ -340,7 +341,7 @@ describe('status resource progression, worker started after admission (issue 6 �
     await t?.close();
   });
 
-  it('two executors of one bulk txn at once (an inline wait=N run and its queued job) apply every operation once, a bulkId cycle included (issue 6 §3)', async () => {
+  it('two executors of one bulk txn at once (an inline wait=N run and its queued job) apply every operation once, a bulkId cycle included', async () => {
     const feed = await h.newFeed({ events_requested: [ASYNCRESP] });
     const group = (bulkId: string, displayName: string, member: string) => ({
       method: 'POST',
@@ -388,7 +389,7 @@ describe('status resource progression, worker started after admission (issue 6 �
       { index: 1, method: 'PUT', status: 'pending' },
       { index: 2, method: 'POST', bulkId: 'g2', status: 'pending' },
     ]);
-    // Q-6: the completion SETs are not there yet.
+    // The completion SETs are not there yet: 202 again.
     const early = await t.req('GET', path, undefined, { headers: { accept: 'application/secevent+jwt' } });
     expect(early.statusCode).toBe(202);
     expect(early.headers['retry-after']).toBe('1');

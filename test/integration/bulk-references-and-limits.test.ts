@@ -1,12 +1,11 @@
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 
 /**
- * Issue 4 (RFC 7644 §3.7) beyond bulk.test.ts: circular references that cannot be resolved
- * (§3.7.1, BULK-9), bulkId references in paths and PATCH data (§3.7.2, BULK-7), the fields of
- * each response operation (§3.7.3, BULK-4) and the payload limit applied while reading a chunked
- * body (§3.7.4, BULK-10).
+ * RFC 7644 §3.7 beyond bulk.test.ts: circular references that cannot be resolved (§3.7.1),
+ * bulkId references in paths and PATCH data (§3.7.2), the fields of each response operation
+ * (§3.7.3) and the payload limit applied while reading a chunked body (§3.7.4).
  */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -16,13 +15,7 @@ const BULK = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const LIMIT = 65536;
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({ SCIMCAST_BULK_MAX_OPERATIONS: '100', SCIMCAST_BULK_MAX_PAYLOAD_SIZE: String(LIMIT) }, { worker: true });
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp({ SCIMCAST_BULK_MAX_OPERATIONS: '100', SCIMCAST_BULK_MAX_PAYLOAD_SIZE: String(LIMIT) }, { worker: true });
 
 type Op = { method: string; bulkId?: string; location?: string; version?: string; status: string; response?: { schemas: string[]; status: string; scimType?: string; detail: string } };
 const bulk = async (Operations: unknown[], headers: Record<string, string> = {}) => {
@@ -31,7 +24,7 @@ const bulk = async (Operations: unknown[], headers: Record<string, string> = {})
 };
 const ops = async (Operations: unknown[]): Promise<Op[]> => {
   const res = await bulk(Operations);
-  expect(res.statusCode, res.body).toBe(200); // BULK-5: the bulk itself was processed
+  expect(res.statusCode, res.body).toBe(200); // the bulk itself was processed (RFC 7644 §3.7)
   return res.json().Operations;
 };
 const user = (bulkId: string, userName: string, extra: Record<string, unknown> = {}) => ({ method: 'POST', path: '/Users', bulkId, data: { schemas: [USER], userName, ...extra } });
@@ -44,7 +37,7 @@ const group = (bulkId: string, displayName: string, members: string[], path = '/
 const total = async (type: 'Users' | 'Groups', filter: string) => (await t.req('GET', `/scim/v2/${type}?filter=${encodeURIComponent(filter)}`)).json().totalResults as number;
 const pathOf = (location: string) => new URL(location).pathname;
 
-describe('circular bulkId references that cannot be resolved are 409 for exactly the operations involved (RFC 7644 §3.7.1, BULK-9)', () => {
+describe('circular bulkId references that cannot be resolved are 409 for exactly the operations involved (RFC 7644 §3.7.1)', () => {
   it('two users whose required userName references the other: both 409 naming the cycle and the cause; nothing written; the rest runs', async () => {
     const before = await total('Users', 'userName sw "gaps-"');
     const res = await ops([user('a', 'bulkId:b'), user('b', 'bulkId:a'), user('c', 'gaps-bystander')]);
@@ -111,7 +104,7 @@ describe('circular bulkId references that cannot be resolved are 409 for exactly
   });
 });
 
-describe('bulkId references in operation paths and PATCH data (RFC 7644 §3.7.2, BULK-7)', () => {
+describe('bulkId references in operation paths and PATCH data (RFC 7644 §3.7.2)', () => {
   it('PUT and PATCH to "/Users/bulkId:x" act on the user the POST created; a PATCH value may reference a later POST', async () => {
     const g = (await t.req('POST', '/scim/v2/Groups', { schemas: [GROUP], displayName: 'gaps-existing' })).json();
     const res = await ops([
@@ -128,7 +121,7 @@ describe('bulkId references in operation paths and PATCH data (RFC 7644 §3.7.2,
       ['PUT', '200'],
     ]);
     const late = (await t.req('GET', pathOf(res[2]!.location!))).json();
-    // Each operation's location is the resolved resource, not the "bulkId:" path (BULK-4).
+    // Each operation's location is the resolved resource, not the "bulkId:" path (§3.7.3).
     expect(res[1]!.location).toBe(res[2]!.location);
     expect(res[3]!.location).toBe(res[2]!.location);
     expect(late).toMatchObject({ title: 'replaced', nickName: 'L' });
@@ -138,7 +131,7 @@ describe('bulkId references in operation paths and PATCH data (RFC 7644 §3.7.2,
   });
 });
 
-describe('BulkResponse operations carry method, bulkId, location, version, status as a string, and response for failures (RFC 7644 §3.7.3, BULK-4)', () => {
+describe('BulkResponse operations carry method, bulkId, location, version, status as a string, and response for failures (RFC 7644 §3.7.3)', () => {
   it('each kind of result has exactly the members the RFC shows', async () => {
     const u = (await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'gaps-fields' })).json();
     const gone = (await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'gaps-fields-gone' })).json();
@@ -168,7 +161,7 @@ describe('BulkResponse operations carry method, bulkId, location, version, statu
   });
 });
 
-describe('maxPayloadSize is enforced while the body is read (RFC 7644 §3.7.4, BULK-10, issue 4 §4)', () => {
+describe('maxPayloadSize is enforced while the body is read (RFC 7644 §3.7.4)', () => {
   async function port(): Promise<number> {
     const address = t.app.server.address();
     if (address && typeof address === 'object') return address.port;
