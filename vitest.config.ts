@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects (architecture B6): `unit` needs no database; `integration` and `spec` share one
+// Two projects (CONTRIBUTING.md, test tiers): `unit` needs no database; `integration` and `spec` share one
 // Postgres started by the global setup (embedded, or TEST_DATABASE_URL / DATABASE_URL).
 export default defineConfig({
   test: {

@@ -12,7 +12,7 @@ import type { ProvisioningCtx } from './provisioning/context.js';
 import type { EventNotifier } from './storage/notify.js';
 import type { Storage } from './storage/index.js';
 
-/** Everything the edges need, built once in main.ts (architecture B1). */
+/** Everything the edges (http, worker, cli) need, built once in main.ts and passed in, so no module builds its own. */
 export interface Deps {
   readonly config: Config;
   readonly storage: Storage;
@@ -31,7 +31,7 @@ export interface Deps {
   readonly push: PushDeps;
   /** The worker's fan-out, but for its storage: the worker gives it a pool of its own. */
   readonly fanout: Omit<FanoutDeps, 'storage'>;
-  /** This process's counters (issue 7 §6); the same object the publisher, push and poll count into. */
+  /** This process's Prometheus counters (/metrics); the same object the publisher, push and poll count into. */
   readonly metrics: AppMetrics;
   /** Release what makeDeps opened (the LISTEN connection); the pool is the caller's. */
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 /**
- * scimcast as a library (package entry, issue 8 §5): the client side of the service, typed.
+ * scimcast as a library (the package entry): the client side of the service, typed; docs/cli.md
+ * shows it in use.
  * The server itself is started with the `scimcast` command.
  */
 
@@ -13,7 +14,7 @@ export { StreamExpectationsError, expectationsOf, fetchStreamExpectations, type 
 export { StreamsApiError, StreamsClient, serverOrigin, type RequeueSelector, type StatusDocument, type StreamConfig, type StreamInput, type StreamStatus } from './client/streams-client.js';
 
 // Importing users and groups into any RFC 7644 server: Bulk within its limits, references ordered
-// across requests, retries, a resumable journal (README "scimcast bulk import").
+// across requests, retries, a resumable journal (docs/cli.md, "scimcast bulk import").
 export { BulkClient, type BulkClientOptions, type ImportProgress, type ServerCapabilities } from './client/bulk-client.js';
 export { readImportFile, detectFormat, type ImportFormat } from './client/bulk-input.js';
 export { parseCsvImport, CSV_COLUMNS } from './client/bulk/csv-items.js';

@@ -80,7 +80,7 @@ export async function prepare(deps: Deps): Promise<void> {
   await ensureSigningKey(deps.storage, deps.clock, () => deps.ids.uuid().slice(0, 8), deps.config.events.signingAlg);
 }
 
-/** The object graph (architecture B1: loadConfig → makeDb → makeDeps). */
+/** The object graph (loadConfig → makeDb → makeDeps), built once; see ARCHITECTURE.md. */
 export function makeDeps(config: Config, database: Database, opts: { clock?: Clock; localWorker?: () => boolean } = {}): Deps {
   const clock = opts.clock ?? systemClock;
   const ids = makeIds();
@@ -299,7 +299,7 @@ export async function startScimcast(
       if (opts.workerProcess) child = await opts.workerProcess({ url: dbh.url, postmasterPid: dbh.embedded?.pid }, deps);
       if (opts.api) {
         app = buildApp(deps, { logger: opts.logger ?? true, scrape });
-        // Lame duck (issue 10 §7): once shutdown begins, /readyz turns 503 but the listener stays
+        // Lame duck: once shutdown begins, /readyz turns 503 but the listener stays
         // open briefly, so requests already sent (still unread in socket buffers on a busy
         // process) are served with Connection: close instead of being reset with idle sockets.
         app.addHook('preClose', () => new Promise<void>((r) => setTimeout(r, drainMs(config))));

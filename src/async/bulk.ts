@@ -75,8 +75,8 @@ function asyncExecutor(base: AsyncDeps, txn: TxnRow): BulkExecutor {
       }
     },
     /**
-     * Many creations, their SETs, results and asyncresp SETs in one transaction (issue 4 §6 on the
-     * async path): all of the batch commits or none of it, so a crash never leaves half. A batch
+     * Many creations, their SETs, results and asyncresp SETs in one transaction (batched creations
+     * on the async path): all of the batch commits or none of it, so a crash never leaves half. A batch
      * any of whose operations already has a result (a retried job) is declined, and the engine
      * runs each operation alone, skipping the recorded ones.
      */
@@ -121,7 +121,8 @@ function asyncExecutor(base: AsyncDeps, txn: TxnRow): BulkExecutor {
 
 /**
  * Run (or resume) an async bulk transaction: the same engine as POST /Bulk; operations skipped
- * after failOnErrors still get a result and an asyncresp (issue 6 §4, spec-digest Q-15).
+ * after failOnErrors still get a result and an asyncresp: RFC 9967 §2.5.1.2 wants one per
+ * requested operation, while RFC 7644 §3.7.3 returns only the processed ones.
  */
 export async function runBulkTxn(d: AsyncDeps, txn: TxnRow): Promise<BulkRun> {
   const req = parseBulkRequest(txn.request, { maxOperations: Number.MAX_SAFE_INTEGER });

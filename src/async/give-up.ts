@@ -24,9 +24,9 @@ function requestedOps(kind: string, request: unknown, single: OperationRequest):
 }
 
 /**
- * The job's last attempt failed (issue 6 §5): the transaction becomes `failed`, and every
+ * The job's last attempt failed: the transaction becomes `failed`, and every
  * operation without a result gets a 500 result and its asyncresp SET, so that a client waiting
- * for one completion SET per operation (BULK-11) is not left waiting forever. Operations that
+ * for one completion SET per operation (RFC 9967 §2.5.1.2) is not left waiting forever. Operations that
  * already have a result keep it. The stored request is dropped in the same transaction
  * (txns.finish): it may hold cleartext passwords, and a failed request is never run again.
  */

@@ -1,5 +1,5 @@
 /**
- * RFC 7240 Prefer (PREF-1..PREF-4): comma-separated preferences over one or more header lines,
+ * RFC 7240 Prefer (§2, §4.1, §4.3): comma-separated preferences over one or more header lines,
  * names case-insensitive, parameters after `;` ignored, first occurrence wins, unknown ignored.
  * `X-SCIM-Request-Mode: asynchronous` (published async-SCIM proposals) means respond-async too.
  */
@@ -44,7 +44,7 @@ export function parsePrefer(headerValues: string | string[] | undefined, request
       const [token] = splitOutsideQuotes(pref, ';');
       const eq = token!.indexOf('=');
       const name = (eq < 0 ? token! : token!.slice(0, eq)).trim().toLowerCase();
-      if (!name || seen.has(name)) continue; // PREF-2: first occurrence wins
+      if (!name || seen.has(name)) continue; // RFC 7240 §2: first occurrence wins
       const raw = eq < 0 ? undefined : token!.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
       seen.set(name, raw);
     }

@@ -3,7 +3,7 @@ import type { CallbackState } from '../feeds/callback.js';
 import type { OperationRequest } from '../provisioning/operation.js';
 
 /**
- * The status resource at the Location (issue 6 §5, conventions "Async status resource"):
+ * The status resource at the Location (RFC 9967 §2.5.1.1; its shape is in docs/async-requests.md):
  * progress counts in the shape of the async-SCIM proposals, and per-operation results in
  * bulk-response shape with the jti of the asyncresp kept here and, per stream, the jti of the one
  * that stream got.

@@ -6,9 +6,9 @@ import type { AsyncDeps } from './deps.js';
 import { errorResult, runOperation, successResult, type OperationRequest, type OperationResult } from '../provisioning/operation.js';
 
 /**
- * Apply operation `index` of a transaction exactly once (issue 6 §3): under the transaction's row
- * lock, skip it if a result exists; otherwise the change, its prov SETs, its result and its
- * asyncresp SETs commit together. A ScimError rolls the change back and is recorded as the result.
+ * Apply operation `index` of a transaction exactly once, also when its job is retried: under the
+ * transaction's row lock, skip it if a result exists; otherwise the change, its prov SETs, its
+ * result and its asyncresp SETs commit together. A ScimError rolls the change back and is recorded as the result.
  */
 export async function runStep(d: AsyncDeps, txn: TxnRow, index: number, op: OperationRequest): Promise<OperationResult | undefined> {
   const ref = txn.kind === 'bulk' ? { base: txn.id, index } : { base: txn.id };

@@ -57,7 +57,7 @@ export async function createToken(
 }
 
 /**
- * conventions.md: SCIMCAST_BOOTSTRAP_TOKEN is accepted on every start with all scopes; when it is
+ * SCIMCAST_BOOTSTRAP_TOKEN is accepted on every start with all scopes; when it is
  * unset and no token exists yet, one admin token is made and returned to be printed once.
  */
 export async function ensureBootstrapToken(storage: Storage, clock: Clock, bootstrap: string | undefined): Promise<string | undefined> {

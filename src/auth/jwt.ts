@@ -3,9 +3,10 @@ import { accessTokenTypOk, principalFromClaims } from './access-token-claims.js'
 import type { Principal } from './scopes.js';
 
 /**
- * JWT access tokens (issue 2 §5b), verified with jose against a configured issuer, audience and
- * JWKS. Asymmetric algorithms only: `alg: none` and HMAC are never accepted (issue 10 §5).
- * jose is confined to src/events and src/auth (architecture B2, extended: access tokens are not SETs).
+ * JWT access tokens (RFC 9068), verified with jose against a configured issuer, audience and
+ * JWKS. Asymmetric algorithms only: `alg: none` and HMAC are never accepted, so a token cannot
+ * choose an algorithm that turns a public key into a shared secret (RFC 8725 §2.1, §3.1).
+ * jose is allowed in src/auth as well as src/events because access tokens are not SETs.
  */
 export interface JwtVerifierConfig {
   issuer: string;

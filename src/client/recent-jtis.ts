@@ -1,6 +1,7 @@
 /**
- * The jtis a receiver has already written, bounded: RFC 8417 §2.2 (SET-4) lets a receiver
- * de-duplicate by `jti`, and RFC 8935 §2 / RFC 8936 §2.4 (PUSH-7, POLL-14) mean repeats do arrive.
+ * The jtis a receiver has already written, bounded: RFC 8417 §2.2 lets a receiver de-duplicate by
+ * `jti`, and RFC 8935 §2 / RFC 8936 §2.4 mean repeats do arrive (push is at least once:
+ * docs/decisions/0007-at-least-once-push.md).
  * The least recently seen jti drops out first, so memory stays flat on a feed that never ends.
  */
 export class RecentJtis {

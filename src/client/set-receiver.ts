@@ -49,8 +49,9 @@ const invalid = (description: string) => new SetVerifyError('invalid_request', d
 
 /**
  * An RFC 8935/8936 SET receiver: verifies each SET (typ, signature against the transmitter's JWKS,
- * iss, aud: PUSH-4), is lenient where peers differ (spec-digest §4.3), de-duplicates by jti and
- * writes what it accepts before it is acknowledged (EVT-27). `poll()` and `listen()` run it over
+ * iss, aud: RFC 8935 §2), is lenient where peers differ (legacy URI spellings, a numeric asyncresp
+ * status, `aud` as a string), de-duplicates by jti and writes what it accepts before it is
+ * acknowledged (RFC 9967 §5). `poll()` and `listen()` run it over
  * RFC 8936 or RFC 8935.
  */
 export class SetReceiver {
@@ -152,7 +153,7 @@ export class SetReceiver {
     await this.opts.onSet?.(set);
   }
 
-  /** The claims checks verifySet leaves to the receiver, with spec-digest §4.3 leniency. */
+  /** The claims checks verifySet leaves to the receiver, lenient where peers differ. */
   private toRecord(claims: unknown, token: string, ctx: { jti?: string | undefined; via?: 'poll' | 'push' }): ReceivedSet {
     const c = claims as Record<string, unknown>;
     if (typeof c.jti !== 'string' || c.jti === '') throw invalid('no jti claim (RFC 8417 §2.2)');
@@ -183,7 +184,7 @@ export class SetReceiver {
 }
 
 /**
- * SET-1: `events` is an object of URI → object. URIs are mapped to the canonical RFC 9967 form
+ * RFC 8417 §2.2: `events` is an object of URI → object. URIs are mapped to the canonical RFC 9967 form
  * (upper-case `SCIM` and `misc:asyncResp` from the drafts, compared case-insensitively).
  */
 function normalizeEvents(events: unknown): Record<string, Record<string, unknown>> {
@@ -199,7 +200,7 @@ function normalizeEvents(events: unknown): Record<string, Record<string, unknown
   return out;
 }
 
-/** EVT-24/25: `status` is a string; i2scim sends a number, which is accepted and written as a string. */
+/** RFC 9967 §2.5.1.3: `status` is a string; i2scim sends a number, which is accepted and written as a string. */
 function asyncResp(p: Record<string, unknown>): Record<string, unknown> {
   const status = p.status;
   if (typeof status !== 'string' && !(typeof status === 'number' && Number.isInteger(status))) {

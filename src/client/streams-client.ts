@@ -1,5 +1,5 @@
 /**
- * Typed client of scimcast's stream API over HTTP: OpenID SSF 1.0 stream management (SSF-4..SSF-8)
+ * Typed client of scimcast's stream API over HTTP: OpenID SSF 1.0 stream management (§8.1)
  * and the operator routes (stats, dead letters, redrive, replay). The CLI's `scimcast streams …`
  * is a thin wrapper over it. Calls are owner-scoped by the server: a token sees its own streams.
  */
@@ -7,7 +7,7 @@ export { PUSH_METHOD, POLL_METHOD } from '../core/delivery-methods.js';
 
 export type StreamStatus = 'enabled' | 'paused' | 'disabled';
 
-/** SSF-4 stream configuration, plus scimcast's extension members. */
+/** SSF 1.0 §8.1.1 stream configuration, plus scimcast's extension members. */
 export interface StreamConfig {
   stream_id: string;
   iss: string;
@@ -21,7 +21,7 @@ export interface StreamConfig {
   [member: string]: unknown;
 }
 
-/** What a receiver may send when creating a stream (SSF-5). */
+/** What a receiver may send when creating a stream (SSF 1.0 §8.1.1.1). */
 export interface StreamInput {
   delivery?: { method: string; endpoint_url?: string; authorization_header?: string };
   events_requested?: string[];
@@ -39,7 +39,10 @@ export interface StatusDocument {
   reason?: string;
 }
 
-/** Which SETs to requeue (README "Operating a stream"): the body the server parses (feeds/operator.ts). */
+/**
+ * Which SETs to requeue (docs/events-and-streams.md, "Operating a stream"): the body the server
+ * parses (feeds/operator.ts).
+ */
 import type { RequeueSelector } from '../core/requeue-selector.js';
 export type { RequeueSelector };
 
@@ -101,12 +104,12 @@ export class StreamsClient {
     return this.call('GET', `/ssf/status?stream_id=${encodeURIComponent(id)}`);
   }
 
-  /** SSF-6; a change is announced on the stream with a stream-updated SET. */
+  /** SSF 1.0 §8.1.2; a change is announced on the stream with a stream-updated SET. */
   setStatus(id: string, status: StreamStatus, reason?: string): Promise<StatusDocument> {
     return this.call('POST', '/ssf/status', { stream_id: id, status, ...(reason === undefined ? {} : { reason }) });
   }
 
-  /** SSF-8: the server sends a verification SET carrying `state` through the stream. */
+  /** SSF 1.0 §8.1.4: the server sends a verification SET carrying `state` through the stream. */
   async verify(id: string, state?: string): Promise<void> {
     await this.call('POST', '/ssf/verify', { stream_id: id, ...(state === undefined ? {} : { state }) });
   }

@@ -3,7 +3,7 @@ import { AppError } from '../core/errors.js';
 
 /**
  * Settings of the client commands (bulk import, receive, streams over HTTP): the SCIM base and
- * bearer token from flags, else SCIMCAST_URL / SCIMCAST_TOKEN (conventions.md "Command line").
+ * bearer token from flags, else SCIMCAST_URL / SCIMCAST_TOKEN (docs/cli.md).
  * Read here because process.env is read only in config/.
  */
 export interface ClientSettings {

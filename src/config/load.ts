@@ -84,7 +84,10 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-/** Parse the environment once, name the bad key on failure, and freeze the result (architecture B5). */
+/**
+ * Parse the environment once, name the bad key on failure, and freeze the result: modules get a
+ * typed, read-only slice, never process.env.
+ */
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Record<string, string>> = {}): Config {
   const parsed = envSchema.safeParse({ ...pick(env), ...overrides });
   if (!parsed.success) {
@@ -203,7 +206,7 @@ function pick(env: Record<string, string | undefined>): Record<string, string | 
 }
 
 
-/** Issue 3 §6: every coercion is its own switch; an unset switch follows SCIMCAST_STRICT. */
+/** Every client-compatibility coercion is its own switch; an unset switch follows SCIMCAST_STRICT. */
 function compatOf(e: Env): ClientCompat {
   const on = (v: boolean | undefined) => v ?? !e.SCIMCAST_STRICT;
   return {

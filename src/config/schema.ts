@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { parseKeyEncryptionKey } from '../core/secret-box.js';
 
 /**
- * Every setting scimcast reads, with its default and the reason (architecture B5).
- * Names follow shared/conventions.md: SCIMCAST_* except HOST, PORT, BASE_URL, DATABASE_URL, LOG_LEVEL.
+ * Every setting scimcast reads, with its default and the reason; docs/configuration.md is generated
+ * from it (npm run docs:config). Names are SCIMCAST_* except the conventional HOST, PORT, BASE_URL,
+ * DATABASE_URL and LOG_LEVEL.
  */
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const bool = (def: boolean) =>
@@ -36,7 +37,7 @@ export const envSchema = z.object({
   DATABASE_URL: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SCIMCAST_DATA_DIR: z.string().min(1).default('./.scimcast'),
-  /** Accepted on every start as a token with all scopes (conventions: scripts and containers). */
+  /** Accepted on every start as a token with all scopes, so scripts and containers need no setup step. */
   SCIMCAST_BOOTSTRAP_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   /** RFC 7644 §3.7.4: maxOperations / maxPayloadSize, advertised in ServiceProviderConfig. */
   SCIMCAST_BULK_MAX_OPERATIONS: int(10_000, 1),
@@ -48,7 +49,7 @@ export const envSchema = z.object({
   /** RFC 7644 §3.4.2.4 / SPC filter.maxResults. */
   SCIMCAST_FILTER_MAX_RESULTS: int(200, 1),
   /**
-   * Hostile filters (issue 10 §4): characters of filter text, attribute expressions (each one is
+   * Bounds on hostile filters: characters of filter text, attribute expressions (each one is
    * SQL to evaluate) and nesting of `()`/`[]`. Beyond a bound: 400 invalidFilter naming it.
    */
   SCIMCAST_FILTER_MAX_LENGTH: int(4096, 16),
@@ -70,7 +71,7 @@ export const envSchema = z.object({
    */
   SCIMCAST_MAX_MEMBERS_RETURNED: int(10_000, 1),
   /**
-   * Per-client token bucket (issue 10 §5): requests per second per token (per address when
+   * Per-client token bucket: requests per second per token (per address when
    * unauthenticated); 0 turns it off, the default, so existing deployments keep their behaviour.
    * Burst defaults to twice the rate (at least 1).
    */
@@ -121,7 +122,10 @@ export const envSchema = z.object({
    * requests and a pool thread to DNS. More than the threadpool size would queue DNS behind hashes.
    */
   SCIMCAST_PASSWORD_HASH_CONCURRENCY: optionalString.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1).max(64).optional()),
-  /** Push targets allowed over plain http or to private addresses (issue 7 §5), comma-separated hosts. */
+  /**
+   * Push targets allowed over plain http or to private addresses, comma-separated hosts
+   * (docs/decisions/0008-loopback-push.md).
+   */
   SCIMCAST_PUSH_ALLOW: z.string().default(''),
   /** RFC 8935 push: per-request timeout, backoff bounds, and non-RFC answers tolerated before disabling. */
   SCIMCAST_PUSH_TIMEOUT_MS: int(10_000, 100),
@@ -154,14 +158,15 @@ export const envSchema = z.object({
   SCIMCAST_POLL_MAX_TIMEOUT_MS: int(300_000, 0),
   /** Most SETs one poll response carries when maxEvents is absent. */
   SCIMCAST_POLL_PAGE_CAP: int(1_000, 1),
-  /** Unacknowledged SETs older than this become dead with reason "expired" (POLL-13). */
+  /** Unacknowledged SETs older than this become dead with reason "expired" (RFC 8936 §2: local retention policy). */
   SCIMCAST_EVENT_RETENTION_DAYS: int(7, 1),
-  /** How long async transactions and their results stay retrievable; afterwards 404 (issue 6 §5). */
+  /** How long async transactions and their results stay retrievable at their Location; afterwards 404. */
   SCIMCAST_ASYNC_RETENTION_DAYS: int(7, 1),
   /**
    * Attempts of an async request's job before it is given up (graphile-worker backs off
    * exponentially, so 25 spans days); then the request is `failed` and every operation without a
-   * result gets a 500 result with its asyncresp (issue 6 §5).
+   * result gets a 500 result with its asyncresp, so a client waiting for one SET per operation
+   * (RFC 9967 §2.5.1.2) is not left waiting.
    */
   SCIMCAST_ASYNC_MAX_ATTEMPTS: int(25, 1),
   /**
@@ -170,7 +175,7 @@ export const envSchema = z.object({
    * the high-priority work admitted before it.
    */
   SCIMCAST_ASYNC_PRIORITY_AGING_MS: int(30_000, 100),
-  /** SET signing algorithm for new keys (issue 5 §3). */
+  /** SET signing algorithm for new keys (RFC 8417 §5.1: signed with JWS); existing keys keep theirs. */
   SCIMCAST_SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
   /**
    * Secrets at rest: signing private keys and push authorization_header values are stored
@@ -191,13 +196,13 @@ export const envSchema = z.object({
   SCIMCAST_STREAMS_MAX_PER_OWNER: int(20, 1),
   SCIMCAST_STREAMS_MAX: int(100, 1),
   /**
-   * A second listener serving /metrics without a token (issue 7 §6), also in worker-only
+   * A second listener serving /metrics without a token, also in worker-only
    * processes; unset means /metrics only on the main port with a metrics:read token.
    */
   SCIMCAST_METRICS_PORT: optionalString.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(0).max(65535).optional()),
   /** Loopback by default: the token-less listener should not be reachable from outside. */
   SCIMCAST_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  /** Entra ID / Okta coercions (issue 3 §6); strict mode turns all of them off. */
+  /** Entra ID / Okta coercions of input RFC 7644 does not allow (scim/compat.ts); strict mode turns all of them off. */
   SCIMCAST_STRICT: bool(false),
   /** Each coercion on its own; unset follows SCIMCAST_STRICT (on when lenient, off when strict). */
   SCIMCAST_COMPAT_STRING_BOOLEANS: optionalBool,

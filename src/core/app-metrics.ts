@@ -22,7 +22,7 @@ export const EXPIRED_REASON = 'expired';
 export const streamLabel = (feedId: string): string => (isCallbackFeed(feedId) ? 'callback' : feedId);
 
 /**
- * The instruments one process updates (issue 7 §6). Counters and the histogram are per process:
+ * The instruments one process updates (/metrics). Counters and the histogram are per process:
  * sum them across processes in Prometheus. Per-stream state (backlog, SETs by state) comes from
  * the database at scrape time instead (streamGauges), so it is right whichever process answers.
  * One instance is built in makeDeps and handed to the modules that count (no global registry).

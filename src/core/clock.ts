@@ -1,4 +1,4 @@
-/** Time and identifiers come in as dependencies so pure code stays testable (architecture B2). */
+/** Time and identifiers come in as dependencies so pure code stays testable. */
 export interface Clock {
   now(): Date;
 }

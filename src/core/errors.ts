@@ -44,7 +44,7 @@ export class ScimError extends Error {
 
 export const SCIM_ERROR_URN = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
-/** The RFC 7644 §3.12 error body: `status` is a string (ERR-1). */
+/** The RFC 7644 §3.12 error body: `status` is a string, not a number. */
 export interface ScimErrorBody {
   schemas: [typeof SCIM_ERROR_URN];
   status: string;

@@ -6,7 +6,7 @@ export interface Ids {
   /** Set-Txn values: RFC 9967 §3 asks for a unique string; 32 hex chars as i2scim emits. */
   txn(): string;
   /**
-   * Time-ordered SET `jti` (RFC 8417 §2.2 unique per feed; spec-digest Q-22 suggests sortable ids):
+   * Time-ordered SET `jti` (RFC 8417 §2.2: unique per feed; sortable ids help receivers order and resume):
    * 48-bit millisecond time + 80 random bits, Crockford base32 (ULID layout), monotonic per process.
    */
   jti(now: Date): string;

@@ -1,5 +1,5 @@
 /**
- * A tiny metrics registry rendered as Prometheus text exposition format 0.0.4 (issue 7 §6).
+ * A tiny metrics registry rendered as Prometheus text exposition format 0.0.4 (docs/metrics.md).
  * Pure: it only counts in memory; the HTTP edges decide who may read `render()`.
  * Hand-written instead of prom-client to keep the dependency list short; only what we use is here.
  */

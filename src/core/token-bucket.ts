@@ -1,5 +1,5 @@
 /**
- * Token buckets per key (issue 10 §5: per-client rate limiting). Each key holds up to `burst`
+ * Token buckets per key (per-client rate limiting). Each key holds up to `burst`
  * tokens and regains `rate` tokens per second; a request takes one. Pure: time comes in as
  * `now` (milliseconds), so tests step it instead of sleeping.
  */

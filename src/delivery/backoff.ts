@@ -1,5 +1,5 @@
 /**
- * Exponential backoff with full jitter (PUSH-8: retransmit with a delay), capped:
+ * Exponential backoff with full jitter (RFC 8935 §4: retransmit after a delay), capped:
  * delay = random(0, min(cap, base · 2^attempt)). `random` is injected for tests.
  */
 export function nextDelayMs(attempt: number, o: { baseMs: number; capMs: number; random: () => number }): number {
@@ -11,7 +11,7 @@ export function nextDelayMs(attempt: number, o: { baseMs: number; capMs: number;
 export const MAX_RETRY_AFTER_MS = 86_400_000;
 
 /**
- * When to try a stream again after a transient failure (PUSH-8): the receiver's Retry-After when
+ * When to try a stream again after a transient failure (RFC 8935 §4): the receiver's Retry-After when
  * it gave one (seconds or HTTP-date, RFC 9110 §10.2.3), else the backoff. `Retry-After: 0` or a
  * date in the past still waits the smallest backoff step, so a receiver that keeps saying "now"
  * does not get a hot loop.

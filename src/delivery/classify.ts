@@ -1,6 +1,7 @@
 /**
- * What a push attempt's outcome means for the SET and the stream (RFC 8935 §2.2–2.4, PUSH-5,
- * PUSH-9..PUSH-11; receiver behaviours in spec-digest §4.2). Pure: the caller acts on it.
+ * What a push attempt's outcome means for the SET and the stream (RFC 8935 §2.2 202 Accepted,
+ * §2.3 a 400 with `{err, description}`, §2.4 the error codes), with room for receivers that
+ * answer otherwise (200, 204, a bare 400). Pure: the caller acts on it.
  */
 export type PushOutcome =
   | { kind: 'delivered' }

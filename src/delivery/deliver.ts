@@ -10,14 +10,14 @@ export interface PushDeps {
   readonly storage: Storage;
   readonly clock: Clock;
   readonly client: PushClient;
-  /** Pause or disable a stream with a reason (emits stream-updated, SSF-6). */
+  /** Pause or disable a stream with a reason (emits stream-updated, OpenID SSF 1.0 §8.1.5). */
   readonly setStreamStatus: (feedId: string, status: 'paused' | 'disabled', reason: string) => Promise<void>;
   readonly batch: number;
   /** Consecutive non-RFC answers (200, 204, 3xx …) to one SET before the stream is disabled. */
   readonly misbehavingLimit: number;
   readonly backoff: { baseMs: number; capMs: number };
   readonly random: () => number;
-  /** Push attempts by outcome, commit-to-202 latency, rejections (issue 7 §6). */
+  /** Push attempts by outcome, commit-to-202 latency, rejections (Prometheus, /metrics). */
   readonly metrics?: Pick<AppMetrics, 'pushAnswered'> | undefined;
   /**
    * The operator's record of a transport failure with its error code, which the stream's owner
@@ -43,7 +43,7 @@ export interface CallbackHooks {
 /**
  * How a delivery round ended: the queue was `drained`; delivery `halted` (the stream is paused,
  * disabled, gone or no longer push, or an answer just paused or disabled it); a transient failure
- * asks to `retry` the head SET at `at` (RFC 8935 §2.4 retry with backoff, or the receiver's Retry-After); or the
+ * asks to `retry` the head SET at `at` (RFC 8935 §4 retry with backoff, or the receiver's Retry-After); or the
  * caller `interrupted` it (shutdown, lost lease).
  */
 export type RoundEnd = { kind: 'drained' } | { kind: 'halted' } | { kind: 'retry'; at: Date } | { kind: 'interrupted' };
@@ -52,13 +52,15 @@ type Stop = Exclude<RoundEnd, { kind: 'drained' } | { kind: 'interrupted' }>;
 
 /**
  * Push a feed's pending SETs in commit order until the queue is empty or an outcome says stop.
- * One SET is in flight by default (issue 7 §3); a stream's `max_in_flight` allows a window of
- * several for receivers that do not need order. Retries are not slept here: the round returns
- * when to try again, and the caller (push-loop.ts) runs the next round then; the head SET's
- * attempt count drives the delay. `interrupted` is asked before each window is sent, so a caller
- * that lost the stream's lease sends nothing more. Accepted SETs are marked delivered together,
- * at the end of each batch and before any other outcome is recorded, so the stored state never
- * shows a later SET settled before an earlier one.
+ * One SET is in flight by default, so a receiver sees a stream's SETs in commit order (RFC 8417
+ * §5.3 leaves ordering to the profile, and provisioning is order-sensitive); a stream's
+ * `max_in_flight` allows a window of several for receivers that do not need order. Retries are
+ * not slept here: the round returns when to try again, and the caller (push-loop.ts) runs the
+ * next round then; the head SET's attempt count drives the delay. `interrupted` is asked before
+ * each window is sent, so a caller that lost the stream's lease sends nothing more. Accepted SETs
+ * are marked delivered together, at the end of each batch and before any other outcome is
+ * recorded, so the stored state never shows a later SET settled before an earlier one. Delivery
+ * is at least once: docs/decisions/0007-at-least-once-push.md.
  */
 export async function deliverFeed(d: PushDeps, feedId: string, interrupted: () => boolean = () => false): Promise<RoundEnd> {
   const feed = await d.storage.feeds.get(feedId);
@@ -138,7 +140,8 @@ async function settle(d: PushDeps, feed: FeedRow, ev: PushItem, out: Exclude<Pus
       return { kind: 'halted' };
     case 'misbehaving': {
       // The limit counts this SET's consecutive misbehaving answers only: earlier 5xx or timeouts
-      // (which reset the run) do not bring the stream closer to being disabled (issue 7 §2).
+      // (which reset the run) do not bring the stream closer to being disabled: a receiver that
+      // was down for a while is not mistaken for one that answers wrongly.
       // The backoff still grows with every attempt.
       const { attempts, misbehavingStreak } = await d.storage.events.noteAttempt(ev.seq, out.reason, { misbehaving: true });
       if (alreadyStopped) return { kind: 'halted' };

@@ -1,11 +1,11 @@
 import { badRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
 
-/** RFC 8936 §2.2 poll request, as parsed (POLL-2..POLL-5, POLL-11). */
+/** RFC 8936 §2.2 poll request, as parsed (the request kinds of §2.4: poll, acknowledge, both). */
 export interface PollRequest {
   ack: string[];
   setErrs: Record<string, { err: string; description?: string | undefined }>;
-  /** undefined = no limit; 0 = acknowledge only (POLL-2, spec-digest Q-18). */
+  /** undefined = no limit; 0 = acknowledge only (RFC 8936 §2.2; some transmitters read 0 as "no limit"). */
   maxEvents: number | undefined;
   returnImmediately: boolean;
   /** i2goSignals extension: long-poll timeout in seconds. */

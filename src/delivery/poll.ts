@@ -9,12 +9,12 @@ export interface PollDeps {
   readonly storage: Storage;
   readonly clock: Clock;
   readonly notifier: EventNotifier;
-  /** Default and upper bound of a long poll (POLL-3: agreed out of band). */
+  /** Default and upper bound of a long poll (RFC 8936 §2.5 leaves the timeout to the parties). */
   readonly longPollMs: number;
   readonly maxLongPollMs: number;
   /** Largest page when maxEvents is absent ("no limit" still needs a bounded response). */
   readonly pageCap: number;
-  /** Counts acks and setErrs dead letters per stream (issue 7 §6). */
+  /** Counts acks and setErrs dead letters per stream (Prometheus, /metrics). */
   readonly metrics?: Pick<AppMetrics, 'setsAcked' | 'deadLettered'> | undefined;
 }
 
@@ -40,7 +40,8 @@ async function settle(d: PollDeps, feed: FeedRow, req: PollRequest, now: Date): 
   }
   const errs = Object.entries(req.setErrs).map(([jti, e]) => ({ jti, err: e.err, description: e.description }));
   if (errs.length > 0) {
-    // spec-digest Q-20: a setErr is terminal for this stream: dead letter with the receiver's reason.
+    // RFC 8936 does not say what a setErr does to the SET; here it is terminal for this stream:
+    // dead letter with the receiver's reason, never redelivered.
     for (const err of await d.storage.events.markDeadMany(feed.id, errs, now)) d.metrics?.deadLettered(feed.id, err);
   }
 }

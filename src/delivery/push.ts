@@ -4,7 +4,7 @@ import { classifyNetworkError, classifyPushResponse, type PushOutcome } from './
 import { forbiddenLiteral, makeSafeLookup, type TargetPolicy } from './safe-lookup.js';
 
 /**
- * RFC 8935 push of one stored SET (PUSH-2): exactly `Content-Type: application/secevent+jwt`
+ * RFC 8935 §2.1 push of one stored SET: exactly `Content-Type: application/secevent+jwt`
  * (no parameters: i2goSignals refuses them), `Accept: application/json`, the stream's
  * authorization_header, the compact JWS as the body. Keep-alive pools per origin, timeouts,
  * no redirects followed, response bodies read up to a cap.
@@ -22,7 +22,7 @@ export interface PushClient {
 }
 
 /**
- * At most `cap` bytes of a receiver's answer (issue 10 §6). Reading stops there and the stream is
+ * At most `cap` bytes of a receiver's answer. Reading stops there and the stream is
  * destroyed, which closes the connection: a receiver that streams an endless body cannot hold the
  * worker or fill its memory.
  */

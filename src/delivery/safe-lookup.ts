@@ -7,7 +7,7 @@ import { AppError } from '../core/errors.js';
  * loopback only while this server itself listens on loopback. A server listening there is used
  * from this machine (the local walkthroughs push to a receiver next to it); on any other address
  * a stream owner is a remote client, and loopback targets would let them reach, and probe, the
- * services of the server's own host.
+ * services of the server's own host. See docs/decisions/0008-loopback-push.md.
  */
 export interface TargetPolicy {
   readonly allow: readonly string[];
@@ -15,8 +15,9 @@ export interface TargetPolicy {
 }
 
 /**
- * Addresses a push must never reach unless the host is allow-listed (issue 7 §5): private,
- * link-local (incl. cloud metadata 169.254.169.254), CGNAT, unique-local and unspecified ranges.
+ * Addresses a push must never reach unless the host is allow-listed (a guard against server-side
+ * request forgery): private, link-local (incl. cloud metadata 169.254.169.254), CGNAT,
+ * unique-local and unspecified ranges.
  * Loopback is not among them: `refusedAddress` decides it by the policy.
  */
 export function isForbiddenAddress(ip: string): boolean {
@@ -138,8 +139,8 @@ export function makeSafeLookup(policy: TargetPolicy, resolve: Resolver = dnsLook
 }
 
 /**
- * The registration-time half of issue 7 §5: the first address `hostname` resolves to that a push
- * must not reach, or undefined. A name that does not resolve (yet), or not within `timeoutMs`, is
+ * The registration-time half of the target check: the first address `hostname` resolves to that
+ * a push must not reach, or undefined. A name that does not resolve (yet), or not within `timeoutMs`, is
  * let through: the connect-time lookup above still refuses it if it later points somewhere forbidden.
  */
 export function forbiddenResolution(hostname: string, policy: TargetPolicy, resolve: Resolver = dnsLookup as unknown as Resolver, timeoutMs = 3000): Promise<string | undefined> {

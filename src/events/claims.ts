@@ -1,8 +1,10 @@
 import { EVENT, eventUriFor, type EventProfile } from './uris.js';
 
 /**
- * SET claims (RFC 8417 §2.2, RFC 9967 §2). One event per SET (spec-digest Q-4); never `sub`
- * (EVT-2) nor `exp` (SET-9, Q-25); `aud` is the one feed the SET is for (Q-17).
+ * SET claims (RFC 8417 §2.2, RFC 9967 §2). One event per SET: RFC 8417 §2.2 forbids bundling
+ * independent events, and streams subscribe to event types separately. Never `sub` (RFC 9967
+ * §2.1) nor `exp` (RFC 8417 §4.1, OpenID SSF 1.0 §4.1.7); `aud` is the one feed the SET is for,
+ * so no receiver sees another's audience (SSF 1.0 §4.1).
  */
 export interface SubId {
   format: 'scim';
@@ -33,7 +35,7 @@ export interface Envelope {
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
-/** sub_id for a SCIM subject (EVT-1, EVT-3..EVT-6): uri relative to the SCIM base (EVT-4). */
+/** sub_id for a SCIM subject (RFC 9967 §2.1): format "scim", uri relative to the SCIM base, id and externalId. */
 export function scimSubId(uri: string, id?: string, externalId?: unknown): SubId {
   const s: SubId = { format: 'scim', uri };
   if (id) s.id = id;
@@ -55,8 +57,9 @@ export function setClaims(env: Envelope, subId: SetClaims['sub_id'], canonicalUr
 }
 
 /**
- * prov:* payloads (EVT-12..EVT-15): `:full` carries `data` (create/put: the final representation,
- * Q-11; patch: the PatchOp message, Q-12), `:notice` carries `attributes`; never both.
+ * prov:* payloads (RFC 9967 §2.2, §2.4): `:full` carries `data` (create/put: the final
+ * representation with id and meta, what a replica needs, where §2.4.3 speaks of the PUT body;
+ * patch: the PatchOp message, §2.4.2), `:notice` carries `attributes`; never both.
  */
 export function provPayload(uri: string, p: { data?: unknown; attributes?: readonly string[]; version?: string | undefined }): Record<string, unknown> {
   if (uri === EVENT.delete || uri === EVENT.activate || uri === EVENT.deactivate || uri === EVENT.feedAdd || uri === EVENT.feedRemove) return {};
@@ -65,7 +68,7 @@ export function provPayload(uri: string, p: { data?: unknown; attributes?: reado
   return out;
 }
 
-/** misc:asyncresp payload: one RFC 7644 bulk response operation (EVT-24, EVT-25); status as a string (Q-2). */
+/** misc:asyncresp payload: one RFC 7644 bulk response operation (RFC 9967 §2.5.1.3); status a string. */
 export function asyncRespPayload(op: {
   method: string;
   bulkId?: string | undefined;

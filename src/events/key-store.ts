@@ -7,7 +7,7 @@ import type { SignerKey } from './sign.js';
 
 const kidFor = (now: Date, alg: string, rand: string) => `${alg.toLowerCase()}-${now.toISOString().slice(0, 10)}-${rand}`;
 
-/** On first start there is no key: make one (issue 5 §5). Safe when replicas race (insertIfNone). */
+/** On first start there is no key: make one, so SETs are signed with no setup step. Safe when replicas race. */
 export async function ensureSigningKey(storage: Storage, clock: Clock, rand: () => string, alg: SigningAlg = 'ES256'): Promise<void> {
   if (await storage.keys.lockCurrentKid()) return;
   const now = clock.now();

@@ -1,7 +1,8 @@
 /**
- * RFC 9967 event URIs (EVT-16..EVT-26) and the profiles a feed may ask for.
+ * RFC 9967 event URIs (§2.3, §2.4, §2.5, registered in §7.4) and the profiles a feed may ask for.
  * `rfc9967` is the final, lower-case form; `draft-03` is draft-ietf-scim-events-03
  * (upper-case SCIM, misc:asyncResp, bulk txn `<txn>-<n>` from 1), kept for older receivers.
+ * See docs/decisions/0005-event-profiles-rfc9967-and-draft-03.md.
  */
 const P = 'urn:ietf:params:scim:event:';
 
@@ -22,13 +23,13 @@ export const EVENT = {
 
 export type EventUri = (typeof EVENT)[keyof typeof EVENT];
 
-/** Everything scimcast emits: SPC securityEvents.eventUris and SSF events_supported (SPC-3). */
+/** Every RFC 9967 event URI scimcast knows (RFC 9967 §7.4). */
 export const ALL_SCIM_EVENT_URIS: readonly EventUri[] = Object.values(EVENT);
 
-/** What scimcast emits: SPC securityEvents.eventUris and SSF events_supported list exactly that (SPC-3). */
+/** What scimcast emits: SPC securityEvents.eventUris (RFC 9967 §4) and SSF events_supported list exactly that. */
 export const EMITTED_EVENT_URIS: readonly EventUri[] = ALL_SCIM_EVENT_URIS;
 
-/** OpenID SSF 1.0 event types (SSF-6, SSF-8). */
+/** OpenID SSF 1.0 event types (§8.1.4 verification, §8.1.5 stream updated). */
 export const SSF_EVENT = {
   verification: 'https://schemas.openid.net/secevent/ssf/event-type/verification',
   streamUpdated: 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated',
@@ -38,7 +39,8 @@ export type EventProfile = 'rfc9967' | 'draft-03';
 
 /**
  * Map any accepted spelling to the canonical RFC 9967 URI: case-insensitive, and the drafts'
- * `urn:ietf:params:SCIM:event:…` / `misc:asyncResp` forms (spec-digest §4.3). Unknown URIs pass through.
+ * `urn:ietf:params:SCIM:event:…` / `misc:asyncResp` forms (accept leniently what older peers send).
+ * Unknown URIs pass through.
  */
 export function normalizeEventUri(uri: string): string {
   const lower = uri.trim().toLowerCase();
@@ -53,8 +55,9 @@ export function eventUriFor(profile: EventProfile, canonical: string): string {
 }
 
 /**
- * Per-operation txn of an async bulk request (BULK-12, spec-digest Q-1): RFC 9967 uses
- * `<txn>:<zero-based index>`; draft-03 used `<txn>-<n>` counting from 1.
+ * Per-operation txn of an async bulk request: RFC 9967 §2.5.1.2 uses `<txn>:<zero-based index>`
+ * (its example figures count from 1; the normative text wins); draft-03 used `<txn>-<n>` counting
+ * from 1. See docs/decisions/0006-bulk-operation-txn.md.
  */
 export function bulkOpTxn(profile: EventProfile, txn: string, index: number): string {
   return profile === 'draft-03' ? `${txn}-${index + 1}` : `${txn}:${index}`;
@@ -66,7 +69,7 @@ export interface TxnRef {
   index?: number | undefined;
 }
 
-/** The `txn` claim a feed of this profile gets (EVT-10, BULK-12). */
+/** The `txn` claim a feed of this profile gets (RFC 9967 §2.2, §2.5.1.2). */
 export function txnFor(profile: EventProfile, ref: TxnRef): string {
   return ref.index === undefined ? ref.base : bulkOpTxn(profile, ref.base, ref.index);
 }

@@ -6,7 +6,7 @@ import { isObject } from '../core/is-object.js';
 import type { RequeueSelector } from '../core/requeue-selector.js';
 
 /**
- * The operator's view of a stream (issue 7 §4): where its SETs stand, the dead letters with their
+ * The operator's view of a stream: where its SETs stand, the dead letters with their
  * errors, redrive of dead SETs and replay of finished ones. Requeued SETs keep their bytes, `jti`
  * and commit position. Used by the /ssf/streams/{id}/… routes (owner-scoped) and by the CLI
  * (`owner` undefined: any stream).
@@ -68,7 +68,7 @@ async function rangeOf(s: Storage, feedId: string, body: unknown) {
   let since: Date | undefined;
   if (b.since !== undefined) {
     since = typeof b.since === 'string' ? new Date(b.since) : new Date(NaN);
-    // Years beyond 9999 parse in JS but not in PostgreSQL (a 500 before this check; issue 10 §4).
+    // Years beyond 9999 parse in JS but not in PostgreSQL (a 500 without this check).
     const year = since.getUTCFullYear();
     if (Number.isNaN(since.getTime()) || year < 1 || year > 9999) throw badRequest('invalidValue', 'since must be an RFC 3339 date-time');
   }

@@ -8,12 +8,12 @@ import type { NewChange, Storage } from '../storage/index.js';
 import { provChange } from './outbox.js';
 
 export interface PublisherDeps {
-  /** SET issuer: BASE_URL (spec-digest Q-23). */
+  /** SET issuer: BASE_URL, the `issuer` of /.well-known/ssf-configuration too (OpenID SSF 1.0 §4.1, §7.1). */
   readonly iss: string;
   readonly ids: Ids;
   readonly clock: Clock;
   readonly sign: SetSigner;
-  /** Counts stored SETs per stream (issue 7 §6); optional so tests and tools can leave it out. */
+  /** Counts stored SETs per stream (/metrics); optional so tests and tools can leave it out. */
   readonly metrics?: Pick<AppMetrics, 'setsCreated'> | undefined;
 }
 

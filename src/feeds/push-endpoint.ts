@@ -18,7 +18,8 @@ const ENDPOINT_URL: TargetLabel = { field: 'delivery.endpoint_url', quoteUrl: tr
 
 /**
  * Push targets (RFC 8935 §4 asks for TLS; the rest guards against SSRF): https, or a host named in SCIMCAST_PUSH_ALLOW, or
- * loopback (plain http too) while this server itself listens on loopback (TargetPolicy).
+ * loopback (plain http too) while this server itself listens on loopback (TargetPolicy,
+ * docs/decisions/0008-loopback-push.md).
  * IP literals are checked here; names in checkPushTarget; every connection again at connect time
  * (DNS rebinding).
  */
@@ -48,7 +49,7 @@ export function checkPushEndpoint(url: string, policy: TargetPolicy, label: Targ
 }
 
 /**
- * checkPushEndpoint, then the name's current addresses (issue 7 §5: a target that resolves to a
+ * checkPushEndpoint, then the name's current addresses (a target that resolves to a
  * private, link-local, metadata or, under the policy, loopback address is refused at
  * registration), unless allow-listed. The detail names no address: what this server's resolver
  * answers for a name is not the stream owner's to learn.

@@ -5,7 +5,7 @@ import { compileWildcard } from './wildcard.js';
 import { POLL_METHOD as POLL, PUSH_METHOD as PUSH } from '../core/delivery-methods.js';
 
 /**
- * SSF 1.0 stream configuration (SSF-4, SSF-5) as scimcast accepts it from a receiver.
+ * SSF 1.0 stream configuration (§8.1.1) as scimcast accepts it from a receiver.
  * Standard members plus scimcast's extensions (profile, resource_types, kid_mode, max_in_flight).
  */
 export { PUSH_METHOD as PUSH, POLL_METHOD as POLL } from '../core/delivery-methods.js';
@@ -32,13 +32,16 @@ const receiverFields = {
     .max(EVENTS_REQUESTED_MAX, `at most ${EVENTS_REQUESTED_MAX} entries`)
     .optional(),
   description: z.string().max(1024).optional(),
-  /** scimcast: 'rfc9967' (default) or the draft-03 event profile. */
+  /**
+   * scimcast: 'rfc9967' (default) or the draft-03 event profile
+   * (docs/decisions/0005-event-profiles-rfc9967-and-draft-03.md).
+   */
   profile: z.enum(['rfc9967', 'draft-03']).optional(),
   /** scimcast: only events about these resource types (empty = all). */
   resource_types: z.array(z.enum(RESOURCE_TYPE_NAMES as [ResourceTypeName, ...ResourceTypeName[]])).max(RESOURCE_TYPE_NAMES.length).optional(),
   /** scimcast: 'ALL' subjects or 'NONE' (only those added with add-subject). */
   default_subjects: z.enum(['ALL', 'NONE']).optional(),
-  /** scimcast: JOSE kid = key id (default) or the issuer, for i2-style receivers (spec-digest §4.3). */
+  /** scimcast: JOSE kid = key id (default) or the issuer, for receivers (i2goSignals) that look keys up by issuer. */
   kid_mode: z.enum(['kid', 'issuer']).optional(),
   /** scimcast: push SETs in flight at once; 1 keeps strict order. */
   max_in_flight: z.number().int().min(1).max(64).optional(),
@@ -69,7 +72,7 @@ export function parseStreamInput(body: unknown): StreamInput {
 }
 
 /**
- * events_delivered = requested ∩ supported (SSF-4). Requested entries are compared
+ * events_delivered = requested ∩ supported (SSF 1.0 §8.1.1). Requested entries are compared
  * case-insensitively after mapping legacy spellings; `*` wildcards are the i2goSignals extension,
  * matched without regular expressions (wildcard.ts: a receiver's pattern must not cost seconds).
  */

@@ -11,7 +11,7 @@ import { checkPushTarget } from './push-endpoint.js';
 import { checkStreamRoom, type StreamCaps } from './stream-caps.js';
 import type { Resolver } from '../delivery/safe-lookup.js';
 
-/** SSF stream management (SSF-4..SSF-8) over the feeds table; every call is owner-scoped. */
+/** SSF stream management (OpenID SSF 1.0 §8.1) over the feeds table; every call is owner-scoped. */
 export interface StreamsCtx extends PublisherDeps {
   readonly storage: Storage;
   readonly baseUrl: string;
@@ -31,7 +31,7 @@ export type StreamStatus = (typeof STATUSES)[number];
 export const streamUrl = (baseUrl: string, id: string) => `${baseUrl}/ssf/streams/${id}`;
 export const pollUrl = (baseUrl: string, id: string) => `${baseUrl}/ssf/streams/${id}/poll`;
 
-/** The SSF-4 configuration object, plus scimcast's extension members. */
+/** The SSF 1.0 §8.1.1 configuration object, plus scimcast's extension members. */
 export function streamConfig(ctx: Pick<StreamsCtx, 'baseUrl' | 'supported'>, f: FeedRow) {
   const delivery: Record<string, unknown> = { method: f.deliveryMethod };
   if (f.deliveryMethod === POLL) delivery.endpoint_url = pollUrl(ctx.baseUrl, f.id);
@@ -57,7 +57,7 @@ export function streamConfig(ctx: Pick<StreamsCtx, 'baseUrl' | 'supported'>, f: 
 export async function loadStream(ctx: Pick<StreamsCtx, 'storage'>, owner: string | undefined, id: string | undefined): Promise<FeedRow> {
   if (!id) throw badRequest('invalidValue', 'stream_id is required');
   const f = await ctx.storage.feeds.get(id);
-  // Another owner's stream is indistinguishable from a missing one (issue 5: nobody else sees it).
+  // Another owner's stream is indistinguishable from a missing one: nobody else learns it exists.
   // `owner` undefined is the operator CLI, which works on any stream.
   // A per-request callback's feed is not a stream of the owner's (async/callback.ts): the stream API
   // neither shows nor changes it; the request's status resource shows where it stands.
@@ -66,7 +66,7 @@ export async function loadStream(ctx: Pick<StreamsCtx, 'storage'>, owner: string
 }
 
 async function deliveryColumns(ctx: StreamsCtx, input: StreamInput, fallback?: FeedRow) {
-  const method = input.delivery?.method ?? fallback?.deliveryMethod ?? POLL; // SSF-5: no delivery means poll
+  const method = input.delivery?.method ?? fallback?.deliveryMethod ?? POLL; // SSF §8.1.1.1: no delivery, poll
   if (method === PUSH) {
     const url = input.delivery?.endpoint_url ?? fallback?.endpointUrl ?? undefined;
     if (!url) throw badRequest('invalidValue', 'delivery.endpoint_url is required for push (urn:ietf:rfc:8935)');
@@ -115,7 +115,7 @@ export async function getStreams(ctx: StreamsCtx, owner: string, id: string | un
   return (await ctx.storage.feeds.listByOwner(owner)).map((f) => streamConfig(ctx, f));
 }
 
-/** PATCH merges receiver-supplied members; PUT replaces them, absent ones reset (SSF-5). */
+/** PATCH merges receiver-supplied members; PUT replaces them, absent ones reset (SSF 1.0 §8.1.1.3, §8.1.1.4). */
 export async function updateStream(ctx: StreamsCtx, owner: string, body: unknown, mode: 'patch' | 'put') {
   const input = parseStreamInput(body);
   const f = await loadStream(ctx, owner, input.stream_id);
@@ -142,7 +142,7 @@ export async function getStatus(ctx: StreamsCtx, owner: string, id: string | und
   return { stream_id: f.id, status: f.status, ...(f.statusReason ? { reason: f.statusReason } : {}) };
 }
 
-/** SSF-6: a status change is recorded and announced with a stream-updated SET on the stream itself. */
+/** SSF 1.0 §8.1.2, §8.1.5: a status change is recorded and announced with a stream-updated SET on the stream. */
 export async function setStatus(ctx: StreamsCtx, owner: string | undefined, body: unknown) {
   const b = (body ?? {}) as { stream_id?: unknown; status?: unknown; reason?: unknown };
   if (typeof b.stream_id !== 'string') throw badRequest('invalidValue', 'stream_id is required');
@@ -165,7 +165,7 @@ async function announce(ctx: StreamsCtx, s: Storage, feed: FeedRow, uri: string,
   await s.changes.insert([streamChange(feed.id, uri, { format: 'opaque', id: feed.id }, payload, ctx.ids.txn(), ctx.clock.now(), ctx.ids.uuid())]);
 }
 
-/** SSF-8: verification SET with the receiver's `state`, delivered through the stream. */
+/** SSF 1.0 §8.1.4: verification SET with the receiver's `state`, delivered through the stream. */
 export async function verifyStream(ctx: StreamsCtx, owner: string, body: unknown): Promise<void> {
   const b = (body ?? {}) as { stream_id?: unknown; state?: unknown };
   if (b.state !== undefined && typeof b.state !== 'string') throw badRequest('invalidValue', 'state must be a string');
@@ -183,7 +183,7 @@ function subjectUriOf(subject: unknown): string {
   return s.uri;
 }
 
-/** SSF-7 add/remove subject; emits RFC 9967 feed:add / feed:remove (EVT-16, EVT-17) when membership changes. */
+/** SSF 1.0 §8.1.3 add/remove subject; emits RFC 9967 §2.3 feed:add / feed:remove when membership changes. */
 export async function changeSubject(ctx: StreamsCtx, owner: string, body: unknown, op: 'add' | 'remove'): Promise<void> {
   const b = (body ?? {}) as { stream_id?: unknown; subject?: unknown };
   const f = await loadStream(ctx, owner, typeof b.stream_id === 'string' ? b.stream_id : undefined);

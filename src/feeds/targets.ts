@@ -18,7 +18,7 @@ const CANDIDATES: Record<Change['kind'], string[]> = {
 
 /**
  * The canonical event URIs one change can produce (RFC 9967 §2.4): the prov event in both
- * detail levels, and activate/deactivate when `active` flips on an existing resource (EVT-22/23).
+ * detail levels, and activate/deactivate when `active` flips on an existing resource (§2.4.5, §2.4.6).
  */
 export function candidateEvents(change: Change): string[] {
   const out = [...CANDIDATES[change.kind]];
@@ -32,7 +32,7 @@ export function candidateEvents(change: Change): string[] {
 
 /**
  * For each feed, the URIs it gets for this change: those it delivers, for resource types it
- * wants, and, when its default_subjects is NONE, only for subjects added to it (SSF-7).
+ * wants, and, when its default_subjects is NONE, only for subjects added to it (SSF 1.0 §8.1.3).
  */
 export function routeChange(
   feeds: readonly FeedTarget[],

@@ -29,7 +29,8 @@ export function capabilitiesOf(d: Deps): Capabilities {
     sort: true,
     etag: true,
     jwt: d.config.jwt !== undefined,
-    // RFC 9967 §4 (SPC-2): the server goes async when the client asks (spec-digest Q-8).
+    // RFC 9967 §4: "request", the server goes async only when the client asks. "long" would let it
+    // go async unasked, answering 202 to a client that may not understand it.
     securityEvents: { asyncRequest: 'request', eventUris: EMITTED_EVENT_URIS },
   };
 }
@@ -47,7 +48,7 @@ export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink;
     bodyLimit: d.config.limits.maxBodySize,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    // Graceful shutdown (issue 10 §7): a request that reached the server before or during the
+    // Graceful shutdown: a request that reached the server before or during the
     // drain is served (answered with Connection: close), not refused with fastify's non-SCIM 503.
     // The listener is closed first, so the drain ends; SCIMCAST_SHUTDOWN_TIMEOUT_MS bounds it.
     return503OnClosing: false,
@@ -63,7 +64,7 @@ export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink;
     bulkMaxPayloadSize: d.config.bulk.maxPayloadSize,
     statementTimeoutMs: d.config.limits.statementTimeoutMs,
   });
-  // Token buckets around authentication (issue 10 §5): by address before it, by principal after.
+  // Token buckets around authentication: by address before it, by principal after.
   const rateLimit = d.config.rateLimit && makeRateLimit({ ...d.config.rateLimit, now: () => d.clock.now().getTime() });
   rateLimit?.beforeAuth(app);
   registerAuth(app, d.authenticate);

@@ -1,7 +1,7 @@
 import { redactSqlValues } from '../core/sql-values.js';
 
 /**
- * The request logger's settings (issue 10 §5: tokens and private keys never reach the logs).
+ * The request logger's settings: tokens and private keys never reach the logs (SECURITY.md).
  * - `authorization` headers are censored wherever a serializer would put them.
  * - Errors are serialized without the bound values of a failed SQL statement: drizzle's
  *   DrizzleQueryError carries them in `params` and in its message, and pg's `detail` quotes key

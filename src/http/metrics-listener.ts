@@ -9,7 +9,7 @@ export interface MetricsListener {
 }
 
 /**
- * The token-less `/metrics` of SCIMCAST_METRICS_PORT (conventions), also for worker-only
+ * The token-less `/metrics` of SCIMCAST_METRICS_PORT, also for worker-only
  * processes that have no API. Plain node:http: one route, no auth, no SCIM error bodies, so the
  * main app's plugins would only get in the way. Loopback by default (SCIMCAST_METRICS_HOST).
  */

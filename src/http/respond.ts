@@ -6,7 +6,7 @@ import { project, type Selection } from './selection.js';
 import type { ResourceTypeName } from '../scim/resource-types.js';
 import type { WriteAnswer } from './return-preference.js';
 
-/** A single-resource response: ETag equals meta.version (ETAG-1); 201 carries Location (RFC 7644 §3.3). */
+/** A single-resource response: ETag equals meta.version (RFC 7644 §3.14); 201 carries Location (RFC 7644 §3.3). */
 export function sendResource(reply: FastifyReply, status: number, resource: ScimResource, sel: Selection = {}): FastifyReply {
   reply.header('etag', resource.meta.version as string);
   if (status === 201) reply.header('location', resource.meta.location as string);

@@ -18,7 +18,7 @@ export function selectionOf(query: { attributes?: unknown; excludedAttributes?: 
 
 export const hasSelection = (sel: Selection) => sel.attributes !== undefined || sel.excludedAttributes !== undefined;
 
-/** Whether a Group's members must be read at all: not when the response leaves them out (issue 3 §3). */
+/** Whether a Group's members must be read at all: not when the response leaves them out (a large group is costly). */
 export function wantsMembers(sel: Selection): boolean {
   return returnsAttribute('Group', 'members', sel);
 }

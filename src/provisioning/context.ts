@@ -21,7 +21,10 @@ export interface ProvisioningCtx {
   readonly passwords: PasswordHasher;
   /** Most Group members one response carries (SCIMCAST_MAX_MEMBERS_RETURNED); unset: no bound. */
   readonly maxMembers?: number | undefined;
-  /** Called inside each operation's transaction for every change: the outbox hook (issue 5 §6). */
+  /**
+   * Called inside each operation's transaction for every change: the outbox hook
+   * (docs/decisions/0001-changes-outbox-and-fan-out.md).
+   */
   readonly onChange?: ((s: Storage, change: Change, txn: TxnRef) => Promise<void>) | undefined;
   /** The same for many changes in one transaction (bulk batches): feeds are read once. */
   readonly onChanges?: ((s: Storage, items: readonly { change: Change; txn: TxnRef }[]) => Promise<void>) | undefined;
@@ -30,6 +33,6 @@ export interface ProvisioningCtx {
    * statement (storage.writes). Unset: such writes take the transaction and `onChange`.
    */
   readonly outboxRows?: ((items: readonly { change: Change; txn: TxnRef }[]) => NewChange[]) | undefined;
-  /** The originating transaction shared by the SETs of this request (EVT-10); one per request. */
+  /** The originating transaction shared by the SETs of this request (RFC 9967 §2.2 txn); one per request. */
   readonly txn?: TxnRef | undefined;
 }

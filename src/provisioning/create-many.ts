@@ -20,7 +20,7 @@ export interface NewResource {
 }
 
 /**
- * Many creations in one transaction with multi-row statements (issue 4 §6): the rows, their group
+ * Many creations in one transaction with multi-row statements (bulk): the rows, their group
  * memberships and their SETs. The result is exactly what `createResource` would give for each, in
  * order. All or nothing: any error (validation, uniqueness, a missing member) fails the whole
  * batch, and the caller runs the operations one by one to report each error where it belongs.

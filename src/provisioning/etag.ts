@@ -1,11 +1,12 @@
 import { preconditionFailed } from '../core/errors.js';
 
-/** Weak ETag from the row version counter (RFC 7644 §3.14, ETAG-1). */
+/** Weak ETag from the row version counter (RFC 7644 §3.14). */
 export const etagOf = (version: number) => `W/"${version}"`;
 
 /**
- * If-Match on PUT/PATCH/DELETE (ETAG-2): `*` matches any existing resource; otherwise one of the
- * listed tags must equal the current one. Weak comparison, as both sides are weak.
+ * If-Match on PUT/PATCH/DELETE (RFC 7644 §3.14, RFC 9110 §13.1.1): `*` matches any existing
+ * resource; otherwise one of the listed tags must equal the current one. Weak comparison, as
+ * both sides are weak.
  */
 export function checkIfMatch(ifMatch: string | undefined, version: number): void {
   if (ifMatch === undefined) return;

@@ -39,7 +39,7 @@ export function memberRef(value: string, found: { type: MemberRef['type']; displ
 /**
  * Checks that every id names an existing resource other than the group itself, and returns the
  * members as a group's `members` lists them, in the order given: a write that sets the member
- * list answers with it without reading the group's member rows back (issue 3 §3).
+ * list answers with it without reading the group's member rows back (a round trip per write saved).
  */
 export async function checkMembersExist(storage: Storage, groupId: string, members: NewMembers, fromName: boolean): Promise<MemberRef[]> {
   const { ids, displays } = members;

@@ -15,7 +15,7 @@ export interface OperationRequest {
   bulkId?: string | undefined;
 }
 
-/** An operation's result in RFC 7644 bulk-response-operation shape (EVT-24, BULK-4). */
+/** An operation's result in RFC 7644 §3.7.3 bulk-response-operation shape, as asyncresp carries it. */
 export interface OperationResult {
   method: string;
   bulkId?: string | undefined;
@@ -28,7 +28,7 @@ export interface OperationResult {
   outcome?: Outcome | undefined;
 }
 
-/** The same provisioning code path the synchronous routes use (issue 6 §3). */
+/** The provisioning code path the synchronous routes use: an async request answers as a synchronous one would. */
 export async function runOperation(ctx: ProvisioningCtx, op: OperationRequest): Promise<Outcome> {
   switch (op.method) {
     case 'POST':
@@ -54,7 +54,7 @@ export function successResult(op: OperationRequest, o: Outcome): OperationResult
   };
 }
 
-/** A failed operation: RFC 7644 §3.7.3 — no location for a failed POST; `response` is the error (EVT-25). */
+/** A failed operation: RFC 7644 §3.7.3 — no location for a failed POST; `response` is the error. */
 export function errorResult(baseUrl: string, op: OperationRequest, e: ScimError): OperationResult {
   return {
     method: op.method,

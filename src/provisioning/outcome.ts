@@ -8,9 +8,9 @@ export interface Change {
   readonly id: string;
   readonly before: ScimResource | undefined;
   readonly after: ScimResource | undefined;
-  /** The PatchOp message, for prov:patch:full (RFC 9967 §2.4.2, spec-digest Q-12). */
+  /** The PatchOp message, not the patched resource, for prov:patch:full (RFC 9967 §2.4.2). */
   readonly patchOp?: unknown;
-  /** Attribute paths that changed, for :notice events (EVT-14). */
+  /** Attribute paths that changed, for :notice events (RFC 9967 §2.2, RFC 7644 path syntax). */
   readonly attributes: readonly string[];
 }
 

@@ -17,7 +17,7 @@ import { indexedColumns } from './write.js';
  * PATCH /{type}/{id} (RFC 7644 §3.5.2). The pure engine (scim/patch/apply.ts) turns the stored
  * document and the PatchOp into a new document plus member operations; this applies them in one
  * transaction with the change's SETs. Group membership changes touch only the member rows named,
- * so adding one member to a 100,000-member group costs one insert, not a rewrite (issue 3 §4).
+ * so adding one member to a 100,000-member group costs one insert, not a rewrite.
  */
 export async function patchResource(
   ctx: ProvisioningCtx,

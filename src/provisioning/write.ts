@@ -9,7 +9,7 @@ import { passwordsIn, prehash, protectPassword, type PasswordHasher } from './pa
 import { loadRow, represent } from './read.js';
 import { toScimResource, type ScimResource } from './representation.js';
 
-/** The columns kept beside the document for indexed filters and uniqueness (issue 2 §7). */
+/** The columns kept beside the document for indexed filters and uniqueness. */
 export function indexedColumns(type: ResourceTypeName, doc: Record<string, unknown>) {
   return {
     userName: type === 'User' ? (doc.userName as string) : null,
@@ -120,7 +120,7 @@ export async function replaceResource(
     const current = await loadRow(s, type, id, true);
     checkIfMatch(opts.ifMatch, current.version);
     // A group's members are not read (as for PATCH and DELETE): the PUT body lists the new ones,
-    // and the old ones come back from the statement that removes them (issue 3 §3).
+    // and the old ones come back from the statement that removes them.
     const before = await represent(s, ctx.baseUrl, current, { members: false });
     const { doc: input } = parseResourceInput(type, body, { mode: 'replace', existing: before, coerceStringBooleans: ctx.compat.stringBooleans });
     const { doc, members: newMembers } = await storedDoc(type, input, passwords);

@@ -1,6 +1,6 @@
 /**
- * What real IdPs send that RFC 7644 does not allow (issue 3 §6). Each coercion is switchable on its
- * own (SCIMCAST_COMPAT_*); SCIMCAST_STRICT turns every unset one off. Recorded request shapes are
+ * What real IdPs send that RFC 7644 does not allow (docs/client-compatibility.md). Each coercion
+ * is switchable on its own (SCIMCAST_COMPAT_*); SCIMCAST_STRICT turns every unset one off. Recorded request shapes are
  * replayed in test/integration/compat.test.ts.
  */
 export interface ClientCompat {

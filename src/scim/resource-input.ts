@@ -12,7 +12,7 @@ export interface InputOptions {
   mode: 'create' | 'replace';
   /** The current representation, for the immutable check on replace. */
   existing?: Record<string, unknown> | undefined;
-  /** Entra ID sends "True"/"False" for booleans (issue 3 §6); off in strict mode. */
+  /** Entra ID sends "True"/"False" for booleans (RFC 7643 §2.3.2 wants JSON true/false); off in strict mode. */
   coerceStringBooleans?: boolean;
 }
 

@@ -216,7 +216,8 @@ export function projectAttributes(type: ResourceTypeName, resource: Record<strin
 
 /**
  * Whether `projectAttributes` would return the attribute at `path` at all, decided before the
- * resource is read: a Group's `members` that the response leaves out are not fetched (issue 3 §3).
+ * resource is read: a Group's `members` that the response leaves out are not fetched, so a large
+ * group costs nothing then.
  */
 export function returnsAttributeWith(rt: OutputSchemas, path: string, sel: Selection): boolean {
   const named = resolvePaths(rt, [path]);

@@ -1,5 +1,5 @@
 /**
- * ServiceProviderConfig (RFC 7643 §5, SPC-1..6) built from what the server really does, so
+ * ServiceProviderConfig (RFC 7643 §5, RFC 9967 §4) built from what the server really does, so
  * discovery cannot disagree with behaviour. Capabilities are passed in by the composition root.
  */
 export interface Capabilities {
@@ -9,7 +9,7 @@ export interface Capabilities {
   sort: boolean;
   etag: boolean;
   jwt: boolean;
-  /** RFC 9967 §4: omitted when SETs are not configured (SPC-1). */
+  /** RFC 9967 §4: omitted when SETs are not configured. */
   securityEvents: { asyncRequest: 'none' | 'long' | 'request'; eventUris: readonly string[] } | undefined;
 }
 

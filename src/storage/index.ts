@@ -29,7 +29,7 @@ export type { EnqueueOptions } from './jobs.js';
 export type { AddMembersResult } from './single-writes.js';
 
 /**
- * Every SQL statement lives under storage/ (architecture B2). withTx hands `fn` the same API
+ * Every SQL statement lives under storage/ (ARCHITECTURE.md). withTx hands `fn` the same API
  * bound to one transaction, so a change and everything it implies commit together.
  */
 export interface Storage {

@@ -16,7 +16,8 @@ export interface EnqueueOptions {
 
 /**
  * graphile_worker.add_job on the bound connection: called inside withTx, the job commits or rolls
- * back with the change that asked for it (architecture B3: transactional outbox).
+ * back with the change that asked for it (a transactional outbox: no job without its change, and
+ * no change without its job).
  */
 /** The `graphile_worker.add_job(…)` call itself, for a statement that does more than add the job. */
 export function addJobCall(identifier: string, payload: unknown, o: EnqueueOptions = {}): SQL {

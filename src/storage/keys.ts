@@ -92,7 +92,7 @@ export function makeKeyRepo(db: Db, box: SecretBox) {
       return { found: true, already: false, before, replacedBy };
     },
     /**
-     * Retired before `before` and needed by no stored SET (issue 5 §5): a key signed only SETs
+     * Retired before `before` and needed by no stored SET: a key signed only SETs
      * created before it retired (plus the signer cache's 10 s, a minute with clock skew), and
      * acknowledged or dead SETs stay stored, replayable, for a retention after they finish.
      * Revoked keys stay: their row is the record of the revocation (no key material is left).

@@ -7,7 +7,8 @@ const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
 /**
  * drizzle's migrate() takes no lock; concurrent replicas starting together fail without one
- * (stack-notes §3: 15 of 20 concurrent calls failed). Hold an advisory lock for the whole run,
+ * (`CREATE SCHEMA IF NOT EXISTS` races: four concurrent calls on a fresh database failed 15
+ * times in 20). Hold an advisory lock for the whole run,
  * and run `extra` (the worker schema) under the same lock.
  */
 export async function migrateDatabase(pool: pg.Pool, extra?: () => Promise<void>): Promise<void> {

@@ -4,7 +4,7 @@ import { EVENTS_CHANNEL } from './events.js';
 
 /**
  * One LISTEN connection per process fans NOTIFYs out to in-process waiters (long polls),
- * so a poll wakes within milliseconds of the commit instead of sleeping (issue 5 §7).
+ * so a poll wakes within milliseconds of the commit instead of sleeping (RFC 8936 §2.5 long polling).
  * Reconnects after a database restart; waiters time out on their own meanwhile.
  */
 export interface EventNotifier {

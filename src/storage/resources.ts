@@ -31,7 +31,7 @@ export function makeResourceRepo(db: Db, view: MemberView = SENT_DISPLAY) {
       }
     },
 
-    /** Many rows in multi-row statements (bulk, issue 4 §6); a uniqueness clash fails them all. */
+    /** Many rows in multi-row statements (bulk creations); a uniqueness clash fails them all. */
     async insertMany(rows: ResourceRow[]): Promise<void> {
       if (rows.length === 0) return;
       // One JSON parameter per statement: drizzle's per-value checks dominated 10,000-row inserts.

@@ -31,7 +31,7 @@ export const emailValues = (doc: AnyPgColumn | SQL): SQL => sql`scim_email_value
 const TRGM_WITH = { gin_pending_list_limit: 256 };
 
 /**
- * One row per SCIM resource (issue 2 §7): indexed columns for what clients filter on, a JSONB
+ * One row per SCIM resource: indexed columns for what clients filter on, a JSONB
  * document for the rest. `version` is the row version counter behind meta.version / ETag.
  */
 export const resources = pgTable(
@@ -66,7 +66,8 @@ export const resources = pgTable(
 
 /**
  * Group membership in its own table: adding or removing one member touches one row,
- * never the group document or its other members (issue 2 §7, issue 3 §4).
+ * never the group document or its other members, so a 100,000-member group changes as cheaply
+ * as a small one.
  */
 export const groupMembers = pgTable(
   'group_members',
@@ -126,7 +127,7 @@ export const signingKeys = pgTable('signing_keys', {
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });
 
-/** Event feeds, managed as OpenID SSF 1.0 streams (SSF-4). */
+/** Event feeds, managed as OpenID SSF 1.0 streams (§8.1.1). */
 export const feeds = pgTable(
   'feeds',
   {
@@ -140,13 +141,16 @@ export const feeds = pgTable(
     authorizationHeader: text('authorization_header'),
     eventsRequested: text('events_requested').array().notNull(),
     eventsDelivered: text('events_delivered').array().notNull(),
-    /** 'rfc9967' | 'draft-03' (conventions: per-stream event profile). */
+    /**
+     * 'rfc9967' | 'draft-03': the per-stream event profile
+     * (docs/decisions/0005-event-profiles-rfc9967-and-draft-03.md).
+     */
     profile: text('profile').notNull().default('rfc9967'),
     status: text('status').notNull().default('enabled'),
     statusReason: text('status_reason'),
     /** Resource types this feed wants (empty = all). */
     resourceTypes: text('resource_types').array().notNull().default(sql`'{}'::text[]`),
-    /** 'ALL' = every subject; 'NONE' = only subjects added through add-subject (SSF-3 default_subjects). */
+    /** 'ALL' = every subject; 'NONE' = only subjects added through add-subject (SSF 1.0 §7.1 default_subjects). */
     defaultSubjects: text('default_subjects').notNull().default('ALL'),
     kidMode: text('kid_mode').notNull().default('kid'),
     /** Push: how many SETs may be in flight at once (1 = strict order). */
@@ -302,7 +306,7 @@ export const txns = pgTable(
   (t) => [index('txns_owner_status').on(t.owner, t.status, t.createdAt)],
 );
 
-/** One result per (txn, operation index): the idempotency guard for retried jobs (issue 6 §3). */
+/** One result per (txn, operation index): the idempotency guard for retried jobs, so each operation is applied once. */
 export const txnOps = pgTable(
   'txn_ops',
   {
@@ -316,7 +320,7 @@ export const txnOps = pgTable(
     location: text('location'),
     version: text('version'),
     response: jsonb('response'),
-    /** The asyncresp SET for this operation, retrievable from the status resource (ASYNC-10 form a). */
+    /** The asyncresp SET for this operation, retrievable from the status resource (RFC 9967 §2.5.1.1). */
     jti: text('jti'),
     setJws: text('set_jws'),
     /** The asyncresp SETs the requester's streams got, `[{stream_id, jti}]`, filled in by the fan-out. */

@@ -98,7 +98,7 @@ export function makeTxnRepo(db: Db) {
     },
     /**
      * Record one operation's result. The (txn, index) primary key makes a retried job's second
-     * attempt a no-op: returns false when the result already existed (issue 6 §3).
+     * attempt a no-op: returns false when the result already existed.
      */
     async recordOp(row: TxnOpRow): Promise<boolean> {
       const r = await db.insert(txnOps).values(row).onConflictDoNothing().returning({ i: txnOps.opIndex });

@@ -48,7 +48,7 @@ export interface WorkerHandle {
  * so a task that ends while PostgreSQL is away (a restart, a failover) rejects unhandled and kills
  * the process, and the job stays locked for hours. These are transient by nature: the connection
  * comes back. Marking them retryable makes the outcome wait for the database instead
- * (issue 10 §1: Postgres restarted under load, the service recovers by itself). node-postgres's
+ * (PostgreSQL restarted under load: the service recovers by itself). node-postgres's
  * own code-less "Connection terminated" errors get 08006 from transient-pool.ts. The codes are
  * core/connection-errors.ts's lost-connection list, which the API answers 503 for too.
  */
@@ -60,7 +60,9 @@ function retryConnectionErrors(): void {
 const heartbeatMs = (deadAfterMs: number) => Math.floor(deadAfterMs / 6);
 
 /**
- * Start a runner. No localQueue: it breaks per-queue ordering (stack-notes §4, graphile/worker#621).
+ * Start a runner. No localQueue: graphile-worker's batch fetching breaks the one-job-at-a-time
+ * guarantee of named queues (https://github.com/graphile/worker/issues/621), which per-stream and
+ * per-request ordering rely on.
  * Signals are handled once, by the CLI (noHandleSignals).
  */
 export async function startWorker(d: Deps, pool: pg.Pool, opts: { databaseUrl?: string } = {}): Promise<WorkerHandle> {

@@ -3,7 +3,7 @@ import { parseCsv } from './csv.js';
 import { GROUP_URN, rejectDuplicates, USER_URN, type ImportItem, type ItemError, type ParsedImport } from './items.js';
 
 /**
- * The CSV column mapping (conventions.md "Command line", README "scimcast bulk import"):
+ * The CSV column mapping (docs/cli.md, "scimcast bulk import"):
  *
  * | column      | user                                   | group                          |
  * |-------------|----------------------------------------|--------------------------------|

@@ -18,7 +18,7 @@ export interface TypeCounts {
 }
 
 /**
- * The outcome of an import (conventions.md: `--json` has numeric `created`, `updated`, `failed`).
+ * The outcome of an import (`--json` has numeric `created`, `updated`, `failed`, for scripts).
  * It covers the whole file, including items an earlier run of the same journal finished.
  */
 export interface ImportReport {

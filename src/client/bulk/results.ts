@@ -31,7 +31,7 @@ export function opResult(raw: unknown): (OpResult & { method?: string; bulkId?: 
 
 /**
  * Pair the operations of a BulkResponse with the request's (RFC 7644 §3.7.3). The server may
- * reorder (BULK-8) and leaves out what it did not process (failOnErrors, BULK-6), so position is
+ * reorder (RFC 7644 §3.7) and leaves out what it did not process (failOnErrors), so position is
  * not enough: a POST is matched by its bulkId, a PUT or PATCH by method and the id its location
  * names (the client never puts two operations on one resource in one request). Whatever is left
  * pairs up by method in order. `undefined` means "not processed": the outcome is unknown.
@@ -66,7 +66,7 @@ export function matchBulkResponse(ops: readonly WireOp[], body: unknown): (OpRes
 }
 
 /**
- * The async status resource (conventions "Async status resource"): `operations[]` carries each
+ * scimcast's async status resource (docs/async-requests.md): `operations[]` carries each
  * requested operation's result by its `index`, "pending" until known. Returns undefined when the
  * document is not in that shape (another server's Location), so the caller cannot mistake it.
  */

@@ -20,8 +20,8 @@ export function registerAuth(app: FastifyInstance, authenticate: (token: string)
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const declared = req.routeOptions.config?.scope;
     if (declared === 'public' || req.is404) return;
-    // Fail closed: a route that forgot to declare its scope is for operators only (issue 10 §5;
-    // test/security/access-routes.test.ts names such a route).
+    // Fail closed: a route that forgot to declare its scope is for operators only
+    // (test/security/access-routes.test.ts names such a route).
     const scope = declared ?? 'admin';
     const header = req.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;

@@ -4,7 +4,7 @@ import { isDatabaseUnavailable } from '../../core/connection-errors.js';
 import { ScimError, toScimErrorBody, type ScimType } from '../../core/errors.js';
 import { SCIM_CONTENT_TYPE } from './scim-json.js';
 
-/** Framework error codes mapped to SCIM errors (conventions: every 4xx/5xx is a SCIM error body). */
+/** Framework error codes mapped to SCIM errors: every 4xx/5xx a client gets is an RFC 7644 §3.12 body. */
 function fromFastify(e: FastifyError, limits: { maxBodySize: number; bulkMaxPayloadSize: number; url: string }): ScimError | undefined {
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': {
@@ -54,7 +54,7 @@ export function sendScimError(reply: FastifyReply, e: ScimError): FastifyReply {
 /**
  * Errors the router raises before any route or hook runs (fastify `frameworkErrors`): a path
  * that is not validly %-encoded, or a path segment longer than the router's limit. Without this
- * they would be fastify's own JSON, not a SCIM error body (conventions: every 4xx is SCIM).
+ * they would be fastify's own JSON, not a SCIM error body (RFC 7644 §3.12).
  */
 export function frameworkError(e: FastifyError, _req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (e.code === 'FST_ERR_BAD_URL') return sendScimError(reply, new ScimError(400, 'invalidSyntax', 'The request path is not validly percent-encoded'));
@@ -66,7 +66,7 @@ export function frameworkError(e: FastifyError, _req: FastifyRequest, reply: Fas
 /** The router's bound on one path parameter (fastify's default); ids and stream ids are far shorter. */
 export const MAX_PARAM_LENGTH = 100;
 
-/** The one place errors become HTTP (architecture B4). Unknown errors are a 500 with no internals. */
+/** The one place errors become HTTP: modules throw codes, not responses. Unknown errors are a 500 with no internals. */
 export function registerErrorHandler(app: FastifyInstance, limits: { maxBodySize: number; bulkMaxPayloadSize: number; statementTimeoutMs?: number }): void {
   const timeout = limits.statementTimeoutMs ? ` (${limits.statementTimeoutMs} ms)` : '';
   app.setErrorHandler((err, req, reply) => {

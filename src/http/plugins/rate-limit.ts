@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ScimError } from '../../core/errors.js';
 import { makeTokenBuckets, type TakeResult, type TokenBuckets } from '../../core/token-bucket.js';
 
-/** Probes must keep answering under load (conventions: /healthz and /readyz are exempt). */
+/** Probes must keep answering under load: /healthz and /readyz are exempt. */
 const EXEMPT = new Set(['/healthz', '/readyz']);
 
 export interface RateLimitOptions {
@@ -24,7 +24,7 @@ const hasBearer = (req: FastifyRequest) => /^Bearer\s+\S/i.test(req.headers.auth
 const exempt = (req: FastifyRequest) => !req.is404 && EXEMPT.has(req.routeOptions.url ?? '');
 
 /**
- * Per-client rate limiting (conventions: SCIMCAST_RATE_LIMIT / SCIMCAST_RATE_BURST; issue 10 §5).
+ * Per-client rate limiting (SCIMCAST_RATE_LIMIT / SCIMCAST_RATE_BURST), answered 429 with Retry-After.
  * - A request with a valid token spends from its principal's bucket, whatever address it comes from.
  * - Public routes, unknown routes and requests without a token spend from their address's bucket.
  * - A bearer token that fails authentication spends from its address's *failure* bucket; once that

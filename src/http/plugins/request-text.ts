@@ -6,7 +6,7 @@ const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff
 
 /**
  * Why PostgreSQL could not store `s` (text and jsonb refuse U+0000 and unpaired surrogates), or
- * undefined. Checked at the edge so such input is a 400, never a database error (issue 10 §4).
+ * undefined. Checked at the edge so such input is a 400, never a database error.
  */
 export function unstorableText(s: string): string | undefined {
   const m = UNSTORABLE.exec(s);
@@ -25,7 +25,7 @@ function check(where: string, name: string, value: unknown): void {
 
 /**
  * Path parameters and query values reach SQL as ids, filters and stream ids; a `%00` in them must
- * be a 400 like the same character in a body (conventions: bad input gets a SCIM error).
+ * be a 400 like the same character in a body: bad input gets a SCIM error (RFC 7644 §3.12).
  * preValidation: after authentication and body parsing, before any handler.
  */
 export function registerRequestText(app: FastifyInstance): void {

@@ -10,7 +10,7 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * RFC 8259 §8.1: JSON exchanged between systems MUST be UTF-8. `fatal` makes a malformed byte
- * sequence an error instead of a silent U+FFFD that would then be stored (issue 10 §4).
+ * sequence an error instead of a silent U+FFFD that would then be stored.
  */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -18,7 +18,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Walk the parsed value with an explicit stack (no recursion, so hostile nesting cannot overflow)
  * and refuse prototype-pollution keys, nesting beyond the configured depth, and strings
  * PostgreSQL cannot store (U+0000, unpaired surrogates), which would otherwise surface as a
- * 500 from the database (issue 10 §4).
+ * 500 from the database.
  */
 export function checkJsonShape(value: unknown, maxDepth: number): void {
   const stack: Array<[unknown, number]> = [[value, 1]];

@@ -11,7 +11,8 @@ import { integerParam, queryOf } from '../query.js';
 
 /**
  * RFC 9967 §2.5.1.1 / §3: 202 Accepted, empty body, Set-Txn, Preference-Applied, and a Location
- * where the completion can be followed (ASYNC-5..ASYNC-10). Accept is not consulted (ASYNC-2).
+ * where the completion SET can be fetched (the first of the two forms §2.5.1.1 allows). The Accept
+ * header is ignored, as §2.5.1.1 requires.
  */
 export function sendAccepted(reply: FastifyReply, a: Admitted): FastifyReply {
   return reply

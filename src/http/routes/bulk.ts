@@ -10,16 +10,16 @@ import { bulkResponseOf, parseBulkRequest } from '../../scim/messages/bulk.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
 import { sendAccepted } from './async.js';
 
-/** 200 with one result per processed operation, in request order (BULK-14). */
+/** 200 with one result per processed operation, in request order (RFC 7644 §3.7.3). */
 function sendBulkResponse(reply: FastifyReply, results: ReadonlyMap<number, OperationResult>, skipped: ReadonlySet<number>) {
   return reply.code(200).type(SCIM_CONTENT_TYPE).send(bulkResponseOf(results, skipped));
 }
 
 /**
- * POST /Bulk (RFC 7644 §3.7). Limits are checked before any work (BULK-10): the body limit while
+ * POST /Bulk (RFC 7644 §3.7). Limits are checked before any work (§3.7.4): the body limit while
  * reading (413 without buffering it all), maxOperations on parse. With Prefer: respond-async the
  * request is admitted and answered 202 (RFC 9967 §2.5.1.2), or 200 if it finishes within `wait=N`
- * seconds (PREF-4); otherwise it runs now and answers 200.
+ * seconds (RFC 7240 §4.3); otherwise it runs now and answers 200.
  */
 export function bulkRoutes(
   app: FastifyInstance,
@@ -32,7 +32,7 @@ export function bulkRoutes(
       const d = opts.async();
       const admitted = await admitAndWait(d, req.principal!, { kind: 'bulk', method: 'POST', path: '/Bulk', request: req.body, opCount: bulk.operations.length }, prefs, req.log);
       const inline = admitted.run;
-      // wait=N and finished in time (PREF-4, Q-8): the BulkResponse a synchronous request gets,
+      // wait=N and finished in time (RFC 7240 §4.3): the BulkResponse a synchronous request gets,
       // without the operations skipped after failOnErrors (their asyncresp SETs still go out).
       if (inline?.kind === 'bulk') return sendBulkResponse(reply, inline.run.results, inline.run.skipped);
       return sendAccepted(reply, admitted);

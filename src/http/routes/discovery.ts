@@ -6,8 +6,8 @@ import { completeList } from '../../scim/messages/list-response.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
 
 /**
- * Discovery (RFC 7644 §4). Public, as RFC 7643 §5 suggests for authenticationSchemes (SPC-6);
- * query parameters are ignored and a filter is refused with 403 (SPC-5).
+ * Discovery (RFC 7644 §4). Public, as RFC 7643 §5 suggests for authenticationSchemes; query
+ * parameters are ignored and a filter is refused with 403 (RFC 7644 §4).
  */
 export function discoveryRoutes(app: FastifyInstance, opts: { baseUrl: string; capabilities: () => Capabilities; coreServiceProviderConfig: boolean; schemas?: SchemaOptions }) {
   const pub = { config: { scope: 'public' as const } };

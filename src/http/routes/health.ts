@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 
 /**
- * Liveness and readiness (issue 2 §8); no token needed (conventions). Readiness is the truth an
- * orchestrator routes by: 503 while the database does not answer (issue 10 §1: an outage), while
- * no worker is alive, and once shutdown has begun (issue 10 §7), so traffic moves elsewhere
+ * Liveness and readiness for orchestrators, so no token is needed. Readiness is the truth an
+ * orchestrator routes by: 503 while the database does not answer (an outage), while no worker is
+ * alive, and once shutdown has begun (the lame-duck drain), so traffic moves elsewhere
  * while the requests already here are drained.
  */
 export function healthRoutes(app: FastifyInstance, opts: { ping: () => Promise<void>; workerAlive: () => Promise<boolean> }) {

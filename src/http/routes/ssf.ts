@@ -21,7 +21,7 @@ const ownerOf = (req: FastifyRequest) => req.principal!.id;
 const streamIdOf = (req: FastifyRequest) => queryOf(req).stream_id;
 
 /**
- * OpenID SSF 1.0 stream management (SSF-3..SSF-8) and RFC 8936 poll. Streams belong to the
+ * OpenID SSF 1.0 stream management (§7 discovery, §8.1 streams) and RFC 8936 poll. Streams belong to the
  * principal that made them; other principals get 404 for them.
  */
 export function ssfRoutes(app: FastifyInstance, opts: { streams: () => StreamsCtx; poll: () => PollDeps }) {
@@ -57,7 +57,7 @@ export function ssfRoutes(app: FastifyInstance, opts: { streams: () => StreamsCt
     return reply.code(204).send();
   });
 
-  /** Operator API (issue 7 §4): where a stream's SETs stand, dead letters, redrive and replay. */
+  /** Operator API (docs/events-and-streams.md): where a stream's SETs stand, dead letters, redrive and replay. */
   type ById = { Params: { id: string } };
   app.get<ById>('/ssf/streams/:id/stats', admin, async (req) => streamStats(opts.streams(), ownerOf(req), req.params.id));
   app.get<ById>('/ssf/streams/:id/dead', admin, async (req) => deadLetters(opts.streams(), ownerOf(req), req.params.id, integerParam(queryOf(req), 'limit') ?? 100));

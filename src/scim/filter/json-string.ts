@@ -59,7 +59,7 @@ function readEscape(text: string, at: number): { value: string; end: number } {
 
 function checkScalarValues(value: string, start: number): void {
   // U+0000 is a valid JSON escape but PostgreSQL text cannot hold it, so no stored value could
-  // match it; refused here rather than surfacing as a database error (issue 10 §4).
+  // match it; refused here rather than surfacing as a database error.
   if (value.includes('\u0000')) throw new FilterSyntaxError(start, 'string contains U+0000, which no SCIM value can hold');
   if (LONE_SURROGATE.test(value)) {
     throw new FilterSyntaxError(start, 'string contains an unpaired UTF-16 surrogate');

@@ -6,7 +6,7 @@ export const BULK_RESPONSE_URN = 'urn:ietf:params:scim:api:messages:2.0:BulkResp
 
 export type BulkMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** One operation of a BulkRequest (RFC 7644 §3.7, BULK-3), validated on its own. */
+/** One operation of a BulkRequest (RFC 7644 §3.7), validated on its own. */
 export interface BulkOperation {
   index: number;
   method: BulkMethod;
@@ -14,7 +14,7 @@ export interface BulkOperation {
   bulkId?: string | undefined;
   version?: string | undefined;
   data?: unknown;
-  /** Set when this operation is malformed: it fails alone, the others still run (BULK-6). */
+  /** Set when this operation is malformed: it fails alone, the others still run (RFC 7644 §3.7.3). */
   invalid?: ScimError | undefined;
 }
 
@@ -49,7 +49,7 @@ function operation(raw: unknown, index: number): BulkOperation {
 
 /**
  * Parse a BulkRequest (RFC 7644 §3.7). The request as a whole must be well formed (else 400) and
- * within maxOperations (else 413, BULK-10); a malformed operation is marked and fails by itself.
+ * within maxOperations (else 413, RFC 7644 §3.7.4); a malformed operation is marked and fails by itself.
  */
 export function parseBulkRequest(body: unknown, limits: { maxOperations: number }): BulkRequest {
   if (!isObject(body)) throw badRequest('invalidSyntax', 'The request body must be a BulkRequest JSON object');
@@ -73,7 +73,7 @@ export function parseBulkRequest(body: unknown, limits: { maxOperations: number 
   return { failOnErrors: foe as number | undefined, operations };
 }
 
-/** A BulkResponse operation (BULK-4): status is a string; response only for failures. */
+/** A BulkResponse operation (RFC 7644 §3.7.3): status is a string; response only for failures. */
 export interface BulkResponseOperation {
   method: string;
   bulkId?: string;
@@ -97,7 +97,7 @@ export interface BulkResult {
   response?: ScimErrorBody | undefined;
 }
 
-/** A BulkResponse operation (BULK-4): method, bulkId, location, version, status, response. */
+/** A BulkResponse operation (RFC 7644 §3.7.3): method, bulkId, location, version, status, response. */
 function responseOperation(r: BulkResult): BulkResponseOperation {
   const out: BulkResponseOperation = { method: r.method, status: r.status };
   if (r.bulkId !== undefined) out.bulkId = r.bulkId;
@@ -107,7 +107,7 @@ function responseOperation(r: BulkResult): BulkResponseOperation {
   return out;
 }
 
-/** One result per processed operation, in request order (BULK-14), without the skipped ones. */
+/** One result per processed operation, in request order (RFC 7644 §3.7.3), without the skipped ones. */
 export function bulkResponseOf(results: ReadonlyMap<number, BulkResult>, skipped: ReadonlySet<number>) {
   const ops = [...results.entries()]
     .filter(([i]) => !skipped.has(i))

@@ -6,9 +6,10 @@ import type { Storage } from '../../storage/index.js';
 
 /**
  * prune (hourly cron): SETs pending for longer than the retention (since they were created, or
- * redriven / replayed) become dead with reason "expired" (POLL-13, spec-digest Q-21), counted in
+ * redriven / replayed) become dead with reason "expired" (RFC 8936 §2 leaves retention of
+ * unacknowledged SETs to local policy), counted in
  * scimcast_sets_dead_total{reason="expired"} by the process that ran the prune; async
- * transactions past their retention are removed, after which their Location answers 404 (issue 6 §5).
+ * transactions past their retention are removed, after which their Location answers 404.
  */
 export const makePrune =
   (d: Deps): Task =>
@@ -28,7 +29,7 @@ export const makePrune =
     await unbounded((s) => s.events.purgeFinished(cutoff));
     await unbounded((s) => s.txns.purgeExpired(now));
     // A retired key signed only SETs created before it retired; once those are past every
-    // retention, nothing stored needs its public key (issue 5 §5).
+    // retention, nothing stored needs its public key, and the JWKS stops publishing it.
     const keep = Math.max(d.config.events.retentionDays, d.config.events.asyncRetentionDays) * 86_400_000;
     await unbounded((s) => s.keys.removeRetiredBefore(new Date(now.getTime() - keep)));
   };
