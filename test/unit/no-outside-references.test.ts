@@ -14,7 +14,7 @@ const ROOT = join(import.meta.dirname, '../..');
  * test/ still carries such references, rewritten on another branch. Once that branch is merged,
  * set this to true: test/ is then scanned like the other folders.
  */
-const SCAN_TEST = false;
+const SCAN_TEST = true;
 
 /** Folders scanned, with every file below them; plus the top-level files (vitest.config.ts …). */
 const FOLDERS = ['src', 'bench', 'scripts', 'bin'];
