@@ -87,6 +87,17 @@ export function embeddedClusterExists(dataDir: string): boolean {
   return existsSync(join(resolve(dataDir), 'pgdata', 'PG_VERSION'));
 }
 
+/**
+ * The port of the cluster's previous run, from the command line PostgreSQL keeps in
+ * postmaster.opts: a restarted server comes back where its clients (a `DATABASE_URL` handed to
+ * other processes) expect it, although a clean stop removed runtime.json.
+ */
+function lastPort(databaseDir: string): number | undefined {
+  const opts = join(databaseDir, 'postmaster.opts');
+  const m = existsSync(opts) ? /"-p" "(\d+)"/.exec(readFileSync(opts, 'utf8')) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
 /** The uid and gid of the OS user `postgres`, as which the server runs when this process is root. */
 function postgresUser(): { uid: number; gid: number } | undefined {
   if (!isRoot()) return undefined;
@@ -146,6 +157,7 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; fast?: boo
     }
     port = rt.port;
   }
+  port ??= lastPort(databaseDir);
   if (existsSync(join(databaseDir, 'postmaster.pid'))) await stopOrphan(databaseDir);
   if (port === undefined || !(await portIsFree(port))) port = await freePort();
 
