@@ -10,7 +10,7 @@ import { startScimcast, type Running } from '../main.js';
 import { revokeSigningKey, rotateSigningKey } from '../events/key-store.js';
 import type { SigningAlg } from '../events/keys.js';
 import { STREAMS_USAGE } from './streams.js';
-import { withDeps as withDepsOn } from './with-deps.js';
+import { requireExistingDatabase, withDeps as withDepsOn } from './with-deps.js';
 import { superviseWorker, type FromWorker, type ToWorker } from './worker-process.js';
 import { superviseApiProcesses, type FromApi, type ToApi } from './api-processes.js';
 
@@ -34,6 +34,8 @@ ${STREAMS_USAGE}
                                       import users and groups (CSV or NDJSON) with Bulk requests; resumable
 
 Options: --host H  --port P  --data-dir DIR  (override HOST, PORT, SCIMCAST_DATA_DIR)
+token, keys, worker and streams without --url act on the server's database: run them with the
+server's --data-dir (or SCIMCAST_DATA_DIR) or DATABASE_URL. Only start, serve and migrate create one.
 Scopes: ${SCOPES.join(', ')}`;
 
 /**
@@ -312,7 +314,10 @@ function stopPostmaster(pid: number): void {
   }
 }
 
-/** Admin commands reach the running server's database (embedded or DATABASE_URL) or start the embedded one. */
+/**
+ * Admin commands reach the running server's database (embedded or DATABASE_URL), or the data
+ * directory's existing embedded one; they never create a data directory (with-deps.ts).
+ */
 const withDeps = <T>(fn: (d: Deps) => Promise<T>): Promise<T> => withDepsOn(config(), fn);
 
 async function token(sub: string | undefined): Promise<void> {
@@ -375,9 +380,12 @@ async function main(): Promise<void> {
     case 'serve':
       return values['api-process'] ? apiProcess() : serve(true, !values['no-worker']);
     case 'worker':
-      return values.supervised ? supervisedWorker() : serve(false, true);
+      if (values.supervised) return supervisedWorker();
+      // A worker alone on a new, empty database would have nothing to do: it joins an existing one.
+      requireExistingDatabase(config());
+      return serve(false, true);
     case 'migrate':
-      await withDeps(async () => log('migrations applied'));
+      await withDepsOn(config(), async () => log('migrations applied'), { create: true });
       return;
     case 'token':
       return token(sub);

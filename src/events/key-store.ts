@@ -33,11 +33,12 @@ export async function rotateSigningKey(storage: Storage, clock: Clock, rand: () 
  */
 export function currentKeyLoader(clock: Clock, ttlMs = 10_000): (storage: Storage) => Promise<SignerKey> {
   const checked = new WeakMap<Storage, { key: SignerKey; at: number }>();
+  // One question per storage handle at a time: a transaction signing many SETs at once (a bulk
+  // batch's results) must not queue the same query many times on its one connection, which pg
+  // deprecates ("client is already executing a query").
+  const asking = new WeakMap<Storage, Promise<SignerKey>>();
   let loaded: SignerKey | undefined;
-  return async (storage) => {
-    const now = clock.now().getTime();
-    const memo = checked.get(storage);
-    if (memo && now - memo.at < ttlMs) return memo.key;
+  const ask = async (storage: Storage, now: number): Promise<SignerKey> => {
     // A revocation committing while this asks makes the locked row fail its re-check: ask again,
     // the next statement sees the replacement key.
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -52,6 +53,16 @@ export function currentKeyLoader(clock: Clock, ttlMs = 10_000): (storage: Storag
       return loaded;
     }
     throw new AppError('ERR_SIGNING_KEY_MISSING', 'no signing key: ensureSigningKey() runs at start');
+  };
+  return (storage) => {
+    const now = clock.now().getTime();
+    const memo = checked.get(storage);
+    if (memo && now - memo.at < ttlMs) return Promise.resolve(memo.key);
+    const pending = asking.get(storage);
+    if (pending) return pending;
+    const p = ask(storage, now).finally(() => asking.delete(storage));
+    asking.set(storage, p);
+    return p;
   };
 }
 

