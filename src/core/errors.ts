@@ -74,6 +74,8 @@ export const APP_ERROR_CODES = [
   'ERR_CONFIG_INVALID',
   /** The embedded PostgreSQL could not be started or stopped, or its data directory is another process's. */
   'ERR_EMBEDDED_PG',
+  /** An admin command found no database: no DATABASE_URL, no running server, no cluster in the data directory. */
+  'ERR_DB_UNAVAILABLE',
   'ERR_SIGNING_KEY_MISSING',
   /** Client commands (`scimcast bulk import`): bad input file, unusable journal, server refusal. */
   'ERR_IMPORT_INPUT',
