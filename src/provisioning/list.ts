@@ -6,17 +6,14 @@ import type { ResourceTypeName } from '../scim/resource-types.js';
 import { relatedOf } from './read.js';
 import { toScimResource, type ScimResource } from './representation.js';
 import { listResponse, type ListResponse as ListResponseMessage } from '../scim/messages/list-response.js';
+import type { SearchRequest } from '../scim/messages/search-request.js';
 
 
-/** Query parameters of GET /{type} and the members of a SearchRequest (RFC 7644 §3.4.2, §3.4.3). */
-export interface ListParams {
-  filter?: string | undefined;
-  sortBy?: string | undefined;
-  sortOrder?: string | undefined;
-  startIndex?: number | undefined;
-  count?: number | undefined;
-  /** RFC 9865: present, even empty, selects cursor pagination; '' asks for the first page. */
-  cursor?: string | undefined;
+/**
+ * Query parameters of GET /{type} and the members of a SearchRequest (RFC 7644 §3.4.2, §3.4.3).
+ * `cursor` (RFC 9865): present, even empty, selects cursor pagination; '' asks for the first page.
+ */
+export interface ListParams extends Pick<SearchRequest, 'filter' | 'sortBy' | 'sortOrder' | 'startIndex' | 'count' | 'cursor'> {
   /** Skip loading Group members (not requested, or excluded). */
   members?: boolean;
   /** Skip loading User groups (not requested, or excluded). */

@@ -1,7 +1,8 @@
-import { ScimError, toScimErrorBody, type ScimErrorBody } from '../core/errors.js';
+import { ScimError, toScimErrorBody } from '../core/errors.js';
 import { resourceLocation, type ResourceTypeName } from '../scim/resource-types.js';
 import type { ProvisioningCtx } from './context.js';
 import type { Outcome } from './outcome.js';
+import type { BulkResult } from '../scim/messages/bulk.js';
 import { patchResource } from './patch.js';
 import { createResource, deleteResource, replaceResource } from './write.js';
 
@@ -16,13 +17,7 @@ export interface OperationRequest {
 }
 
 /** An operation's result in RFC 7644 §3.7.3 bulk-response-operation shape, as asyncresp carries it. */
-export interface OperationResult {
-  method: string;
-  bulkId?: string | undefined;
-  location?: string | undefined;
-  version?: string | undefined;
-  status: string;
-  response?: ScimErrorBody | undefined;
+export interface OperationResult extends BulkResult {
   /** The resource, for a synchronous answer (wait=N) and sub_id; not part of the asyncresp. */
   resourceId?: string | undefined;
   outcome?: Outcome | undefined;
