@@ -41,6 +41,7 @@ describe('Prefer: respond-async on single resources (RFC 9967 §2.5.1.1, §3)', 
     const txn = res.headers['set-txn'] as string;
     expect(txn).toMatch(/^[0-9a-f]{32}$/);
     expect(res.headers['preference-applied']).toBe('respond-async');
+    expect(res.headers.vary).toBe('Prefer'); // RFC 7240 §2: the answer depends on Prefer
     expect(res.headers.location).toBe(`${BASE_URL}/scim/v2/AsyncRequests/${txn}`);
     expect(res.headers['retry-after']).toBe('1');
 

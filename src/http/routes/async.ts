@@ -17,6 +17,8 @@ import { integerParam, queryOf } from '../query.js';
 export function sendAccepted(reply: FastifyReply, a: Admitted): FastifyReply {
   return reply
     .code(202)
+    // The answer depends on Prefer (RFC 7240 §2).
+    .header('vary', 'Prefer')
     .header('set-txn', a.txnId)
     .header('preference-applied', a.applied.join(', '))
     .header('location', a.location)
@@ -31,7 +33,7 @@ export function sendAccepted(reply: FastifyReply, a: Admitted): FastifyReply {
 export async function answerAsync(d: AsyncDeps, req: FastifyRequest, reply: FastifyReply, op: OperationRequest, prefs: Preferences) {
   const path = req.url.split('?')[0]!.replace(/^\/scim\/v2/i, '');
   const answer = await admitOperation(d, req.principal!, op, path, prefs, req.log);
-  if (answer.kind === 'done') return sendOutcome(reply, answer.outcome);
+  if (answer.kind === 'done') return sendOutcome(reply.header('vary', 'Prefer'), answer.outcome);
   return sendAccepted(reply, answer);
 }
 

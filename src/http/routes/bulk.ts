@@ -28,6 +28,8 @@ export function bulkRoutes(
   app.post('/Bulk', { config: { scope: 'scim:bulk' }, bodyLimit: opts.maxPayloadSize }, async (req, reply) => {
     const bulk = parseBulkRequest(req.body, { maxOperations: opts.maxOperations });
     const prefs = parsePrefer(req.headers.prefer, req.headers['x-scim-request-mode']);
+    // Whether the answer is a 202 or a BulkResponse depends on Prefer (RFC 7240 §2).
+    reply.header('vary', 'Prefer');
     if (prefs.respondAsync) {
       const d = opts.async();
       const admitted = await admitAndWait(d, req.principal!, { kind: 'bulk', method: 'POST', path: '/Bulk', request: req.body, opCount: bulk.operations.length }, prefs, req.log);
