@@ -57,7 +57,8 @@ describe('the docs run as written', () => {
       const commands = [...(file === 'README.md' ? [] : commandsOfFile('README.md')), ...commandsOfFile(file)];
       expect(commands.length).toBeGreaterThan(0);
       expect(await runCommands(commands, server, newState(), SKIPS, used)).toEqual([]);
-    });
+      // Each `npx scimcast` starts a CLI process (several seconds on a loaded machine).
+    }, 120_000);
   }
 
   it('every page with runnable blocks is run or listed with a reason', () => {
