@@ -65,7 +65,10 @@ const deleteUrl = (path: string) => urlOf(path).replace(/\/(Users|Groups)\/[^/?]
 async function send(route: string, query: string): Promise<LightMyRequestResponse> {
   const [method, path] = route.split(' ') as [string, string];
   const body = bodyOf(method, path);
-  const url = `${method === 'DELETE' ? deleteUrl(path) : urlOf(path)}${query === '' ? '' : `?${query}`}`;
+  // DELETE /ssf/streams?stream_id=<the real one> with otherwise harmless parameters rightly deletes
+  // the stream: a DELETE names a well-formed stream that does not exist instead, as for resources.
+  const q = method === 'DELETE' ? query.replaceAll(ids.stream, 'f-000000000000') : query;
+  const url = `${method === 'DELETE' ? deleteUrl(path) : urlOf(path)}${q === '' ? '' : `?${q}`}`;
   return t.app.inject({
     method: method as 'GET',
     url,
