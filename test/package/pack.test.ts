@@ -92,7 +92,7 @@ function descendants(pid: number): number[] {
 describe('the npm pack tarball', () => {
   it('holds the build, the migrations and the command, and no sources or tests', () => {
     const paths = packed.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['bin/scimcast.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'drizzle/meta/_journal.json', 'README.md', 'package.json']));
+    expect(paths).toEqual(expect.arrayContaining(['bin/scimcast.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'drizzle/meta/_journal.json', 'README.md', 'LICENSE', 'package.json']));
     const migrations = readdirSync(join(ROOT, 'drizzle')).filter((f) => f.endsWith('.sql'));
     expect(migrations.length).toBeGreaterThan(0);
     expect(paths).toEqual(expect.arrayContaining(migrations.map((f) => `drizzle/${f}`)));
