@@ -64,7 +64,7 @@ export async function fanOutOnce(d: FanoutDeps, opts: { wait?: boolean } = {}): 
     if (batch.length === 0) return 0;
     // Streams, and the per-request callback feeds of the requests whose results are in the batch.
     const asyncTxns = [...new Set(batch.filter((c) => c.kind === 'asyncresp').map((c) => c.txnBase))];
-    const byFeed = versionsByFeed([...(await s.changes.versions()), ...(await s.changes.callbackVersions(asyncTxns))]);
+    const byFeed = versionsByFeed(await s.changes.versions(asyncTxns));
     const subjects: SubjectEntry[] = (await s.changes.subjects([...new Set(batch.filter((c) => c.kind === 'prov').map((c) => c.subjectUri))])).map((r) => ({
       feedId: r.feedId,
       subjectUri: r.subjectUri,

@@ -148,17 +148,12 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
      * rather than failing the batch's INSERT on the events' foreign key. Routing updates (status,
      * filters) take a weaker lock and do not wait.
      */
-    async versions(): Promise<VersionRow[]> {
-      return versionsWhere(sql`${feeds.callbackTxn} is null`);
-    },
-    /**
-     * The versions of the per-request callback feeds of these requests, held like versions():
-     * only those a batch can route to are read, so any number of callbacks waiting on their
-     * requests costs a fan-out nothing.
-     */
-    async callbackVersions(txnIds: readonly string[]): Promise<VersionRow[]> {
-      if (txnIds.length === 0) return [];
-      return versionsWhere(sql`${feeds.callbackTxn} in (select jsonb_array_elements_text(${JSON.stringify(txnIds)}::jsonb))`);
+    async versions(callbackTxns: readonly string[] = []): Promise<VersionRow[]> {
+      // With the per-request callback feeds of these requests, in the same statement: only those a
+      // batch can route to are read, so any number of callbacks waiting on their requests costs a
+      // fan-out nothing, and a batch with async results costs it no second round trip.
+      if (callbackTxns.length === 0) return versionsWhere(sql`${feeds.callbackTxn} is null`);
+      return versionsWhere(sql`(${feeds.callbackTxn} is null or ${feeds.callbackTxn} in (select jsonb_array_elements_text(${JSON.stringify(callbackTxns)}::jsonb)))`);
     },
     async dropVersions(rows: readonly { feedId: string; version: number }[]): Promise<void> {
       if (rows.length === 0) return;
