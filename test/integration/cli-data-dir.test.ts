@@ -136,3 +136,18 @@ describe('admin commands with the server’s data directory', () => {
     expect((JSON.parse(r.stdout) as { stream_id: string }[]).map((s) => s.stream_id)).toContain(stream_id);
   });
 });
+
+describe('a data directory the embedded PostgreSQL cannot reach', () => {
+  // As root, PostgreSQL runs as the OS user postgres: a parent private to root (as /root is)
+  // used to fail deep inside initdb with a bare "Permission denied".
+  it.runIf(process.getuid?.() === 0)('start exits 1 at once, naming the directory postgres cannot enter and the ways out', async () => {
+    const locked = emptyDir();
+    chmodSync(locked, 0o700);
+    const r = await run(['start', '--port', '0', '--data-dir', join(locked, 'data')], emptyDir(), bareEnv({ LOG_LEVEL: 'error' }));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`cannot enter ${locked}`);
+    for (const way of ['SCIMCAST_DATA_DIR', '--data-dir', 'DATABASE_URL']) expect(r.stderr).toContain(way);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(existsSync(join(locked, 'data', 'pgdata'))).toBe(false);
+  });
+});
