@@ -13,6 +13,7 @@ import { STREAMS_USAGE } from './streams.js';
 import { requireExistingDatabase, withDeps as withDepsOn } from './with-deps.js';
 import { superviseWorker, type FromWorker, type ToWorker } from './worker-process.js';
 import { superviseApiProcesses, type FromApi, type ToApi } from './api-processes.js';
+import { onLauncherExit } from './launcher-watch.js';
 
 const USAGE = `scimcast — SCIM 2.0 with asynchronous requests and Security Event Tokens
 
@@ -136,6 +137,7 @@ function stopOnSignals(cfg: Config, running: Running): (reason: string, code: nu
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
   process.once('SIGINT', () => shutdown('SIGINT', 0));
   process.once('SIGTERM', () => shutdown('SIGTERM', 0));
+  onLauncherExit(() => shutdown('npm exited', 0));
   if (signalledEarly) shutdown(signalledEarly, 0);
   return shutdown;
 }
