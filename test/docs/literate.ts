@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,19 @@ import { fileURLToPath } from 'node:url';
  *   `Set-Txn`; `$STREAM` the last `stream_id` answered; each `<jti>` the next jti of the last poll
  *   answer, in order. A placeholder with no value yet fails the command.
  * - `npx scimcast …` runs this checkout's bin/scimcast.js on the test server's database; any
- *   other `npx` fails.
+ *   other `npx` fails. `<token>` is the runner's token. A stream id written out (`f-` and 12 hex
+ *   digits) is the stream that the command whose shown output first has it answered (its
+ *   `stream_id`, by curl or by `npx scimcast streams …`).
+ * - `export A=… B=…` keeps A and B for the later commands, as an assignment does. A
+ *   `DATABASE_URL=` naming another host is the doc's fill-in line: the runner's database is used.
+ * - Commands run in a fresh directory per page, holding the files of test/docs/files/ (the
+ *   `people.csv` the import examples read), as a user's working directory would.
+ * - A console command whose shown output has a `^C` line is interrupted the way a user does it:
+ *   once it has printed as many lines as the doc shows before the `^C`, it gets SIGINT, and must
+ *   exit 0. A server the doc starts (`scimcast serve`, `scimcast worker`, `receive --listen`)
+ *   runs in the background from its first output line (or 3 s) while the commands after it run;
+ *   at the end of the page it gets SIGINT and must exit 0 without an error line.
+ * - In a console block, an output line `HTTP/1.1 NNN …` (curl -i) shows the expected status.
  * - A GET of `/AsyncRequests/…` is repeated, as a user would, until it is no longer pending or
  *   running (for up to 20 s), so the commands after it see the finished request.
  * - Expected answers: a command must exit 0 (curl: no transport error) with a 2xx or 3xx status,
@@ -54,6 +66,8 @@ export interface Expectation {
   json?: unknown;
   /** The doc says "no body". */
   noBody?: boolean;
+  /** A console command shown interrupted with ^C: how many lines it prints before. */
+  interruptAfterLines?: number;
 }
 
 export interface Command {
@@ -61,6 +75,8 @@ export interface Command {
   readonly line: number;
   readonly text: string;
   readonly expect: Expectation;
+  /** In a console block, the output the doc shows for it. */
+  readonly shown: readonly string[];
 }
 
 /** A command that cannot run in a test: `contains` is a substring of the command, `why` the reason. */
@@ -107,7 +123,7 @@ function parseShownAnswer(lines: string[], into: Expectation): void {
 
 /** The commands of a runnable block, each with the answer the doc shows for it. */
 export function commandsOf(block: Block): Command[] {
-  const commands: { line: number; text: string; comments: string[] }[] = [];
+  const commands: { line: number; text: string; comments: string[]; output: string[] }[] = [];
   const lines = block.text.split('\n');
   let current: { line: number; text: string[] } | undefined;
   let quote: '' | "'" | '"' = '';
@@ -115,7 +131,10 @@ export function commandsOf(block: Block): Command[] {
     let line = lines[n]!;
     if (!current) {
       if (block.lang === 'console') {
-        if (!line.startsWith('$ ')) continue;
+        if (!line.startsWith('$ ')) {
+          commands.at(-1)?.output.push(line);
+          continue;
+        }
         line = line.slice(2);
       }
       if (line.trim() === '') continue;
@@ -134,7 +153,7 @@ export function commandsOf(block: Block): Command[] {
       else if (c === quote) quote = '';
     }
     if (quote === '' && !/\\\s*$/.test(line)) {
-      commands.push({ line: current.line, text: current.text.join('\n'), comments: [] });
+      commands.push({ line: current.line, text: current.text.join('\n'), comments: [], output: [] });
       current = undefined;
     }
   }
@@ -142,7 +161,11 @@ export function commandsOf(block: Block): Command[] {
   const result = commands.map((c) => {
     const expect: Expectation = { headers: {} };
     parseShownAnswer(c.comments, expect);
-    return { file: block.file, line: c.line, text: c.text, expect };
+    const shownStatus = c.output.find((l) => /^HTTP\/[\d.]+ \d{3}/.test(l));
+    if (shownStatus) parseShownAnswer([shownStatus], expect);
+    const interrupt = c.output.findIndex((l) => l.startsWith('^C'));
+    if (interrupt >= 0) expect.interruptAfterLines = interrupt;
+    return { file: block.file, line: c.line, text: c.text, expect, shown: c.output };
   });
   const last = result.at(-1);
   if (last && block.next?.lang === 'http') parseShownAnswer(block.next.text.split('\n'), last.expect);
@@ -171,11 +194,13 @@ export interface State {
   groupId?: string;
   txn?: string;
   streamId?: string;
+  /** Each stream id the doc writes out, and the stream the command that showed it answered. */
+  streams: Record<string, string>;
   jtis: string[];
   vars: Record<string, string>;
 }
 
-export const newState = (): State => ({ jtis: [], vars: {} });
+export const newState = (): State => ({ jtis: [], vars: {}, streams: {} });
 
 export interface Outcome {
   readonly skipped?: string;
@@ -186,14 +211,27 @@ export interface Outcome {
   readonly stderr: string;
 }
 
-// Every curl of a command writes its response headers and body where the runner reads them.
-// Functions are inherited by `$(…)`, so `STREAM=$(curl … | jq …)` is seen too.
+// Every curl of a command writes its response headers and body where the runner reads them, and
+// so does `npx scimcast` with its stdout. Functions are inherited by `$(…)`, so
+// `STREAM=$(curl … | jq …)` is seen too. `tee -i`: a Ctrl-C (SIGINT to the process group) stops
+// the command, not the copy of its output.
 const PRELUDE = `set -o pipefail
-curl() { command curl -D "$DOCS_HDR" "$@" | tee "$DOCS_OUT"; return \${PIPESTATUS[0]}; }
-npx() { if [ "$1" = scimcast ]; then shift; node "$DOCS_BIN" "$@"; else echo "npx $1: not run by the doc tests" >&2; return 127; fi; }
+curl() { command curl -D "$DOCS_HDR" "$@" | tee -i "$DOCS_OUT"; return \${PIPESTATUS[0]}; }
+npx() { if [ "$1" = scimcast ]; then shift; node "$DOCS_BIN" "$@" | tee -i -a "$DOCS_OUT"; return \${PIPESTATUS[0]}; else echo "npx $1: not run by the doc tests" >&2; return 127; fi; }
 `;
 
 const ASSIGNMENT = /^([A-Z_][A-Z0-9_]*)=/;
+const STREAM_ID = /\bf-[0-9a-f]{12}\b/g;
+/** The files a page's commands may read (people.csv), copied into its working directory. */
+const FILES = join(REPO, 'test/docs/files');
+
+/** The variables a command assigns: `A=…`, or every name of `export A=… B=…`. */
+function assignedNames(text: string): string[] {
+  const exported = /^export\s+(.*)$/.exec(text.split('\n')[0]!);
+  if (exported) return [...exported[1]!.matchAll(/(?:^|\s)([A-Z_][A-Z0-9_]*)=/g)].map((m) => m[1]!);
+  const one = ASSIGNMENT.exec(text)?.[1];
+  return one ? [one] : [];
+}
 
 function fill(cmd: Command, server: Server, state: State): string {
   const need = (value: string | undefined, name: string) => {
@@ -203,9 +241,11 @@ function fill(cmd: Command, server: Server, state: State): string {
   let jti = 0;
   return cmd.text
     .replaceAll('http://127.0.0.1:8080', server.origin)
+    .replaceAll('<token>', server.token)
     .replaceAll('<user id>', () => need(state.userId, '<user id>'))
     .replaceAll('<txn>', () => need(state.txn, '<txn>'))
-    .replaceAll('<jti>', () => need(state.jtis[jti++], '<jti>'));
+    .replaceAll('<jti>', () => need(state.jtis[jti++], '<jti>'))
+    .replaceAll(STREAM_ID, (id) => need(state.streams[id], `the stream ${id}`));
 }
 
 function env(server: Server, state: State, dir: string): Record<string, string> {
@@ -215,6 +255,9 @@ function env(server: Server, state: State, dir: string): Record<string, string> 
     HOME: process.env.HOME ?? dir,
     DATABASE_URL: server.dbUrl,
     LOG_LEVEL: 'silent',
+    // A server the doc starts listens beside the test's, on a free port.
+    HOST: '127.0.0.1',
+    PORT: '0',
     TOKEN: server.token,
     BASE: `${server.origin}/scim/v2`,
     ...Object.fromEntries(Object.entries(placeholders).filter((e): e is [string, string] => e[1] !== undefined)),
@@ -225,13 +268,57 @@ function env(server: Server, state: State, dir: string): Record<string, string> 
   };
 }
 
-function bash(script: string, envVars: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('bash', ['-c', PRELUDE + script], { env: envVars, timeout: 30_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+interface Shell {
+  readonly child: ChildProcess;
+  /** stdout and stderr as they arrive. */
+  output(): { stdout: string; stderr: string };
+  readonly exited: Promise<number>;
+}
+
+/** bash in a process group of its own, so that SIGINT reaches the whole command, as Ctrl-C does. */
+function shell(script: string, envVars: Record<string, string>, cwd: string): Shell {
+  const child = spawn('bash', ['-c', PRELUDE + script], { env: envVars, cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<number>((resolve) => child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+  return { child, output: () => ({ stdout, stderr }), exited };
+}
+
+const interrupt = (sh: Shell) => {
+  try {
+    process.kill(-sh.child.pid!, 'SIGINT');
+  } catch {
+    // gone already
+  }
+};
+
+/** Resolves with the exit code, or undefined when `ms` pass first (then the group is killed). */
+async function within(sh: Shell, ms: number): Promise<number | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([sh.exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  clearTimeout(timer);
+  if (code === undefined) {
+    try {
+      process.kill(-sh.child.pid!, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  return code;
+}
+
+const lineCount = (sh: Shell) => {
+  const { stdout, stderr } = sh.output();
+  return (stdout + stderr).split('\n').filter((l) => l.trim() !== '').length;
+};
+
+/** Waits until `sh` has printed `lines` lines, exited, or `ms` passed. */
+async function waitForLines(sh: Shell, lines: number, ms: number): Promise<void> {
+  let done = false;
+  void sh.exited.then(() => (done = true));
+  for (const deadline = Date.now() + ms; !done && lineCount(sh) < lines && Date.now() < deadline; ) await sleep(50);
 }
 
 /** The last response of the headers file curl -D wrote (earlier ones are 1xx or redirects). */
@@ -256,18 +343,46 @@ const readOr = (path: string) => {
   }
 };
 
-async function execute(cmd: Command, server: Server, state: State, dir: string): Promise<Outcome> {
+/** A command the doc leaves running: a server, or a receiver the next commands talk to. */
+const isServer = (text: string) => /\bscimcast (serve|worker)\b/.test(text) || (/\breceive\b.*--listen\b/s.test(text) && !/--(once|max)\b/.test(text));
+
+/** The servers a page started, stopped with Ctrl-C at its end. */
+export type Background = { cmd: Command; sh: Shell }[];
+
+async function execute(cmd: Command, server: Server, state: State, dir: string, background: Background): Promise<Outcome> {
   rmSync(join(dir, 'headers'), { force: true });
   rmSync(join(dir, 'out'), { force: true });
-  const assigned = ASSIGNMENT.exec(cmd.text)?.[1];
-  const script = fill(cmd, server, state) + (assigned ? `\nprintf '%s' "$${assigned}" > "$DOCS_VAR"` : '');
-  const run = await bash(script, { ...env(server, state, dir), DOCS_VAR: join(dir, 'var') });
-  if (assigned && run.code === 0) state.vars[assigned] = readFileSync(join(dir, 'var'), 'utf8');
+  const names = assignedNames(cmd.text);
+  const script = fill(cmd, server, state) + names.map((n, i) => `\nprintf '%s' "$${n}" > "$DOCS_VAR.${i}"`).join('');
+  const vars = { ...env(server, state, dir), DOCS_VAR: join(dir, 'var') };
+  if (isServer(cmd.text)) {
+    const sh = shell(script, { ...vars, LOG_LEVEL: 'info', DOCS_OUT: join(dir, `server-${background.length}.out`) }, dir);
+    background.push({ cmd, sh });
+    // Ready once it has printed the lines the doc shows for it (a receiver: "listening on …"),
+    // or, when the doc shows none, its first line or 3 s.
+    await waitForLines(sh, Math.max(1, cmd.shown.length), cmd.shown.length > 0 ? 20_000 : 3000);
+    const code = await Promise.race([sh.exited, sleep(0).then(() => undefined)]);
+    if (code !== undefined) return { exitCode: code || 1, headers: {}, body: sh.output().stdout, stderr: `exited while it should run: ${sh.output().stderr}` };
+    if (lineCount(sh) < cmd.shown.length) return { exitCode: 1, headers: {}, body: '', stderr: `printed ${lineCount(sh)} of the ${cmd.shown.length} lines the doc shows, in 20 s` };
+    return { skipped: 'runs in the background', exitCode: 0, headers: {}, body: '', stderr: '' };
+  }
+  const sh = shell(script, vars, dir);
+  const before = cmd.expect.interruptAfterLines;
+  let short = '';
+  if (before !== undefined) {
+    await waitForLines(sh, before, 20_000);
+    if (lineCount(sh) < before) short = `printed ${lineCount(sh)} of the ${before} lines the doc shows before ^C, in 20 s\n`;
+    interrupt(sh);
+  }
+  const run = (await within(sh, 30_000)) ?? 124;
+  const code = short && run === 0 ? 1 : run;
+  const stderr = short + sh.output().stderr;
+  if (code === 0) names.forEach((n, i) => (state.vars[n] = readFileSync(join(dir, `var.${i}`), 'utf8')));
   const { status, headers } = parseHeaders(readOr(join(dir, 'headers')));
   let body = readOr(join(dir, 'out'));
   // With -i the headers come first in the output too.
   if (body.startsWith('HTTP/')) body = body.split(/\r?\n\r?\n/).filter((p) => !p.startsWith('HTTP/')).join('\n\n');
-  return { exitCode: run.code, ...(status ? { status } : {}), headers, body, stderr: run.stderr };
+  return { exitCode: code, ...(status ? { status } : {}), headers, body, stderr };
 }
 
 function learn(outcome: Outcome, state: State): void {
@@ -290,22 +405,45 @@ function learn(outcome: Outcome, state: State): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The doc's fill-in lines: values the runner gives itself. */
+function isFillIn(text: string): boolean {
+  if (text.includes('$(')) return false;
+  if (/^(TOKEN|BASE)=/.test(text)) return true;
+  const db = /^(?:export\s+)?DATABASE_URL=(\S+)$/.exec(text.trim());
+  return db !== null && !/@(127\.0\.0\.1|localhost)[:/]/.test(db[1]!);
+}
+
 /** Run one command as the rules above say; `skips` lists the commands that are not run. */
-export async function runCommand(cmd: Command, server: Server, state: State, skips: readonly Skip[], dir: string): Promise<Outcome> {
+export async function runCommand(cmd: Command, server: Server, state: State, skips: readonly Skip[], dir: string, background: Background = []): Promise<Outcome> {
   const skip = skips.find((s) => s.file === cmd.file && cmd.text.includes(s.contains));
   if (skip) return { skipped: skip.why, exitCode: 0, headers: {}, body: '', stderr: '' };
-  const fillIn = /^(TOKEN|BASE)=/.exec(cmd.text);
-  if (fillIn && !cmd.text.includes('$(')) return { skipped: 'the runner fills it in', exitCode: 0, headers: {}, body: '', stderr: '' };
+  if (isFillIn(cmd.text)) return { skipped: 'the runner fills it in', exitCode: 0, headers: {}, body: '', stderr: '' };
   await server.settle();
-  let outcome = await execute(cmd, server, state, dir);
+  let outcome = await execute(cmd, server, state, dir, background);
   const deadline = Date.now() + 20_000;
   while (/\/AsyncRequests\/[^\s?]/.test(cmd.text) && /"status":"(pending|running)"/.test(outcome.body) && Date.now() < deadline) {
     await sleep(250);
     await server.settle();
-    outcome = await execute(cmd, server, state, dir);
+    outcome = await execute(cmd, server, state, dir, background);
   }
   learn(outcome, state);
+  const shownStream = cmd.shown.join('\n').match(STREAM_ID)?.[0];
+  if (shownStream && !cmd.text.includes(shownStream) && state.streamId) state.streams[shownStream] = state.streamId;
   return outcome;
+}
+
+/** Ctrl-C to each server a page started: each must exit 0, without an error line. */
+async function stopServers(background: Background): Promise<string[]> {
+  const found: string[] = [];
+  for (const { sh } of background) interrupt(sh);
+  for (const { cmd, sh } of background) {
+    const code = await within(sh, 20_000);
+    const { stdout, stderr } = sh.output();
+    const where = `${cmd.file}:${cmd.line} \`${cmd.text.split('\n')[0]}\``;
+    if (code !== 0) found.push(`${where}: ${code === undefined ? 'did not stop within 20 s of Ctrl-C' : `exited ${code} on Ctrl-C`}: ${stderr.slice(-500)}`);
+    if (/"level":("error"|"fatal"|50|60)|\bError\b/.test(stdout + stderr)) found.push(`${where}: an error line: ${(stdout + stderr).slice(-500)}`);
+  }
+  return found;
 }
 
 // Ids, versions and times differ from run to run.
@@ -356,18 +494,21 @@ export function problems(cmd: Command, outcome: Outcome): string[] {
 /** Run the commands in order, and return every problem found (stopping at none). */
 export async function runCommands(commands: readonly Command[], server: Server, state: State, skips: readonly Skip[], used: Set<Skip>): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'scimcast-docs-'));
+  cpSync(FILES, dir, { recursive: true });
   const found: string[] = [];
+  const background: Background = [];
   try {
     for (const cmd of commands) {
       const skip = skips.find((s) => s.file === cmd.file && cmd.text.includes(s.contains));
       if (skip) used.add(skip);
       try {
-        found.push(...problems(cmd, await runCommand(cmd, server, state, skips, dir)));
+        found.push(...problems(cmd, await runCommand(cmd, server, state, skips, dir, background)));
       } catch (err) {
         found.push(String(err instanceof Error ? err.message : err));
       }
     }
   } finally {
+    found.push(...(await stopServers(background)));
     rmSync(dir, { recursive: true, force: true });
   }
   return found;
