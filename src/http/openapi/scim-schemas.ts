@@ -260,6 +260,12 @@ export function scimSchemas(): Record<string, JsonSchema> {
     BulkRequest: bulkRequestSchema,
     BulkResponse: bulkResponseSchema,
     AsyncRequest: asyncRequestSchema,
+    AsyncRequestSets: {
+      type: 'object',
+      description: "A bulk request's completion SETs by jti, each a signed JWS (RFC 9967 §2.5.1.1).",
+      properties: { sets: { type: 'object', additionalProperties: { type: 'string' } } },
+      required: ['sets'],
+    },
     AsyncRequestListResponse: listResponseSchema(ref('AsyncRequest'), "The caller's async requests, newest first, without per-operation entries."),
     ServiceProviderConfig: document('RFC 7643 §5 service provider configuration.'),
     ResourceType: document('RFC 7643 §6 resource type.'),

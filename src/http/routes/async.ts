@@ -49,7 +49,7 @@ export function asyncRoutes(app: FastifyInstance, opts: { async: () => AsyncDeps
       '200': {
         description: 'The status, or the completion SET(s).',
         headers: ['Retry-After'],
-        body: [scimAnswer('AsyncRequest'), { media: ['application/secevent+jwt'] }, { schema: 'PollResponse', media: ['application/json'] }],
+        body: [scimAnswer('AsyncRequest'), { media: ['application/secevent+jwt'] }, { schema: 'AsyncRequestSets', media: ['application/json'] }],
       },
       '202': { description: 'Accept: application/secevent+jwt and not finished yet.', headers: ['Retry-After'] },
       '404': scimError('No such request for this caller, or it has expired.'),
