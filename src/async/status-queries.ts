@@ -47,11 +47,12 @@ export async function statusResource(d: StatusDeps, s: FoundStatus) {
   return statusDocument(s.txn, s.ops, { withOperations: true, location: statusUrl(d.baseUrl, s.txn.id), callback });
 }
 
-const STATUSES = ['pending', 'running', 'completed', 'failed'];
+/** The states of an async request, in the order it passes through them (also the list filter's values). */
+export const ASYNC_STATUSES = ['pending', 'running', 'completed', 'failed'];
 
 /** The list's `status` filter: one of the four states, or none. */
 export function statusFilter(status: string | undefined): string | undefined {
-  if (status !== undefined && !STATUSES.includes(status)) throw badRequest('invalidValue', `status must be one of ${STATUSES.join(', ')}`);
+  if (status !== undefined && !ASYNC_STATUSES.includes(status)) throw badRequest('invalidValue', `status must be one of ${ASYNC_STATUSES.join(', ')}`);
   return status;
 }
 

@@ -19,6 +19,8 @@ import { searchRoutes } from './routes/search.js';
 import { ssfRoutes } from './routes/ssf.js';
 import { asyncRoutes } from './routes/async.js';
 import { bulkRoutes } from './routes/bulk.js';
+import { openapiRoutes } from './routes/openapi.js';
+import { recordRoutes } from './openapi/route-table.js';
 import { EMITTED_EVENT_URIS } from '../events/uris.js';
 
 export function capabilitiesOf(d: Deps): Capabilities {
@@ -54,6 +56,8 @@ export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink;
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, maxParamLength: MAX_PARAM_LENGTH },
   });
+  // Before any route: GET /openapi.json is generated from what is registered below.
+  const routes = recordRoutes(app);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -95,5 +99,6 @@ export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink;
     { prefix: '/scim/v2' },
   );
   ssfRoutes(app, { streams: () => d.streams, poll: () => d.poll });
+  openapiRoutes(app, { routes, baseUrl: d.config.baseUrl, jwt: d.config.jwt && { issuer: d.config.jwt.issuer, audience: d.config.jwt.audience } });
   return app;
 }

@@ -22,6 +22,7 @@ const ACCESS: Record<string, Access> = {
   'GET /readyz': 'public',
   'GET /.well-known/ssf-configuration': 'public',
   'GET /jwks.json': 'public',
+  'GET /openapi.json': 'public',
   'GET /scim/v2/serviceproviderconfig': 'public',
   'GET /scim/v2/schemas': 'public',
   'GET /scim/v2/schemas/:id': 'public',

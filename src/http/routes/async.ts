@@ -8,6 +8,7 @@ import { completeList } from '../../scim/messages/list-response.js';
 import { sendOutcome } from '../respond.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
 import { integerParam, queryOf } from '../query.js';
+import { described, scimAnswer, scimError } from '../openapi/route-doc.js';
 
 /**
  * RFC 9967 §2.5.1.1 / §3: 202 Accepted, empty body, Set-Txn, Preference-Applied, and a Location
@@ -39,9 +40,22 @@ export async function answerAsync(d: AsyncDeps, req: FastifyRequest, reply: Fast
 
 /** The status resource and its list (async/status-queries.ts); visible only to the requester. */
 export function asyncRoutes(app: FastifyInstance, opts: { async: () => AsyncDeps }) {
-  const auth = { config: { scope: 'authenticated' as const } };
-
-  app.get<{ Params: { id: string } }>('/AsyncRequests/:id', auth, async (req, reply) => {
+  const one = described('authenticated', {
+    summary: 'The status of an async request',
+    description:
+      'RFC 9967 §2.5.1.1: the Location of a 202. Progress and per-operation results as SCIM JSON, or with `Accept: application/secevent+jwt` the completion SET (one operation) or SETs by jti (a bulk). Only the requester sees it.',
+    tags: ['Async requests'],
+    responses: {
+      '200': {
+        description: 'The status, or the completion SET(s).',
+        headers: ['Retry-After'],
+        body: [scimAnswer('AsyncRequest'), { media: ['application/secevent+jwt'] }, { schema: 'AsyncRequestSets', media: ['application/json'] }],
+      },
+      '202': { description: 'Accept: application/secevent+jwt and not finished yet.', headers: ['Retry-After'] },
+      '404': scimError('No such request for this caller, or it has expired.'),
+    },
+  });
+  app.get<{ Params: { id: string } }>('/AsyncRequests/:id', one, async (req, reply) => {
     const d = opts.async();
     const found = await findStatus(d, req.principal!.id, req.params.id);
     if (!found.finished) reply.header('retry-after', '1');
@@ -54,7 +68,14 @@ export function asyncRoutes(app: FastifyInstance, opts: { async: () => AsyncDeps
     return reply.type(SCIM_CONTENT_TYPE).send(await statusResource(d, found));
   });
 
-  app.get('/AsyncRequests', auth, async (req, reply) => {
+  const list = described('authenticated', {
+    summary: "The caller's async requests",
+    description: 'Newest first, as status summaries without per-operation entries.',
+    tags: ['Async requests'],
+    parameters: ['asyncStatus', 'count'],
+    responses: { '200': { description: 'A list of status summaries.', body: scimAnswer('AsyncRequestListResponse') }, '400': scimError('An unknown status or a bad count.') },
+  });
+  app.get('/AsyncRequests', list, async (req, reply) => {
     const q = queryOf(req);
     const Resources = await listStatuses(opts.async(), req.principal!.id, { status: statusFilter(q.status), count: integerParam(q, 'count') });
     return reply.type(SCIM_CONTENT_TYPE).send(completeList(Resources));

@@ -9,6 +9,22 @@ import type { ProvisioningCtx } from '../../provisioning/context.js';
 import { bulkResponseOf, parseBulkRequest } from '../../scim/messages/bulk.js';
 import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
 import { sendAccepted } from './async.js';
+import { ACCEPTED, described, scimAnswer, scimBody, scimError } from '../openapi/route-doc.js';
+
+const BULK_DOC = described('scim:bulk', {
+  summary: 'Many operations in one request',
+  description:
+    'RFC 7644 §3.7: POST, PUT, PATCH and DELETE on Users and Groups, with bulkId references and failOnErrors. `Prefer: respond-async` runs it in the background (RFC 9967 §2.5.1.2); `wait=N` answers 200 when it finishes in time.',
+  tags: ['Bulk'],
+  parameters: ['Prefer'],
+  body: scimBody('BulkRequest'),
+  responses: {
+    '200': { description: 'One result per processed operation, in request order.', body: scimAnswer('BulkResponse') },
+    '202': ACCEPTED,
+    '400': scimError('The request is invalid, or has more operations than maxOperations (scimType tooMany).'),
+    '413': scimError('The body is larger than maxPayloadSize.'),
+  },
+});
 
 /** 200 with one result per processed operation, in request order (RFC 7644 §3.7.3). */
 function sendBulkResponse(reply: FastifyReply, results: ReadonlyMap<number, OperationResult>, skipped: ReadonlySet<number>) {
@@ -25,7 +41,7 @@ export function bulkRoutes(
   app: FastifyInstance,
   opts: { ctx: () => ProvisioningCtx; async: () => AsyncDeps; maxOperations: number; maxPayloadSize: number; txn: () => string },
 ) {
-  app.post('/Bulk', { config: { scope: 'scim:bulk' }, bodyLimit: opts.maxPayloadSize }, async (req, reply) => {
+  app.post('/Bulk', { ...BULK_DOC, bodyLimit: opts.maxPayloadSize }, async (req, reply) => {
     const bulk = parseBulkRequest(req.body, { maxOperations: opts.maxOperations });
     const prefs = parsePrefer(req.headers.prefer, req.headers['x-scim-request-mode']);
     // Whether the answer is a 202 or a BulkResponse depends on Prefer (RFC 7240 §2).

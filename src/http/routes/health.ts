@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { described, jsonBody, type ResponseDoc } from '../openapi/route-doc.js';
+
+const readiness: ResponseDoc = { description: 'Ready: the database and the worker answer.', body: jsonBody('Readiness') };
 
 /**
  * Liveness and readiness for orchestrators, so no token is needed. Readiness is the truth an
@@ -7,13 +10,25 @@ import type { FastifyInstance } from 'fastify';
  * while the requests already here are drained.
  */
 export function healthRoutes(app: FastifyInstance, opts: { ping: () => Promise<void>; workerAlive: () => Promise<boolean> }) {
-  const pub = { config: { scope: 'public' as const } };
   let draining = false;
   app.addHook('preClose', async () => {
     draining = true;
   });
-  app.get('/healthz', pub, async () => ({ status: 'ok' }));
-  app.get('/readyz', pub, async (_req, reply) => {
+  const liveness = described('public', {
+    summary: 'Liveness',
+    description: 'The process answers HTTP.',
+    tags: ['Service'],
+    responses: { '200': { description: 'Alive.', body: jsonBody('Health') } },
+  });
+  app.get('/healthz', liveness, async () => ({ status: 'ok' }));
+
+  const readyz = described('public', {
+    summary: 'Readiness',
+    description: 'Whether to route traffic here: the database answers, a worker is alive, and shutdown has not begun.',
+    tags: ['Service'],
+    responses: { '200': readiness, '503': { ...readiness, description: 'Not ready: the database or the worker is unreachable, or shutdown has begun.' } },
+  });
+  app.get('/readyz', readyz, async (_req, reply) => {
     if (draining) return reply.code(503).send({ status: 'shutting down' });
     let database = 'ok';
     try {

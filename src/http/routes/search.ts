@@ -6,6 +6,7 @@ import { SCIM_CONTENT_TYPE } from '../plugins/scim-json.js';
 import { project, selectionOf, wantsGroups, wantsMembers, type Selection } from '../selection.js';
 import { integerParam, queryOf, type Query } from '../query.js';
 import { parseSearchRequest } from '../../scim/messages/search-request.js';
+import { described, scimAnswer, scimBody, scimError } from '../openapi/route-doc.js';
 
 const ALL_TYPES: readonly ResourceTypeName[] = RESOURCE_TYPE_NAMES;
 
@@ -52,15 +53,32 @@ export function searchOf(body: unknown): { params: ListParams; sel: Selection } 
  * both types live in one table, so one keyset order covers them.
  */
 export function searchRoutes(app: FastifyInstance, opts: { ctx: () => ProvisioningCtx; maxResults: number }) {
-  const read = { config: { scope: 'scim:read' as const } };
+  const invalid = scimError('The query is invalid (scimType says how).');
+  /** One list schema per type; the root answers resources of every type. */
+  const listOf = (types: readonly ResourceTypeName[]) => (types.length === 1 ? `${types[0]}ListResponse` : 'ListResponse');
+  const searchDoc = (types: readonly ResourceTypeName[]) =>
+    described('scim:read', {
+      summary: types.length === 1 ? `Search ${types[0]}s` : 'Search every resource type',
+      description: 'RFC 7644 §3.4.3: the query in a SearchRequest body, so it stays out of URLs and logs.',
+      tags: types.length === 1 ? [`${types[0]}s`] : ['SCIM root'],
+      body: scimBody('SearchRequest'),
+      responses: { '200': { description: 'A page of results.', body: scimAnswer(listOf(types)) }, '400': invalid },
+    });
   const route = (url: string, types: readonly ResourceTypeName[]) =>
-    app.post(url, read, async (req, reply) => {
+    app.post(url, searchDoc(types), async (req, reply) => {
       const { params, sel } = searchOf(req.body);
       return sendList(reply, opts.ctx(), types, params, sel, opts.maxResults);
     });
   route('/.search', ALL_TYPES);
   // RFC 7644 §3.4.2.1: a GET query against the server root covers every resource type.
-  app.get('/', read, async (req, reply) => {
+  const rootDoc = described('scim:read', {
+    summary: 'List or filter every resource type',
+    description: 'RFC 7644 §3.4.2.1: a query at the SCIM root covers Users and Groups together.',
+    tags: ['SCIM root'],
+    parameters: ['filter', 'sortBy', 'sortOrder', 'startIndex', 'count', 'cursor', 'attributes', 'excludedAttributes'],
+    responses: { '200': { description: 'A page of resources.', body: scimAnswer('ListResponse') }, '400': invalid },
+  });
+  app.get('/', rootDoc, async (req, reply) => {
     const q = queryOf(req);
     return sendList(reply, opts.ctx(), ALL_TYPES, listParamsOf(q), selectionOf(q), opts.maxResults);
   });
