@@ -19,6 +19,7 @@ import { searchRoutes } from './routes/search.js';
 import { ssfRoutes } from './routes/ssf.js';
 import { asyncRoutes } from './routes/async.js';
 import { bulkRoutes } from './routes/bulk.js';
+import { operatorRoutes } from './routes/operator.js';
 import { EMITTED_EVENT_URIS } from '../events/uris.js';
 
 export function capabilitiesOf(d: Deps): Capabilities {
@@ -95,5 +96,9 @@ export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink;
     { prefix: '/scim/v2' },
   );
   ssfRoutes(app, { streams: () => d.streams, poll: () => d.poll });
+  operatorRoutes(app, {
+    ctx: () => ({ storage: d.storage, clock: d.clock }),
+    probes: { ping: () => d.storage.ping(), workerAlive: d.workerAlive, deadAfterMs: d.config.worker.deadAfterMs },
+  });
   return app;
 }

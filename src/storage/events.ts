@@ -275,6 +275,28 @@ export function makeEventRepo(db: Db) {
         .returning({ seq: events.seq });
       return r.length;
     },
+    /**
+     * Operator view: SETs a feed finished delivering (pushed, or acknowledged by a poll) in each of
+     * the last 60 minutes, oldest minute first, the current minute last. One grouped query; minutes
+     * are counted in epoch minutes, so the session time zone cannot shift a bucket.
+     */
+    async deliveredPerMinute(feedId: string, now: Date): Promise<number[]> {
+      const current = Math.floor(now.getTime() / 60_000);
+      const first = current - 59;
+      const r = await db.execute<{ minute: string; n: number }>(
+        sql`select floor(extract(epoch from ${events.doneAt}) / 60)::bigint as minute, count(*)::int as n from ${events}
+            where ${events.feedId} = ${feedId} and ${events.state} in ('delivered', 'acked')
+              and ${events.doneAt} >= ${new Date(first * 60_000).toISOString()}::timestamptz
+            group by 1`,
+      );
+      const buckets = new Array<number>(60).fill(0);
+      for (const row of r.rows) {
+        const i = Number(row.minute) - first;
+        // A SET finished "in the future" by a skewed clock counts in the current minute.
+        buckets[Math.min(Math.max(i, 0), 59)]! += row.n;
+      }
+      return buckets;
+    },
     async countsByState(feedId: string): Promise<Record<string, number>> {
       const r = await db.execute(sql`select ${events.state} as state, count(*)::int as n from ${events} where ${events.feedId} = ${feedId} group by 1`);
       const out: Record<string, number> = { pending: 0, delivered: 0, acked: 0, dead: 0 };

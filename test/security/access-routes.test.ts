@@ -63,6 +63,8 @@ const ACCESS: Record<string, Access> = {
   'POST /ssf/subjects/add': 'feeds:admin',
   'POST /ssf/subjects/remove': 'feeds:admin',
   'POST /ssf/verify': 'feeds:admin',
+  'GET /admin/keys': 'admin',
+  'GET /admin/health': 'metrics:read',
 };
 
 /** A real id where the route is public (discovery), an unknown one elsewhere (access is checked first). */
