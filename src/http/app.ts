@@ -20,6 +20,7 @@ import { ssfRoutes } from './routes/ssf.js';
 import { asyncRoutes } from './routes/async.js';
 import { bulkRoutes } from './routes/bulk.js';
 import { operatorRoutes } from './routes/operator.js';
+import { consoleRoutes } from './routes/console.js';
 import { EMITTED_EVENT_URIS } from '../events/uris.js';
 
 export function capabilitiesOf(d: Deps): Capabilities {
@@ -100,5 +101,6 @@ export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink;
     ctx: () => ({ storage: d.storage, clock: d.clock }),
     probes: { ping: () => d.storage.ping(), workerAlive: d.workerAlive, deadAfterMs: d.config.worker.deadAfterMs },
   });
+  consoleRoutes(app);
   return app;
 }

@@ -64,6 +64,8 @@ const ACCESS: Record<string, Access> = {
   'POST /ssf/subjects/remove': 'feeds:admin',
   'POST /ssf/verify': 'feeds:admin',
   'GET /admin/keys': 'admin',
+  'GET /console': 'public',
+  'GET /console/:file': 'public',
   'GET /admin/health': 'metrics:read',
 };
 
@@ -72,6 +74,7 @@ const fill = (path: string) =>
   path
     .replace('/schemas/:id', '/schemas/urn:ietf:params:scim:schemas:core:2.0:User')
     .replace(':id', '00000000-0000-4000-8000-000000000000')
+    .replace('/console/:file', '/console/app.js')
     .replace(':name', 'User');
 
 let t: TestApp;
