@@ -85,7 +85,7 @@ export function asyncPanel() {
               op.location && ['Location', h('code', {}, op.location)],
               op.response?.detail && ['Detail', op.response.detail],
               op.jti && ['SET jti', h('code', {}, op.jti)],
-              op.sets && ['Sent to streams', Object.entries(op.sets).map(([stream, jti]) => h('div', {}, h('code', {}, stream), ' → ', h('code', {}, jti)))],
+              op.sets && Object.keys(op.sets).length > 0 && ['Sent to streams', Object.entries(op.sets).map(([stream, jti]) => h('div', {}, h('code', {}, stream), ' → ', h('code', {}, jti)))],
             ]),
             decoded && h('details', {}, h('summary', {}, 'SET payload'), h('pre.set', { tabindex: 0 }, decoded)),
           );

@@ -47,8 +47,8 @@ export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
  * style, which the page's CSP forbids). The label states the numbers for screen readers.
  */
 export function sparkline(counts, label) {
-  const w = 120;
-  const hgt = 28;
+  const w = 180;
+  const hgt = 32;
   const max = Math.max(1, ...counts);
   const total = counts.reduce((a, b) => a + b, 0);
   const svg = document.createElementNS(SVG, 'svg');
@@ -63,7 +63,7 @@ export function sparkline(counts, label) {
     if (n === 0) return;
     const bh = Math.max(1, Math.round((n / max) * (hgt - 2)));
     const r = document.createElementNS(SVG, 'rect');
-    for (const [k, v] of Object.entries({ x: i * 2, y: hgt - bh, width: 1.6, height: bh, class: 'spark-bar' })) r.setAttribute(k, String(v));
+    for (const [k, v] of Object.entries({ x: i * 3, y: hgt - bh, width: 2.4, height: bh, class: 'spark-bar' })) r.setAttribute(k, String(v));
     const t = document.createElementNS(SVG, 'title');
     t.textContent = `${60 - i} min ago: ${n}`;
     r.append(t);

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
-import { launchBrowser, newPage, screenshot, signIn, startConsoleServer } from '../helpers/browser.js';
+import { eventually, launchBrowser, newPage, screenshot, signIn, startConsoleServer } from '../helpers/browser.js';
 import { pushStreamTo } from '../helpers/push-stream.js';
 import { until, type Receiver } from '../helpers/receiver.js';
 
@@ -45,21 +45,21 @@ describe('console session', () => {
     expect(res!.headers()['content-security-policy']).toBe(CSP);
     expect(res!.headers()['x-content-type-options']).toBe('nosniff');
     expect(res!.headers()['referrer-policy']).toBe('no-referrer');
-    await expect.poll(() => page.getByLabel('Bearer token').isVisible()).toBe(true);
+    await eventually(() => page.getByLabel('Bearer token').isVisible()).toBe(true);
     expect(await page.locator('#panels').isVisible()).toBe(false);
     expect(await page.getByRole('heading', { name: 'Streams' }).count()).toBe(0);
 
     await page.getByLabel('Bearer token').fill('sct_not_a_real_token');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/not accepted/);
+    await eventually(() => page.getByRole('alert').textContent()).toMatch(/not accepted/);
     expect(await page.locator('#panels').isVisible()).toBe(false);
 
     await page.getByLabel('Bearer token').fill(t.token);
     await page.keyboard.press('Enter');
     await page.locator('#panels').waitFor({ state: 'visible' });
-    await expect.poll(() => page.locator(`[data-stream="${streamId}"]`).count()).toBe(1);
-    await expect.poll(() => page.locator('[data-panel="keys"] .key').count()).toBe(1);
-    await expect.poll(() => page.locator('[data-panel="health"] .readiness').textContent()).toBe('ready');
+    await eventually(() => page.locator(`[data-stream="${streamId}"]`).count()).toBe(1);
+    await eventually(() => page.locator('[data-panel="keys"] .key').count()).toBe(1);
+    await eventually(() => page.locator('[data-panel="health"] .readiness').textContent()).toBe('ready');
     await screenshot(page, 'signed-in', { fullPage: true });
 
     // The token is in this tab's sessionStorage and nowhere else a browser keeps or sends things.
@@ -70,7 +70,7 @@ describe('console session', () => {
     await page.reload();
     await page.locator('#panels').waitFor({ state: 'visible' });
     expect(await page.getByLabel('Bearer token').isVisible()).toBe(false);
-    await expect.poll(() => page.locator(`[data-stream="${streamId}"]`).count()).toBe(1);
+    await eventually(() => page.locator(`[data-stream="${streamId}"]`).count()).toBe(1);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Bearer token').waitFor({ state: 'visible' });
@@ -99,7 +99,7 @@ describe('console session', () => {
     expect(seen).toEqual(expect.arrayContaining(['token', 'sign-in-button']));
     await page.locator('#token').fill(t.token);
     await page.locator('#token').press('Enter');
-    await expect.poll(() => page.locator(`[data-stream="${streamId}"] button`).count()).toBe(1);
+    await eventually(() => page.locator(`[data-stream="${streamId}"] button`).count()).toBe(1);
     const reached = new Set<string>();
     for (let i = 0; i < 20; i++) {
       await page.keyboard.press('Tab');
@@ -121,11 +121,11 @@ describe('console session', () => {
   it('at 390×844 the signed-in page and the open stream do not scroll sideways', async () => {
     const { page } = await newPage(browser, { width: 390, height: 844 });
     await signIn(page, origin, t.token);
-    await expect.poll(() => page.locator(`[data-stream="${streamId}"]`).count()).toBe(1);
+    await eventually(() => page.locator(`[data-stream="${streamId}"]`).count()).toBe(1);
     const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(await sideways()).toBeLessThanOrEqual(0);
     await page.locator(`[data-stream="${streamId}"]`).getByRole('button', { name: 'Open' }).click();
-    await expect.poll(() => page.locator('.dead-letter').count()).toBe(1);
+    await eventually(() => page.locator('.dead-letter').count()).toBe(1);
     expect(await sideways()).toBeLessThanOrEqual(0);
     await screenshot(page, 'phone-stream-detail', { fullPage: true });
   });
@@ -135,10 +135,10 @@ describe('console session', () => {
     const { page, requests } = await newPage(browser);
     await signIn(page, origin, readOnly);
     const streams = page.locator('[data-panel="streams"]');
-    await expect.poll(() => streams.textContent()).toMatch(/needs scope feeds:admin/);
-    await expect.poll(() => page.locator('[data-panel="keys"]').textContent()).toMatch(/needs scope admin/);
-    await expect.poll(() => page.locator('[data-panel="health"]').textContent()).toMatch(/needs scope metrics:read/);
-    await expect.poll(() => page.locator('[data-panel="async"]').textContent()).toMatch(/No asynchronous requests/);
+    await eventually(() => streams.textContent()).toMatch(/needs scope feeds:admin/);
+    await eventually(() => page.locator('[data-panel="keys"]').textContent()).toMatch(/needs scope admin/);
+    await eventually(() => page.locator('[data-panel="health"]').textContent()).toMatch(/needs scope metrics:read/);
+    await eventually(() => page.locator('[data-panel="async"]').textContent()).toMatch(/No asynchronous requests/);
     // Nothing to press: no stream, no Open, no Redrive.
     expect(await page.getByRole('button', { name: /Open|Redrive/ }).count()).toBe(0);
     expect(await page.locator('#stream-detail').isVisible()).toBe(false);

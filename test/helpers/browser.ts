@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { startTestApp, type TestApp } from './app.js';
 
 /**
@@ -68,4 +69,13 @@ export async function signIn(page: Page, origin: string, token: string): Promise
   await page.getByLabel('Bearer token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#panels').waitFor({ state: 'visible' });
+}
+
+/**
+ * Wait until what the page shows meets the matcher that follows: the console polls the API every
+ * few seconds and the worker delivers in the background, so a generous bound (the suite runs on
+ * loaded machines) checked often.
+ */
+export function eventually<T>(read: () => T | Promise<T>, timeoutMs = 20_000) {
+  return expect.poll(read, { timeout: timeoutMs, interval: 100 });
 }
