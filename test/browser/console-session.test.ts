@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
-import { eventually, launchBrowser, newPage, screenshot, signIn, startConsoleServer } from '../helpers/browser.js';
+import { eventually, inPage, launchBrowser, newPage, screenshot, signIn, startConsoleServer } from '../helpers/browser.js';
 import { pushStreamTo } from '../helpers/push-stream.js';
 import { until, type Receiver } from '../helpers/receiver.js';
 
@@ -63,7 +63,7 @@ describe('console session', () => {
     await screenshot(page, 'signed-in', { fullPage: true });
 
     // The token is in this tab's sessionStorage and nowhere else a browser keeps or sends things.
-    const kept = await page.evaluate(() => ({ session: Object.values(sessionStorage), local: localStorage.length, cookie: document.cookie, url: location.href }));
+    const kept = await inPage<{ session: string[]; local: number; cookie: string; url: string }>(page, '({ session: Object.values(sessionStorage), local: localStorage.length, cookie: document.cookie, url: location.href })');
     expect(kept).toEqual({ session: [t.token], local: 0, cookie: '', url: `${origin}/console` });
     expect((await page.context().cookies()).length).toBe(0);
 
@@ -75,7 +75,7 @@ describe('console session', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Bearer token').waitFor({ state: 'visible' });
     expect(await page.locator('#panels').isVisible()).toBe(false);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await inPage<number>(page, 'sessionStorage.length')).toBe(0);
     await page.reload();
     await page.getByLabel('Bearer token').waitFor({ state: 'visible' });
     expect(await page.locator('#panels').isVisible()).toBe(false);
@@ -89,7 +89,7 @@ describe('console session', () => {
   it('is usable by keyboard: Tab reaches the token field, the sign-in button and the panels’ buttons', async () => {
     const { page } = await newPage(browser);
     await page.goto(`${origin}/console`);
-    const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim() || document.activeElement?.tagName);
+    const focused = () => inPage<string>(page, 'document.activeElement?.id || document.activeElement?.textContent?.trim() || document.activeElement?.tagName');
     await page.locator('body').focus();
     const seen: string[] = [];
     for (let i = 0; i < 4; i++) {
@@ -110,7 +110,7 @@ describe('console session', () => {
     await page.locator(`[data-stream="${streamId}"] button`).focus();
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Tab');
-    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    const outline = await inPage<string>(page, 'getComputedStyle(document.activeElement).outlineStyle');
     expect(outline).not.toBe('none');
     // Enter on the focused Open button opens the stream's detail.
     await page.keyboard.press('Enter');
@@ -122,7 +122,7 @@ describe('console session', () => {
     const { page } = await newPage(browser, { width: 390, height: 844 });
     await signIn(page, origin, t.token);
     await eventually(() => page.locator(`[data-stream="${streamId}"]`).count()).toBe(1);
-    const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const sideways = () => inPage<number>(page, 'document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(await sideways()).toBeLessThanOrEqual(0);
     await page.locator(`[data-stream="${streamId}"]`).getByRole('button', { name: 'Open' }).click();
     await eventually(() => page.locator('.dead-letter').count()).toBe(1);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
-import { eventually, launchBrowser, newPage, screenshot, signIn, startConsoleServer } from '../helpers/browser.js';
+import { eventually, inPage, launchBrowser, newPage, screenshot, signIn, startConsoleServer } from '../helpers/browser.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
 /**
@@ -95,7 +95,7 @@ describe('a failing receiver, followed and repaired in the console', () => {
     await page.locator('#redrive-from').focus();
     const before = await page.locator('#updated').textContent();
     await eventually(() => page.locator('#updated').textContent()).not.toBe(before);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('redrive-from');
+    expect(await inPage<string>(page, 'document.activeElement?.id')).toBe('redrive-from');
     expect(await detail.isVisible()).toBe(true);
 
     // The receiver is fixed; redrive all, confirmed from the keyboard, with focus kept in the dialog.
@@ -105,7 +105,7 @@ describe('a failing receiver, followed and repaired in the console', () => {
     await dialog.waitFor({ state: 'visible' });
     for (let i = 0; i < 5; i++) {
       await page.keyboard.press('Tab');
-      expect(await page.evaluate(() => document.activeElement?.closest('dialog')?.id)).toBe('confirm');
+      expect(await inPage<string>(page, "document.activeElement?.closest('dialog')?.id")).toBe('confirm');
     }
     await dialog.getByRole('button', { name: 'Redrive all' }).focus();
     await page.keyboard.press('Enter');
@@ -123,7 +123,7 @@ describe('a failing receiver, followed and repaired in the console', () => {
     // The picture for the README: the Streams panel with its figures at 1280×800.
     await page.getByRole('button', { name: 'Close' }).first().click();
     await detail.waitFor({ state: 'hidden' });
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await inPage(page, 'window.scrollTo(0, 0)');
     const shot = await screenshot(page, 'streams-1280x800');
     if (process.env.SCIMCAST_UPDATE_SCREENSHOT === '1') {
       mkdirSync(join(import.meta.dirname, '../../docs/images'), { recursive: true });

@@ -79,3 +79,11 @@ export async function signIn(page: Page, origin: string, token: string): Promise
 export function eventually<T>(read: () => T | Promise<T>, timeoutMs = 20_000) {
   return expect.poll(read, { timeout: timeoutMs, interval: 100 });
 }
+
+/**
+ * An expression evaluated in the page, its result typed by the caller. A string rather than a
+ * function: the project compiles without the DOM library, so page-side code is not type-checked.
+ */
+export function inPage<T = unknown>(page: Page, expression: string): Promise<T> {
+  return page.evaluate(expression) as Promise<T>;
+}
