@@ -14,10 +14,14 @@ export function confirmAction(title, text, okLabel = 'Confirm') {
   document.getElementById('confirm-text').textContent = text;
   ok.textContent = okLabel;
   return new Promise((resolve) => {
+    let settled = false;
     const done = (answer) => {
+      if (settled) return;
+      settled = true;
       ok.removeEventListener('click', onOk);
       cancel.removeEventListener('click', onCancel);
       d.removeEventListener('cancel', onCancel);
+      d.removeEventListener('close', onClose);
       d.removeEventListener('keydown', trap);
       if (d.open) d.close();
       // The opener may have been re-rendered meanwhile: find it again by its key.
@@ -26,6 +30,9 @@ export function confirmAction(title, text, okLabel = 'Confirm') {
       resolve(answer);
     };
     const onOk = () => done(true);
+    // Closed some other way (sign-out closes it): a no, and no listener is left behind to act on
+    // a later confirmation.
+    const onClose = () => done(false);
     const onCancel = (e) => {
       e?.preventDefault?.();
       done(false);
@@ -42,6 +49,7 @@ export function confirmAction(title, text, okLabel = 'Confirm') {
     ok.addEventListener('click', onOk);
     cancel.addEventListener('click', onCancel);
     d.addEventListener('cancel', onCancel);
+    d.addEventListener('close', onClose);
     d.addEventListener('keydown', trap);
     d.showModal();
     cancel.focus();

@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken } from '../../src/auth/authenticate.js';
 import type { TestApp } from '../helpers/app.js';
 import { eventually, inPage, launchBrowser, newPage, screenshot, signIn, startConsoleServer } from '../helpers/browser.js';
 import { pushStreamTo } from '../helpers/push-stream.js';
@@ -115,7 +116,8 @@ describe('console session', () => {
     // Enter on the focused Open button opens the stream's detail.
     await page.keyboard.press('Enter');
     await page.locator('#stream-detail').waitFor({ state: 'visible' });
-    expect(await focused()).toBe('stream-detail-close');
+    // Focus moves to the detail once its dead letters are loaded.
+    await eventually(focused).toBe('stream-detail-close');
   });
 
   it('at 390×844 the signed-in page and the open stream do not scroll sideways', async () => {
@@ -151,5 +153,33 @@ describe('console session', () => {
     expect(status).toBe(403);
     expect(requests.filter((u) => u.includes('/redrive')).length).toBe(1);
     expect((await stats()).counts).toMatchObject({ dead: 1, pending: 0 });
+  });
+
+  it('a token revoked while a confirmation is open signs the page out, and that confirmation can no longer act', async () => {
+    const { id: tokenId, token } = await createToken(t.deps.storage, t.deps.clock, { name: 'revoked-mid-confirm', scopes: ['feeds:admin'] });
+    const own = await t.req('POST', '/ssf/streams', { description: 'short-lived' }, { auth: token, headers: { 'content-type': 'application/json' } });
+    expect(own.statusCode, own.body).toBe(201);
+    const { page, requests } = await newPage(browser);
+    await signIn(page, origin, token);
+    await page.locator(`[data-stream="${own.json().stream_id}"]`).getByRole('button', { name: 'Open' }).click();
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'visible' });
+
+    expect(await t.deps.revokeToken(tokenId)).toBe(true);
+    await eventually(() => page.getByRole('alert').textContent()).toMatch(/no longer accepted/);
+    expect(await page.getByRole('dialog').isVisible()).toBe(false);
+    expect(await page.locator('#panels').isVisible()).toBe(false);
+    expect(await inPage<number>(page, 'sessionStorage.length')).toBe(0);
+
+    // Signed in again as the first stream's owner, confirming another action runs that action only.
+    await page.getByLabel('Bearer token').fill(t.token);
+    await page.keyboard.press('Enter');
+    await page.locator(`[data-stream="${streamId}"]`).getByRole('button', { name: 'Open' }).click();
+    await eventually(() => page.locator('.dead-letter').count()).toBe(1);
+    await page.getByRole('button', { name: 'Redrive all dead letters' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Redrive all' }).click();
+    await eventually(() => page.locator('#action-result').textContent()).toBe('Redriven: 1');
+    expect(requests.filter((u) => u.endsWith('/ssf/status'))).toEqual([]);
+    expect((await stats()).status).toBe('enabled');
   });
 });
