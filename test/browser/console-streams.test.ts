@@ -90,6 +90,13 @@ describe('a failing receiver, followed and repaired in the console', () => {
     expect(await page.locator('.dead-letter').first().textContent()).toMatch(/invalid_request: unknown subject/);
     expect(await card(page).locator('.last-error').textContent()).toBe('invalid_request: unknown subject');
     await screenshot(page, 'dead-letters', { fullPage: true });
+    // The picture for the README: the Streams panel at 1280×800 while a receiver refuses.
+    await inPage(page, 'window.scrollTo(0, 0)');
+    const shot = await screenshot(page, 'streams-1280x800');
+    if (process.env.SCIMCAST_UPDATE_SCREENSHOT === '1') {
+      mkdirSync(join(import.meta.dirname, '../../docs/images'), { recursive: true });
+      copyFileSync(shot, join(import.meta.dirname, '../../docs/images/console.png'));
+    }
 
     // The place is kept across refreshes: focus on the range's first select stays there.
     await page.locator('#redrive-from').focus();
@@ -120,15 +127,10 @@ describe('a failing receiver, followed and repaired in the console', () => {
     expect(rec.received.length - received).toBe(dead);
     await screenshot(page, 'redriven', { fullPage: true });
 
-    // The picture for the README: the Streams panel with its figures at 1280×800.
+    // Closing the detail gives focus back to the stream's Open button.
     await page.getByRole('button', { name: 'Close' }).first().click();
     await detail.waitFor({ state: 'hidden' });
-    await inPage(page, 'window.scrollTo(0, 0)');
-    const shot = await screenshot(page, 'streams-1280x800');
-    if (process.env.SCIMCAST_UPDATE_SCREENSHOT === '1') {
-      mkdirSync(join(import.meta.dirname, '../../docs/images'), { recursive: true });
-      copyFileSync(shot, join(import.meta.dirname, '../../docs/images/console.png'));
-    }
+    expect(await inPage<string>(page, 'document.activeElement?.dataset.key')).toBe(`open-${streamId}`);
 
     expect(requests.filter((u) => !u.startsWith(`${origin}/`))).toEqual([]);
     expect(errors).toEqual([]);
