@@ -16,10 +16,9 @@ export type OperatorCtx = Pick<StreamsCtx, 'storage' | 'clock'>;
 export async function streamStats(ctx: OperatorCtx, owner: string | undefined, id: string) {
   const f = await loadStream(ctx, owner, id);
   const at = ctx.clock.now();
-  const [counts, health, perMinute] = await Promise.all([
-    ctx.storage.events.countsByState(f.id),
+  const [{ counts, deliveredPerMinute: perMinute }, health] = await Promise.all([
+    ctx.storage.events.countsAndDeliveredPerMinute(f.id, at),
     ctx.storage.events.health(f.id),
-    ctx.storage.events.deliveredPerMinute(f.id, at),
   ]);
   const now = at.getTime();
   return {
