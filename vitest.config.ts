@@ -16,7 +16,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/spec/**/*.test.ts', 'test/security/**/*.test.ts', 'test/reliability/**/*.test.ts', 'test/docs/**/*.test.ts', 'test/package/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/spec/**/*.test.ts', 'test/security/**/*.test.ts', 'test/reliability/**/*.test.ts', 'test/docs/**/*.test.ts', 'test/package/**/*.test.ts', 'test/browser/**/*.test.ts'],
           globalSetup: ['./test/helpers/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

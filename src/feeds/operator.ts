@@ -15,14 +15,23 @@ export type OperatorCtx = Pick<StreamsCtx, 'storage' | 'clock'>;
 
 export async function streamStats(ctx: OperatorCtx, owner: string | undefined, id: string) {
   const f = await loadStream(ctx, owner, id);
-  const [counts, health] = await Promise.all([ctx.storage.events.countsByState(f.id), ctx.storage.events.health(f.id)]);
-  const now = ctx.clock.now().getTime();
+  const at = ctx.clock.now();
+  const [{ counts, deliveredPerMinute: perMinute }, health] = await Promise.all([
+    ctx.storage.events.countsAndDeliveredPerMinute(f.id, at),
+    ctx.storage.events.health(f.id),
+  ]);
+  const now = at.getTime();
   return {
     stream_id: f.id,
     status: f.status,
     ...(f.statusReason ? { reason: f.statusReason } : {}),
     delivery_method: f.deliveryMethod,
+    profile: f.profile,
     counts,
+    /** What the receiver has yet to take: the pending SETs. */
+    backlog: counts.pending ?? 0,
+    /** Delivered (pushed or acknowledged) per minute over the last hour, oldest minute first, the current one last. */
+    delivered_per_minute: perMinute,
     oldest_pending_age_seconds: health.oldestPendingAt ? Math.max(0, Math.round((now - health.oldestPendingAt.getTime()) / 1000)) : null,
     last_error: health.lastError
       ? { jti: health.lastError.jti, state: health.lastError.state, err: health.lastError.code ?? undefined, description: health.lastError.description, at: health.lastError.at?.toISOString() }

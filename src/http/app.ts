@@ -21,6 +21,8 @@ import { asyncRoutes } from './routes/async.js';
 import { bulkRoutes } from './routes/bulk.js';
 import { openapiRoutes } from './routes/openapi.js';
 import { recordRoutes } from './openapi/route-table.js';
+import { operatorRoutes } from './routes/operator.js';
+import { consoleRoutes } from './routes/console.js';
 import { EMITTED_EVENT_URIS } from '../events/uris.js';
 
 export function capabilitiesOf(d: Deps): Capabilities {
@@ -100,5 +102,10 @@ export function buildApp(d: Deps, opts: { logger?: boolean; logStream?: LogSink;
   );
   ssfRoutes(app, { streams: () => d.streams, poll: () => d.poll });
   openapiRoutes(app, { routes, baseUrl: d.config.baseUrl, jwt: d.config.jwt && { issuer: d.config.jwt.issuer, audience: d.config.jwt.audience } });
+  operatorRoutes(app, {
+    ctx: () => ({ storage: d.storage, clock: d.clock }),
+    probes: { ping: () => d.storage.ping(), workerAlive: d.workerAlive, deadAfterMs: d.config.worker.deadAfterMs },
+  });
+  consoleRoutes(app);
   return app;
 }

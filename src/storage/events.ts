@@ -275,6 +275,32 @@ export function makeEventRepo(db: Db) {
         .returning({ seq: events.seq });
       return r.length;
     },
+    /**
+     * Operator view, in one pass over the feed's SETs: how many are in each state, and how many it
+     * finished delivering (pushed, or acknowledged by a poll) in each of the last 60 minutes,
+     * oldest minute first, the current minute last. Grouped by state and minute of `done_at`;
+     * minutes are counted in epoch minutes, so the session time zone cannot shift a bucket.
+     */
+    async countsAndDeliveredPerMinute(feedId: string, now: Date): Promise<{ counts: Record<string, number>; deliveredPerMinute: number[] }> {
+      const current = Math.floor(now.getTime() / 60_000);
+      const first = current - 59;
+      const r = await db.execute<{ state: string; minute: string | null; n: number }>(
+        sql`select ${events.state} as state,
+                   case when ${events.state} in ('delivered', 'acked') and ${events.doneAt} >= ${new Date(first * 60_000).toISOString()}::timestamptz
+                        then floor(extract(epoch from ${events.doneAt}) / 60)::bigint end as minute,
+                   count(*)::int as n
+            from ${events} where ${events.feedId} = ${feedId} group by 1, 2`,
+      );
+      const counts: Record<string, number> = { pending: 0, delivered: 0, acked: 0, dead: 0 };
+      const buckets = new Array<number>(60).fill(0);
+      for (const row of r.rows) {
+        counts[row.state] = (counts[row.state] ?? 0) + row.n;
+        if (row.minute === null) continue;
+        // A SET finished "in the future" by a skewed clock counts in the current minute.
+        buckets[Math.min(Math.max(Number(row.minute) - first, 0), 59)]! += row.n;
+      }
+      return { counts, deliveredPerMinute: buckets };
+    },
     async countsByState(feedId: string): Promise<Record<string, number>> {
       const r = await db.execute(sql`select ${events.state} as state, count(*)::int as n from ${events} where ${events.feedId} = ${feedId} group by 1`);
       const out: Record<string, number> = { pending: 0, delivered: 0, acked: 0, dead: 0 };

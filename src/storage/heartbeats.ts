@@ -1,4 +1,4 @@
-import { max, sql } from 'drizzle-orm';
+import { desc, max, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { workerHeartbeats } from './schema.js';
 
@@ -44,6 +44,10 @@ export function makeHeartbeatRepo(db: Db) {
         )
         select coalesce(array_length((select ids from gone), 1), 0) as n, graphile_worker.force_unlock_workers(coalesce((select ids from gone), '{}'::text[])) as unlocked`);
       return Number((r.rows[0] as { n?: number } | undefined)?.n ?? 0);
+    },
+    /** Every worker with a heartbeat row, most recent first (the operator's health view). */
+    async all(): Promise<{ workerId: string; seenAt: Date }[]> {
+      return db.select({ workerId: workerHeartbeats.workerId, seenAt: workerHeartbeats.seenAt }).from(workerHeartbeats).orderBy(desc(workerHeartbeats.seenAt));
     },
     async latest(): Promise<Date | undefined> {
       const [r] = await db.select({ at: max(workerHeartbeats.seenAt) }).from(workerHeartbeats);

@@ -14,7 +14,7 @@ import { commandsOfFile, newState, parseBlocks, readDoc, runCommands, RUN_LANGS,
  */
 
 /** Pages whose commands run, in the order a reader meets them. */
-const COVERED = ['README.md', 'docs/resources-and-queries.md', 'docs/patch.md', 'docs/async-requests.md', 'docs/events-and-streams.md', 'docs/openapi.md', 'docs/cli.md', 'docs/own-postgresql.md'];
+const COVERED = ['README.md', 'docs/resources-and-queries.md', 'docs/patch.md', 'docs/async-requests.md', 'docs/events-and-streams.md', 'docs/openapi.md', 'docs/console.md', 'docs/cli.md', 'docs/own-postgresql.md'];
 
 // Pages without a command of their own (docs/poll.md shows only a body format, in a json block)
 // need no run: the check below finds them again when they get one.

@@ -92,7 +92,9 @@ function descendants(pid: number): number[] {
 describe('the npm pack tarball', () => {
   it('holds the build, the migrations and the command, and no sources or tests', () => {
     const paths = packed.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['bin/scimcast.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'drizzle/meta/_journal.json', 'README.md', 'LICENSE', 'package.json']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['bin/scimcast.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'drizzle/meta/_journal.json', 'console/index.html', 'console/app.js', 'README.md', 'LICENSE', 'package.json']),
+    );
     const migrations = readdirSync(join(ROOT, 'drizzle')).filter((f) => f.endsWith('.sql'));
     expect(migrations.length).toBeGreaterThan(0);
     expect(paths).toEqual(expect.arrayContaining(migrations.map((f) => `drizzle/${f}`)));
@@ -131,6 +133,15 @@ describe('the npm pack tarball', () => {
     });
     expect(created.status).toBe(201);
     expect(((await created.json()) as { userName: string }).userName).toBe('from-the-tarball');
+
+    // The console's files come with the package (package.json `files`) and are served from it.
+    const page = await fetch(`${base}/console`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'self'/);
+    expect(await page.text()).toContain('/console/app.js');
+    const app = await fetch(`${base}/console/app.js`);
+    expect(app.status).toBe(200);
+    expect(app.headers.get('content-type')).toMatch(/^text\/javascript/);
 
     // SIGTERM goes to npx, the process a process manager or container runtime started. npm exits
     // at once without passing it on; the server, launched by npm, sees its launcher go and drains

@@ -64,6 +64,10 @@ const ACCESS: Record<string, Access> = {
   'POST /ssf/subjects/add': 'feeds:admin',
   'POST /ssf/subjects/remove': 'feeds:admin',
   'POST /ssf/verify': 'feeds:admin',
+  'GET /admin/keys': 'admin',
+  'GET /console': 'public',
+  'GET /console/:file': 'public',
+  'GET /admin/health': 'metrics:read',
 };
 
 /** A real id where the route is public (discovery), an unknown one elsewhere (access is checked first). */
@@ -71,6 +75,7 @@ const fill = (path: string) =>
   path
     .replace('/schemas/:id', '/schemas/urn:ietf:params:scim:schemas:core:2.0:User')
     .replace(':id', '00000000-0000-4000-8000-000000000000')
+    .replace('/console/:file', '/console/app.js')
     .replace(':name', 'User');
 
 let t: TestApp;

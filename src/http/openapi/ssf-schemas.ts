@@ -66,7 +66,16 @@ const statsSchema: JsonSchema = {
     status: { type: 'string', enum: STATUSES },
     reason: { type: 'string' },
     delivery_method: { type: 'string', enum: [PUSH_METHOD, POLL_METHOD] },
+    profile: { type: 'string', description: 'The SET profile the stream signs with (RFC 9967, or the draft-03 form).' },
     counts: { type: 'object', additionalProperties: { type: 'integer' }, description: 'SETs by state.' },
+    backlog: { type: 'integer', description: 'SETs the receiver has yet to take (pending).' },
+    delivered_per_minute: {
+      type: 'array',
+      items: { type: 'integer' },
+      minItems: 60,
+      maxItems: 60,
+      description: 'SETs delivered (pushed or acknowledged) in each minute of the last hour, the oldest minute first.',
+    },
     oldest_pending_age_seconds: { type: ['integer', 'null'] },
     last_error: { type: ['object', 'null'] },
   },
@@ -167,5 +176,55 @@ export function ssfSchemas(): Record<string, JsonSchema> {
       required: ['status'],
     },
     OpenApiDocument: { type: 'object', description: 'An OpenAPI 3.1 document: this one.' },
+    SigningKeys: {
+      type: 'object',
+      description: 'The SET signing keys, newest first. Never key material: kid, algorithm, state and times.',
+      properties: {
+        keys: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              kid: { type: 'string' },
+              alg: { type: 'string' },
+              state: { type: 'string', enum: ['active', 'retired', 'revoked'] },
+              created_at: { type: 'string', format: 'date-time' },
+              retired_at: { type: ['string', 'null'], format: 'date-time' },
+              revoked_at: { type: ['string', 'null'], format: 'date-time' },
+              age_seconds: { type: 'integer' },
+            },
+            required: ['kid', 'alg', 'state', 'created_at', 'age_seconds'],
+          },
+        },
+      },
+      required: ['keys'],
+    },
+    OperatorHealth: {
+      type: 'object',
+      description: 'Readiness as /readyz decides it, each worker with its last heartbeat, and backlog totals over every stream. Parts that need the database are null while it is unreachable.',
+      properties: {
+        status: { type: 'string', enum: ['ready', 'not ready'] },
+        database: { type: 'string', enum: ['ok', 'unreachable'] },
+        worker: { type: 'string', enum: ['ok', 'unreachable'] },
+        workers: {
+          type: ['array', 'null'],
+          items: {
+            type: 'object',
+            properties: { id: { type: 'string' }, last_heartbeat: { type: 'string', format: 'date-time' }, age_seconds: { type: 'integer' }, alive: { type: 'boolean' } },
+          },
+        },
+        backlog: {
+          type: ['object', 'null'],
+          properties: {
+            streams: { type: 'integer' },
+            streams_behind: { type: 'integer' },
+            pending: { type: 'integer' },
+            dead: { type: 'integer' },
+            oldest_pending_age_seconds: { type: ['integer', 'null'] },
+          },
+        },
+      },
+      required: ['status', 'database', 'worker'],
+    },
   };
 }
