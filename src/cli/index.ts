@@ -103,6 +103,8 @@ async function serve(api: boolean, worker: boolean): Promise<void> {
   const cfg = config();
   const running = await startScimcast(cfg, { api, worker, log });
   announce(cfg, running);
+  // A worker alone has no address to announce; say it runs, so a terminal or a supervisor sees it ready.
+  if (!api) log(`scimcast worker running (pid ${process.pid})`);
   stopOnSignals(cfg, running);
 }
 

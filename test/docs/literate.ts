@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
  * - A console command whose shown output has a `^C` line is interrupted the way a user does it:
  *   once it has printed as many lines as the doc shows before the `^C`, it gets SIGINT, and must
  *   exit 0. A server the doc starts (`scimcast serve`, `scimcast worker`, `receive --listen`)
- *   runs in the background from its first output line (or 3 s) while the commands after it run;
+ *   runs in the background from its first output line (ready) while the commands after it run;
  *   at the end of the page it gets SIGINT and must exit 0 without an error line.
  * - In a console block, an output line `HTTP/1.1 NNN …` (curl -i) shows the expected status.
  * - A GET of `/AsyncRequests/…` is repeated, as a user would, until it is no longer pending or
@@ -358,12 +358,12 @@ async function execute(cmd: Command, server: Server, state: State, dir: string, 
   if (isServer(cmd.text)) {
     const sh = shell(script, { ...vars, LOG_LEVEL: 'info', DOCS_OUT: join(dir, `server-${background.length}.out`) }, dir);
     background.push({ cmd, sh });
-    // Ready once it has printed the lines the doc shows for it (a receiver: "listening on …"),
-    // or, when the doc shows none, its first line or 3 s.
-    await waitForLines(sh, Math.max(1, cmd.shown.length), cmd.shown.length > 0 ? 20_000 : 3000);
+    // Ready once it has printed the lines the doc shows for it (a receiver: "listening on …"), or
+    // when the doc shows none, its first line (serve: "listening on …", worker: "… running").
+    await waitForLines(sh, Math.max(1, cmd.shown.length), 20_000);
     const code = await Promise.race([sh.exited, sleep(0).then(() => undefined)]);
     if (code !== undefined) return { exitCode: code || 1, headers: {}, body: sh.output().stdout, stderr: `exited while it should run: ${sh.output().stderr}` };
-    if (lineCount(sh) < cmd.shown.length) return { exitCode: 1, headers: {}, body: '', stderr: `printed ${lineCount(sh)} of the ${cmd.shown.length} lines the doc shows, in 20 s` };
+    if (lineCount(sh) < Math.max(1, cmd.shown.length)) return { exitCode: 1, headers: {}, body: '', stderr: `printed ${lineCount(sh)} of the ${Math.max(1, cmd.shown.length)} lines it shows when ready, in 20 s` };
     return { skipped: 'runs in the background', exitCode: 0, headers: {}, body: '', stderr: '' };
   }
   const sh = shell(script, vars, dir);
