@@ -1,0 +1,68 @@
+import type { ResourceTypeName } from '../scim/schemas/registry.js';
+import type { Db } from './db.js';
+import type { KeyFilter } from './key-filter.js';
+import { clientOf, columnsOf, named, resourceRowOf, type RawResourceRow } from './raw-query.js';
+import { groupRefsOf, groupsSubquery } from './resource-reads.js';
+import type { MemberRef, ResourceRow } from './resource-row.js';
+import type { Direction } from './sort-sql.js';
+
+/**
+ * An index page (RFC 7644 §3.4.2.4) of a key lookup (key-filter.ts) in the default order, as one
+ * flat statement: the page's rows, each User's `groups`, and totalResults as `count(*) over ()`.
+ * The window count reads every match before the first row of the page, which list-query.ts
+ * avoids for other filters; a key lookup has at most as many matches as terms, so here it costs
+ * nothing, and the statement has no subquery join to plan.
+ *
+ * When the page comes back empty the total is unknown only if rows were skipped (a startIndex
+ * past the end) or none were asked for (count=0): a second, count-only statement answers it
+ * then. An empty first page is a miss, whose total is 0.
+ */
+
+export interface FlatPage {
+  readonly total: number;
+  readonly rows: ResourceRow[];
+  /** With `groups`: each User row's groups, by id. */
+  readonly groups?: Map<string, MemberRef[]>;
+}
+
+export interface FlatPageQuery {
+  readonly type: ResourceTypeName;
+  readonly filter: KeyFilter;
+  /** The default order (meta.created, then id; sort-sql.ts CREATED_KEY) in this direction. */
+  readonly dir: Direction;
+  /** Read each User's `groups` (RFC 7643 §4.1.2) in the same statement. */
+  readonly groups: boolean;
+  readonly startIndex: number;
+  readonly count: number;
+}
+
+type Raw = RawResourceRow & { total: number; related?: [string, string | null][] | null };
+
+const matches = (q: FlatPageQuery) => `from resources r where r.resource_type = '${q.type}' and ${q.filter.condition}`;
+
+/** The same order as sort-sql.ts orderBy(CREATED_KEY, dir), so both paths page alike. */
+const ORDER = { asc: 'r.created asc nulls last, r.id asc', desc: 'r.created desc nulls first, r.id desc' } as const;
+
+function pageStatement(q: FlatPageQuery, withGroups: boolean) {
+  const n = q.filter.values.length;
+  const related = withGroups ? `, ${groupsSubquery('r')} as related` : '';
+  return named({
+    text: `select (count(*) over ())::int as total, ${columnsOf('r')}${related} ${matches(q)} order by ${ORDER[q.dir]} limit $${n + 1} offset $${n + 2}`,
+    values: [...q.filter.values, q.count, q.startIndex - 1],
+  });
+}
+
+async function countOnly(db: Db, q: FlatPageQuery): Promise<number> {
+  const { rows } = await clientOf(db).query<{ total: number }>(named({ text: `select count(*)::int as total ${matches(q)}`, values: q.filter.values }));
+  return rows[0]!.total;
+}
+
+export async function flatIndexPage(db: Db, q: FlatPageQuery): Promise<FlatPage> {
+  if (q.count === 0) return { total: await countOnly(db, q), rows: [] };
+  const withGroups = q.groups && q.type === 'User';
+  const { rows } = await clientOf(db).query<Raw>(pageStatement(q, withGroups));
+  if (rows.length === 0) return { total: q.startIndex > 1 ? await countOnly(db, q) : 0, rows: [] };
+  const out = rows.map(resourceRowOf);
+  if (!withGroups) return { total: rows[0]!.total, rows: out };
+  return { total: rows[0]!.total, rows: out, groups: new Map(rows.map((r) => [r.id, groupRefsOf(r.related ?? null)])) };
+}
