@@ -41,13 +41,22 @@ type Raw = RawResourceRow & { total: number; related?: [string, string | null][]
 const matches = (q: FlatPageQuery) => `from resources r where r.resource_type = '${q.type}' and ${q.filter.condition}`;
 
 /** The same order as sort-sql.ts orderBy(CREATED_KEY, dir), so both paths page alike. */
-const ORDER = { asc: 'r.created asc nulls last, r.id asc', desc: 'r.created desc nulls first, r.id desc' } as const;
+const orderOf = (alias: string, dir: Direction) =>
+  dir === 'asc' ? `${alias}.created asc nulls last, ${alias}.id asc` : `${alias}.created desc nulls first, ${alias}.id desc`;
 
+/**
+ * The groups are read outside the limited page, on its rows only. Inside it, with `limit` a
+ * parameter, PostgreSQL's generic plan costs the groups subquery as if it ran before the limit
+ * and comes out dearer than a custom plan, so the statement would be planned again on every call
+ * (measured: about 0.3 ms of PostgreSQL CPU per read). The outer order is the inner one, which the
+ * planner sees and does not sort again.
+ */
 function pageStatement(q: FlatPageQuery, withGroups: boolean) {
   const n = q.filter.values.length;
-  const related = withGroups ? `, ${groupsSubquery('r')} as related` : '';
+  const related = withGroups ? `, ${groupsSubquery('p')} as related` : '';
+  const page = `select (count(*) over ())::int as total, ${columnsOf('r')} ${matches(q)} order by ${orderOf('r', q.dir)} limit $${n + 1} offset $${n + 2}`;
   return named({
-    text: `select (count(*) over ())::int as total, ${columnsOf('r')}${related} ${matches(q)} order by ${ORDER[q.dir]} limit $${n + 1} offset $${n + 2}`,
+    text: `select p.total, ${columnsOf('p')}${related} from (${page}) p order by ${orderOf('p', q.dir)}`,
     values: [...q.filter.values, q.count, q.startIndex - 1],
   });
 }
