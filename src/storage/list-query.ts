@@ -5,6 +5,8 @@ import type { ResourceTypeName } from '../scim/schemas/registry.js';
 import { decodeCursor, encodeCursor, type CursorScope, type CursorState } from './cursor.js';
 import type { Db } from './db.js';
 import { compileFilter } from './filter-sql.js';
+import { flatIndexPage } from './flat-page.js';
+import { keyFilterOf } from './key-filter.js';
 import { isStatementTimeout } from './pg-errors.js';
 import { clientOf, columnsOf, named, render, RESOURCE_COLUMNS, resourceRowOf, type RawResourceRow } from './raw-query.js';
 import { groupRefsOf, groupsSubquery } from './resource-reads.js';
@@ -176,7 +178,23 @@ export async function runList(db: Db, q: ListQuery, view?: MemberView): Promise<
   }
 }
 
+/**
+ * A key lookup (key-filter.ts: `userName eq`, `id eq`, and and/or of them) on one type, paged by
+ * index in the default order, is the request provisioning clients send most: it takes the flat
+ * statement of flat-page.ts. Cursor pages, other orders and every other filter take readPage.
+ */
+function flatRead(db: Db, q: ListQuery): Promise<ListResult> | undefined {
+  if (q.page.method !== 'index' || q.sortBy !== undefined || q.types.length !== 1 || !q.filter) return undefined;
+  const type = q.types[0]!;
+  const filter = keyFilterOf(type, q.filter);
+  if (!filter) return undefined;
+  const { startIndex, count } = q.page;
+  return flatIndexPage(db, { type, filter, dir: q.descending ? 'desc' : 'asc', groups: q.userGroups === true, startIndex, count });
+}
+
 async function runListQuery(db: Db, q: ListQuery, view: MemberView | undefined): Promise<ListResult> {
+  const flat = flatRead(db, q);
+  if (flat) return flat;
   const key = compileSortKey(q.types, q.sortBy, view);
   const dir: Direction = q.descending ? 'desc' : 'asc';
   const scope: CursorScope = { types: q.types, filter: q.filter ? stringifyFilter(q.filter) : '', sortBy: key.label, descending: dir === 'desc' };

@@ -98,6 +98,19 @@ describe('a read is one statement', () => {
     }
   });
 
+  it('an or of two userNames: one statement, both users with their groups', async () => {
+    const { res, sent } = await counted('GET', `/scim/v2/Users?filter=${encodeURIComponent('userName eq "rt-bob" or userName eq "RT-Alice"')}`);
+    expect(res.json()).toMatchObject({
+      totalResults: 2,
+      itemsPerPage: 2,
+      Resources: [
+        { id: alice.id, groups: [groupRef(small, 'RT Small'), groupRef(big, 'RT Big')] },
+        { id: bob.id, groups: [groupRef(small, 'RT Small')] },
+      ],
+    });
+    expect(sent).toHaveLength(1);
+  });
+
   it('a filter that matches nothing, and a startIndex past the end: one statement, totalResults still right', async () => {
     const none = await counted('GET', `/scim/v2/Users?filter=${encodeURIComponent('userName eq "nobody"')}`);
     expect(none.res.json()).toMatchObject({ totalResults: 0, itemsPerPage: 0, Resources: [] });
