@@ -13,6 +13,8 @@ const id$ = (id) => document.getElementById(id);
 const panels = [streamsPanel(), asyncPanel(), keysPanel(), healthPanel()];
 let timer = null;
 let generation = 0;
+/** The generation whose polling stopped while the tab was hidden, to resume when it shows again. */
+let parked = null;
 
 /** One panel's refresh; a missing scope or an error is explained in the panel, not thrown. */
 async function refreshPanel(p) {
@@ -36,8 +38,17 @@ async function tick(gen) {
     // 401: the token was revoked or expired meanwhile.
     if (gen === generation) return signOut('The token is no longer accepted. Sign in again.');
   }
-  if (gen === generation) timer = setTimeout(() => tick(gen), POLL_MS);
+  if (gen !== generation) return;
+  // A hidden tab asks nothing: stream stats cost the database a scan of each stream's kept SETs.
+  if (document.hidden) parked = gen;
+  else timer = setTimeout(() => tick(gen), POLL_MS);
 }
+
+document.addEventListener('visibilitychange', () => {
+  if (document.hidden || parked !== generation) return;
+  parked = null;
+  tick(generation);
+});
 
 function showPanels() {
   id$('sign-in').hidden = true;

@@ -155,6 +155,23 @@ describe('console session', () => {
     expect((await stats()).counts).toMatchObject({ dead: 1, pending: 0 });
   });
 
+  it('a tab in the background stops refreshing, and refreshes again at once when shown', async () => {
+    const { page, requests } = await newPage(browser);
+    await signIn(page, origin, t.token);
+    await eventually(() => page.locator(`[data-stream="${streamId}"]`).count()).toBe(1);
+    // The page as a browser leaves it when the user switches tabs: hidden, with the event.
+    const setHidden = (hidden: boolean) =>
+      inPage(page, `Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} }); document.dispatchEvent(new Event('visibilitychange'))`);
+    await setHidden(true);
+    // The refresh in flight when the tab was hidden may still finish; then nothing for longer than two refresh periods.
+    await new Promise((r) => setTimeout(r, 3500));
+    const asked = requests.length;
+    await new Promise((r) => setTimeout(r, 7000));
+    expect(requests.length).toBe(asked);
+    await setHidden(false);
+    await eventually(() => requests.slice(asked).some((u) => u.includes(`/ssf/streams/${streamId}/stats`))).toBe(true);
+  });
+
   it('a token revoked while a confirmation is open signs the page out, and that confirmation can no longer act', async () => {
     const { id: tokenId, token } = await createToken(t.deps.storage, t.deps.clock, { name: 'revoked-mid-confirm', scopes: ['feeds:admin'] });
     const own = await t.req('POST', '/ssf/streams', { description: 'short-lived' }, { auth: token, headers: { 'content-type': 'application/json' } });
