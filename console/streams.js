@@ -18,6 +18,8 @@ export function streamsPanel() {
   /** The open stream's id; kept across refreshes so the detail stays open. */
   let open = null;
   let lastStats = new Map();
+  /** Each stream's description, from the last list, to title the open stream by. */
+  let descriptions = new Map();
   let deadJtis = [];
 
   const errorText = (e) => (e?.last_error ? `${e.last_error.err ?? e.last_error.state}: ${e.last_error.description}` : 'none');
@@ -47,6 +49,7 @@ export function streamsPanel() {
     const { data: streams } = await api('/ssf/streams');
     const stats = await Promise.all(streams.map((s) => api(path(s.stream_id, '/stats')).then((r) => r.data)));
     lastStats = new Map(stats.map((c) => [c.stream_id, c]));
+    descriptions = new Map(streams.map((s) => [s.stream_id, s.description]));
     const rows = streams.map((s, i) => ({ s, c: stats[i] }));
     render(list, rows, () => (rows.length === 0 ? h('p.notice', {}, 'No streams yet.') : h('div.cards', {}, rows.map(({ s, c }) => card(s, c)))));
     if (open) await refreshDetail();
@@ -57,7 +60,8 @@ export function streamsPanel() {
     const c = lastStats.get(id) ?? (await api(path(id, '/stats'))).data;
     const { data } = await api(path(id, '/dead?limit=1000'));
     if (open !== id) return;
-    id$('stream-detail-title').textContent = `Stream ${id}`;
+    const described = descriptions.get(id);
+    id$('stream-detail-title').textContent = described ? `${described} (${id})` : `Stream ${id}`;
     id$('pause-stream').hidden = c.status !== 'enabled';
     id$('resume-stream').hidden = c.status === 'enabled';
     render(summary, c, () =>

@@ -60,6 +60,8 @@ describe('a failing receiver, followed and repaired in the console', () => {
     await card(page).getByRole('button', { name: 'Open' }).click();
     const detail = page.locator('#stream-detail');
     await detail.waitFor({ state: 'visible' });
+    // Titled as the operator named the stream, with its id.
+    await eventually(() => page.locator('#stream-detail-title').textContent()).toBe(`HR directory (push) (${streamId})`);
 
     // Pause asks first; Esc says no and nothing changes.
     await page.getByRole('button', { name: 'Pause' }).click();
