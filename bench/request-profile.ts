@@ -44,6 +44,14 @@ interface Window {
   p99: number;
   cpu: CpuSample;
   commits: number;
+  /** PostgreSQL's own counters over the window: WAL written, full-page images in it, blocks read from outside shared_buffers. */
+  wal: Io;
+}
+
+interface Io {
+  bytes: number;
+  fpi: number;
+  reads: number;
 }
 
 async function main() {
@@ -57,18 +65,30 @@ async function main() {
     const c = scim.client;
     const tag = `rp${Date.now().toString(36)}`;
     const commits = async () => Number((await db.query<{ n: string }>('select xact_commit n from pg_stat_database where datname = current_database()')).rows[0]!.n);
+    // Where a write's durable cost goes: a page touched for the first time since the last
+    // checkpoint goes into the WAL whole (a full-page image), and a page not in shared_buffers is
+    // read in first. Both grow with how many distinct pages the requests touch.
+    const io = async (): Promise<Io> => {
+      const r = await db.query<{ bytes: string; fpi: string; reads: string }>(
+        `select w.wal_bytes::text as bytes, w.wal_fpi::text as fpi, d.blks_read::text as reads from pg_stat_wal w, pg_stat_database d where d.datname = current_database()`,
+      );
+      const row = r.rows[0]!;
+      return { bytes: Number(row.bytes), fpi: Number(row.fpi), reads: Number(row.reads) };
+    };
     const timed = async (name: string, concurrency: number, fn: (i: number) => Promise<void>) => {
       if (only && !only.includes(name)) return;
       await runLoad({ concurrency, durationMs: 1_000 }, fn);
       const cpu0 = sampleCpu(scim.proc.pid!, undefined);
       const x0 = await commits();
+      const io0 = await io();
       const from = now();
       const r = await runLoad({ concurrency, durationMs: seconds * 1000 }, fn);
       const to = now();
+      const io1 = await io();
       const x1 = await commits();
       const cpu1 = sampleCpu(scim.proc.pid!, undefined);
       const cpu = Object.fromEntries(Object.keys(cpu0).map((k) => [k, cpu1[k as keyof CpuSample] - cpu0[k as keyof CpuSample]])) as unknown as CpuSample;
-      windows.push({ name, from, to, requests: r.n, perSec: r.perSec, p50: r.p50, p99: r.p99, cpu, commits: x1 - x0 - 2 });
+      windows.push({ name, from, to, requests: r.n, perSec: r.perSec, p50: r.p50, p99: r.p99, cpu, commits: x1 - x0 - 4, wal: { bytes: io1.bytes - io0.bytes, fpi: io1.fpi - io0.fpi, reads: io1.reads - io0.reads } });
     };
     let n = 0;
     await timed('create', 64, async () => void (await c.call('POST', '/scim/v2/Users', { body: createBody(tag, n++), expect: 201 })));
@@ -120,6 +140,7 @@ async function main() {
     out.push(
       '',
       `${w.name}: ${Math.round(w.perSec)}/s, p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms; CPU per request: API ${per(w.cpu.api)}, PostgreSQL ${per(w.cpu.postgres)}, worker ${per(w.cpu.worker)}; database commits per request ${(w.commits / w.requests).toFixed(2)}`,
+      `PostgreSQL per request: WAL ${(w.wal.bytes / w.requests).toFixed(0)} B with ${(w.wal.fpi / w.requests).toFixed(2)} full-page images, ${(w.wal.reads / w.requests).toFixed(2)} blocks read from outside shared_buffers`,
       `API process: sampled ${a.sampledMs.toFixed(0)} ms of ${a.windowMs.toFixed(0)} ms. Top frames by self time:`,
       ...a.functions.slice(0, 15),
       'by module:',
