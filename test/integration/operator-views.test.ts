@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { rotateSigningKey } from '../../src/events/key-store.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { pushStreamTo } from '../helpers/push-stream.js';
 import { until, type Receiver } from '../helpers/receiver.js';
 
@@ -11,13 +11,9 @@ import { until, type Receiver } from '../helpers/receiver.js';
  */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
-let t: TestApp;
+const t = useTestApp({}, { worker: true });
 const receivers: Receiver[] = [];
-beforeAll(async () => {
-  t = await startTestApp({}, { worker: true });
-});
 afterAll(async () => {
-  await t?.close();
   for (const r of receivers) await r.close();
 });
 
