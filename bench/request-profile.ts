@@ -6,10 +6,10 @@
  * Prefer: respond-async, one client adding one member to the large group, and 16 clients adding
  * members to 16 groups of the same size. For each window it
  * prints the requests per second, the CPU seconds the API process, PostgreSQL and the worker spent
- * per request, the PostgreSQL statements per request (pg_stat_statements is not loaded, so
- * `xact_commit` and the server's statement log are not used: the count comes from
- * pg_stat_database's transactions and the API pool's own counter), and the API process's top frames
- * by self time and by module. The raw profile stays in bench/results/ for Chrome DevTools.
+ * per request, the database commits per request (pg_stat_database), the statements that took
+ * PostgreSQL's time (pg_stat_statements, loaded into the embedded server for this run only: API,
+ * worker and fan-out alike), and the API process's top frames by self time and by module. The raw
+ * profile stays in bench/results/ for Chrome DevTools.
  *
  * Options: --seconds=N per window (default 8), --users=N (default 100000), --only=a,b (window names:
  * create, get, filter, async, member-add, member-add-16).
@@ -46,6 +46,17 @@ interface Window {
   commits: number;
   /** PostgreSQL's own counters over the window: WAL written, full-page images in it, blocks read from outside shared_buffers. */
   wal: Io;
+  statements: Statement[];
+}
+
+/** One normalised statement of pg_stat_statements over a window. */
+interface Statement {
+  calls: number;
+  /** Times it was planned: a prepared statement that keeps its generic plan is planned once per connection. */
+  plans: number;
+  /** Execution and planning time. */
+  ms: number;
+  query: string;
 }
 
 interface Io {
@@ -55,8 +66,9 @@ interface Io {
 }
 
 async function main() {
-  const scim = await startScimcast({ nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
+  const scim = await startScimcast({ nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`], postgresConf: [`shared_preload_libraries = 'pg_stat_statements'`, 'pg_stat_statements.track_planning = on'] });
   const db = new pg.Pool({ connectionString: scim.databaseUrl, max: 2 });
+  await db.query('create extension if not exists pg_stat_statements');
   const windows: Window[] = [];
   try {
     await seedUsers(db, 0, users);
@@ -75,20 +87,40 @@ async function main() {
       const row = r.rows[0]!;
       return { bytes: Number(row.bytes), fpi: Number(row.fpi), reads: Number(row.reads) };
     };
+    // The bench's own probes (this pool) are left out by their text.
+    const topStatements = async (): Promise<Statement[]> => {
+      const r = await db.query<{ calls: string; plans: string; ms: number; query: string }>(
+        `select calls::text, plans::text, total_exec_time + total_plan_time as ms, query from pg_stat_statements
+          where query not like '%pg_stat_%' order by total_exec_time + total_plan_time desc limit 10`,
+      );
+      return r.rows.map((x) => ({ calls: Number(x.calls), plans: Number(x.plans), ms: x.ms, query: x.query.replace(/\s+/g, ' ').trim() }));
+    };
+    // The work a window leaves behind (the async window's jobs, the fan-out of its changes) is
+    // finished before the next window starts, so that no window pays for another's.
+    const drained = async () => {
+      for (let i = 0; i < 600; i++) {
+        const r = await db.query<{ n: number }>(`select (select count(*) from graphile_worker.jobs where run_at <= now())::int + (select count(*) from changes)::int as n`);
+        if (r.rows[0]!.n === 0) return;
+        await new Promise((res) => setTimeout(res, 500));
+      }
+    };
     const timed = async (name: string, concurrency: number, fn: (i: number) => Promise<void>) => {
       if (only && !only.includes(name)) return;
+      await drained();
       await runLoad({ concurrency, durationMs: 1_000 }, fn);
       const cpu0 = sampleCpu(scim.proc.pid!, undefined);
       const x0 = await commits();
       const io0 = await io();
+      await db.query('select pg_stat_statements_reset()');
       const from = now();
       const r = await runLoad({ concurrency, durationMs: seconds * 1000 }, fn);
       const to = now();
       const io1 = await io();
+      const statements = await topStatements();
       const x1 = await commits();
       const cpu1 = sampleCpu(scim.proc.pid!, undefined);
       const cpu = Object.fromEntries(Object.keys(cpu0).map((k) => [k, cpu1[k as keyof CpuSample] - cpu0[k as keyof CpuSample]])) as unknown as CpuSample;
-      windows.push({ name, from, to, requests: r.n, perSec: r.perSec, p50: r.p50, p99: r.p99, cpu, commits: x1 - x0 - 4, wal: { bytes: io1.bytes - io0.bytes, fpi: io1.fpi - io0.fpi, reads: io1.reads - io0.reads } });
+      windows.push({ name, from, to, requests: r.n, perSec: r.perSec, p50: r.p50, p99: r.p99, cpu, commits: x1 - x0 - 4, wal: { bytes: io1.bytes - io0.bytes, fpi: io1.fpi - io0.fpi, reads: io1.reads - io0.reads }, statements });
     };
     let n = 0;
     await timed('create', 64, async () => void (await c.call('POST', '/scim/v2/Users', { body: createBody(tag, n++), expect: 201 })));
@@ -141,6 +173,11 @@ async function main() {
       '',
       `${w.name}: ${Math.round(w.perSec)}/s, p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms; CPU per request: API ${per(w.cpu.api)}, PostgreSQL ${per(w.cpu.postgres)}, worker ${per(w.cpu.worker)}; database commits per request ${(w.commits / w.requests).toFixed(2)}`,
       `PostgreSQL per request: WAL ${(w.wal.bytes / w.requests).toFixed(0)} B with ${(w.wal.fpi / w.requests).toFixed(2)} full-page images, ${(w.wal.reads / w.requests).toFixed(2)} blocks read from outside shared_buffers`,
+      'PostgreSQL statements by planning and execution time (per request: calls, plans, µs; then mean µs per call):',
+      ...w.statements.map(
+        (x) =>
+          `${(x.calls / w.requests).toFixed(2).padStart(6)} ${(x.plans / w.requests).toFixed(2).padStart(6)} ${((x.ms * 1000) / w.requests).toFixed(0).padStart(6)} µs ${((x.ms * 1000) / Math.max(1, x.calls)).toFixed(0).padStart(6)} µs  ${x.query.slice(0, 140)}`,
+      ),
       `API process: sampled ${a.sampledMs.toFixed(0)} ms of ${a.windowMs.toFixed(0)} ms. Top frames by self time:`,
       ...a.functions.slice(0, 15),
       'by module:',

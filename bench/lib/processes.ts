@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, runningEmbedded } from '../../src/storage/embedded.js';
@@ -91,23 +91,34 @@ export interface Scimcast extends Child {
  * /dev/null, but they are formatted and written as they would be). Only public interfaces are
  * used: the CLI, env configuration and HTTP.
  */
-export async function startScimcast(opts: { env?: Record<string, string>; command?: string[]; nodeArgs?: string[] } = {}): Promise<Scimcast> {
+export async function startScimcast(opts: { env?: Record<string, string>; command?: string[]; nodeArgs?: string[]; postgresConf?: readonly string[] } = {}): Promise<Scimcast> {
   const dataDir = mkdtempSync(join(tmpdir(), 'scimcast-bench-'));
   if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
   const port = await freePort();
   const token = `bench-${randomUUID()}`;
   const origin = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    DATABASE_URL: '',
+    SCIMCAST_DATA_DIR: dataDir,
+    PORT: String(port),
+    BASE_URL: origin,
+    SCIMCAST_BOOTSTRAP_TOKEN: token,
+    ...(opts.env ?? {}),
+  };
+  if (opts.postgresConf) {
+    // Server settings that need a restart (shared_preload_libraries): `scimcast migrate` creates
+    // the embedded cluster and stops it, the lines go into its postgresql.conf, and `start` below
+    // starts it with them.
+    await new Promise<void>((res, rej) => {
+      const m = spawn(process.execPath, [join(ROOT, 'bin/scimcast.js'), 'migrate'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+      m.once('exit', (code) => (code === 0 ? res() : rej(new Error(`scimcast migrate exited with ${code}`))));
+    });
+    appendFileSync(join(dataDir, 'pgdata', 'postgresql.conf'), `\n${opts.postgresConf.join('\n')}\n`);
+  }
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(ROOT, 'bin/scimcast.js'), ...(opts.command ?? ['start'])], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: '',
-      SCIMCAST_DATA_DIR: dataDir,
-      PORT: String(port),
-      BASE_URL: origin,
-      SCIMCAST_BOOTSTRAP_TOKEN: token,
-      ...(opts.env ?? {}),
-    },
+    env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   let exited = false;

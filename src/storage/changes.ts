@@ -1,6 +1,7 @@
-import { asc, sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db.js';
-import { changes, feedSubjects, feedVersions, feeds, txnOps } from './schema.js';
+import { clientOf, executeNamed } from './raw-query.js';
+import { changes, feedSubjects, feedVersions, txnOps } from './schema.js';
 
 export type ChangeRow = typeof changes.$inferSelect;
 export type NewChange = Omit<ChangeRow, 'seq' | 'xid'>;
@@ -31,6 +32,71 @@ export interface SubjectRow {
   addedSnapshot: string;
   removedSnapshot: string | null;
 }
+
+/**
+ * The fan-out's reads as named prepared statements: a batch runs them every time, and parsing and
+ * planning them cost PostgreSQL more than running them (raw-query.ts).
+ */
+const OLDEST = {
+  name: 'scimcast_changes_oldest',
+  text: 'select seq, id, xid, kind, resource_type, subject_uri, subject, uris, txn_base, op_index, owner, feed_id, data, created_at from changes order by seq limit $1',
+};
+
+/**
+ * The feeds are held FOR KEY SHARE until the fan-out commits (see `versions`). $1 is a JSON array
+ * of the per-request callback feeds' txns to include besides the streams; `[]` for none.
+ */
+const VERSIONS = {
+  name: 'scimcast_changes_versions',
+  text:
+    'select v.feed_id, f.owner, f.callback_txn, v.version, v.snapshot, v.routing from feed_versions v join feeds f on f.id = v.feed_id ' +
+    'where f.callback_txn is null or f.callback_txn in (select jsonb_array_elements_text($1::jsonb)) ' +
+    'order by v.feed_id, v.version for key share of f',
+};
+
+interface RawChange {
+  seq: string;
+  id: string;
+  xid: string;
+  kind: string;
+  resource_type: string;
+  subject_uri: string;
+  subject: unknown;
+  uris: string[];
+  txn_base: string;
+  op_index: number | null;
+  owner: string | null;
+  feed_id: string | null;
+  data: unknown;
+  created_at: Date;
+}
+
+interface RawVersion {
+  feed_id: string;
+  owner: string;
+  callback_txn: string | null;
+  /** bigint: pg returns it as text. */
+  version: string;
+  snapshot: string;
+  routing: unknown;
+}
+
+const changeRowOf = (r: RawChange): ChangeRow => ({
+  seq: Number(r.seq),
+  id: r.id,
+  xid: r.xid,
+  kind: r.kind,
+  resourceType: r.resource_type,
+  subjectUri: r.subject_uri,
+  subject: r.subject,
+  uris: r.uris,
+  txnBase: r.txn_base,
+  opIndex: r.op_index,
+  owner: r.owner,
+  feedId: r.feed_id,
+  data: r.data,
+  createdAt: r.created_at,
+});
 
 /**
  * The rows as insertChanges reads them from its JSON parameter; `i` keeps their order, so `seq`
@@ -76,14 +142,6 @@ export function insertChanges(json: string, when?: SQL): SQL {
  * (announce.ts), never with a NOTIFY inside the writing transaction.
  */
 export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
-  const versionsWhere = (where: SQL): Promise<VersionRow[]> =>
-    db
-      .select({ feedId: feedVersions.feedId, owner: feeds.owner, callbackTxn: feeds.callbackTxn, version: feedVersions.version, snapshot: feedVersions.snapshot, routing: feedVersions.routing })
-      .from(feedVersions)
-      .innerJoin(feeds, sql`${feeds.id} = ${feedVersions.feedId}`)
-      .where(where)
-      .orderBy(asc(feedVersions.feedId), asc(feedVersions.version))
-      .for('key share', { of: feeds });
   return {
     /**
      * Record changes in the caller's transaction, one row each whatever the number of streams;
@@ -94,7 +152,7 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
       // multi-row INSERT of a 10,000-operation bulk cost more CPU than storing it, hence the one
       // JSON parameter (changesJson).
       for (let i = 0; i < rows.length; i += CHANGE_CHUNK) {
-        await db.execute(insertChanges(changesJson(rows.slice(i, i + CHANGE_CHUNK))));
+        await executeNamed(db, insertChanges(changesJson(rows.slice(i, i + CHANGE_CHUNK))));
       }
       if (rows.length > 0) inserted();
     },
@@ -110,12 +168,13 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
      */
     async lockFanout(wait: boolean): Promise<boolean> {
       const lock = wait ? sql`pg_advisory_xact_lock(${FANOUT_LOCK}), true` : sql`pg_try_advisory_xact_lock(${FANOUT_LOCK})`;
-      const r = await db.execute(sql`select set_config('synchronous_commit', 'off', true), ${lock} as ok`);
+      const r = await executeNamed<{ ok: boolean }>(db, sql`select set_config('synchronous_commit', 'off', true), ${lock} as ok`);
       return r.rows[0]?.ok === true;
     },
     /** The oldest waiting changes, in the order they were written. */
     async oldest(limit: number): Promise<ChangeRow[]> {
-      return db.select().from(changes).orderBy(asc(changes.seq)).limit(limit);
+      const { rows } = await clientOf(db).query<RawChange>({ ...OLDEST, values: [limit] });
+      return rows.map(changeRowOf);
     },
     /**
      * Close a batch in one statement: delete exactly the rows taken (not a range: a change with a
@@ -126,9 +185,12 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
      */
     async closeBatch(seqs: readonly number[]): Promise<bigint | undefined> {
       const taken = `{${seqs.join(',')}}`;
-      const r = await db.execute(
+      // `waiting` reads the changes_xid8 index from its low end: the table is a queue, and a scan
+      // of it would read every row deleted since the last vacuum.
+      const r = await executeNamed(
+        db,
         sql`with gone as (delete from ${changes} where ${changes.seq} = any(${taken}::bigint[])),
-                 waiting as (select min(${changes.xid}::xid8) as x from ${changes} where ${changes.seq} <> all(${taken}::bigint[])),
+                 waiting as (select (select c.xid::xid8 from ${changes} c where c.seq <> all(${taken}::bigint[]) order by c.xid::xid8 limit 1) as x),
                  pruned as (delete from ${feedSubjects} s using waiting w
                             where s.removed_snapshot is not null and (w.x is null or pg_snapshot_xmax(s.removed_snapshot::pg_snapshot) <= w.x))
             select x::text as x from waiting`,
@@ -152,17 +214,18 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
       // With the per-request callback feeds of these requests, in the same statement: only those a
       // batch can route to are read, so any number of callbacks waiting on their requests costs a
       // fan-out nothing, and a batch with async results costs it no second round trip.
-      if (callbackTxns.length === 0) return versionsWhere(sql`${feeds.callbackTxn} is null`);
-      return versionsWhere(sql`(${feeds.callbackTxn} is null or ${feeds.callbackTxn} in (select jsonb_array_elements_text(${JSON.stringify(callbackTxns)}::jsonb)))`);
+      const { rows } = await clientOf(db).query<RawVersion>({ ...VERSIONS, values: [JSON.stringify(callbackTxns)] });
+      return rows.map((r) => ({ feedId: r.feed_id, owner: r.owner, callbackTxn: r.callback_txn, version: Number(r.version), snapshot: r.snapshot, routing: r.routing }));
     },
     async dropVersions(rows: readonly { feedId: string; version: number }[]): Promise<void> {
       if (rows.length === 0) return;
-      await db.execute(sql`delete from ${feedVersions} v using jsonb_to_recordset(${JSON.stringify(rows.map((r) => ({ f: r.feedId, n: r.version })))}::jsonb) as x(f text, n bigint) where v.feed_id = x.f and v.version = x.n`);
+      await executeNamed(db, sql`delete from ${feedVersions} v using jsonb_to_recordset(${JSON.stringify(rows.map((r) => ({ f: r.feedId, n: r.version })))}::jsonb) as x(f text, n bigint) where v.feed_id = x.f and v.version = x.n`);
     },
     /** Subject entries (present and removed) of these subjects on feeds that carry only added subjects. */
     async subjects(subjectUris: readonly string[]): Promise<SubjectRow[]> {
       if (subjectUris.length === 0) return [];
-      const r = await db.execute(
+      const r = await executeNamed(
+        db,
         sql`select feed_id, subject_uri, added_snapshot, removed_snapshot from ${feedSubjects}
             where subject_uri in (select jsonb_array_elements_text(${JSON.stringify(subjectUris)}::jsonb))`,
       );
@@ -179,7 +242,8 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
      */
     async recordOpSets(rows: readonly { txnId: string; opIndex: number; sets: { stream_id: string; jti: string }[] }[]): Promise<void> {
       if (rows.length === 0) return;
-      await db.execute(
+      await executeNamed(
+        db,
         sql`update ${txnOps} o set sets = coalesce(o.sets, '[]'::jsonb) || x.sets
             from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x("txnId" text, "opIndex" int, sets jsonb)
             where o.txn_id = x."txnId" and o.op_index = x."opIndex"`,

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import { PUSH_METHOD } from '../core/delivery-methods.js';
 import type { Db } from './db.js';
+import { executeNamed } from './raw-query.js';
 import { events } from './schema.js';
 
 export type EventRow = typeof events.$inferSelect;
@@ -38,7 +39,8 @@ export function makeEventRepo(db: Db) {
           queued_at: (r.queuedAt ?? r.createdAt).toISOString(),
         }));
         // The NOTIFY per stream rides on the same statement; it is sent at commit.
-        await db.execute(
+        await executeNamed(
+          db,
           sql`with stored as (
                 insert into ${events} (jti, feed_id, txn, event_uri, subject_uri, jws, created_at, queued_at)
                 select jti, feed_id, txn, event_uri, subject_uri, jws, created_at, queued_at

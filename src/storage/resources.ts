@@ -3,6 +3,7 @@ import { conflict } from '../core/errors.js';
 import { isUuid } from '../core/ids.js';
 import type { Db } from './db.js';
 import { runList, type ListQuery, type ListResult } from './list-query.js';
+import { clientOf, columnsOf, resourceRowOf, type RawResourceRow } from './raw-query.js';
 import { readResource, type ReadOptions, type ReadResult } from './resource-reads.js';
 import { memberDisplaySql, SENT_DISPLAY, type MemberView } from './member-view.js';
 import type { MemberRef, NewMembers, ResourceRow, ResourceTypeName } from './resource-row.js';
@@ -19,6 +20,9 @@ export function isUniqueViolation(e: unknown): boolean {
 export function uniquenessError(row: Pick<ResourceRow, 'userName'>) {
   return conflict('uniqueness', `userName '${row.userName}' is already in use`);
 }
+
+const GET = { name: 'scimcast_get_row', text: `select ${columnsOf('r')} from resources r where r.resource_type = $1 and r.id = $2::uuid` };
+const GET_FOR_UPDATE = { name: 'scimcast_get_row_for_update', text: `${GET.text} for update` };
 
 export function makeResourceRepo(db: Db, view: MemberView = SENT_DISPLAY) {
   return {
@@ -52,12 +56,10 @@ export function makeResourceRepo(db: Db, view: MemberView = SENT_DISPLAY) {
     async get(type: ResourceTypeName, id: string, opts: { forUpdate?: boolean } = {}): Promise<ResourceRow | undefined> {
       // A value that is not a uuid names no resource (and must not reach the uuid column).
       if (!isUuid(id)) return undefined;
-      const q = db
-        .select()
-        .from(resources)
-        .where(and(eq(resources.resourceType, type), eq(resources.id, id)));
-      const rows = opts.forUpdate ? await q.for('update') : await q;
-      return rows[0];
+      // A named prepared statement: every write reads its row first, and drizzle's builder and
+      // PostgreSQL's parse and plan cost more than the lookup itself.
+      const { rows } = await clientOf(db).query<RawResourceRow>({ ...(opts.forUpdate ? GET_FOR_UPDATE : GET), values: [type, id] });
+      return rows[0] ? resourceRowOf(rows[0]) : undefined;
     },
 
     /** GET /{type}/{id}: the row with its User groups or Group members, in one statement (resource-reads.ts). */

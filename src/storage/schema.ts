@@ -184,7 +184,12 @@ export const feedSubjects = pgTable(
     addedSnapshot: text('added_snapshot').notNull().default(sql`pg_current_snapshot()::text`),
     removedSnapshot: text('removed_snapshot'),
   },
-  (t) => [primaryKey({ columns: [t.feedId, t.subjectUri] })],
+  (t) => [
+    primaryKey({ columns: [t.feedId, t.subjectUri] }),
+    // Each fan-out batch prunes the removed entries no waiting change needs: found through this
+    // index, not by reading every subject of every feed.
+    index('feed_subjects_removed').on(t.feedId).where(sql`removed_snapshot is not null`),
+  ],
 );
 
 /**
@@ -215,33 +220,42 @@ export const feedVersions = pgTable(
  * transaction (feeds/fanout.ts). `xid` is the writing transaction, compared with feed and subject
  * snapshots to route the change as of its commit.
  */
-export const changes = pgTable('changes', {
-  seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-  /** Random, never reused: the seed of the deterministic jti of each of its SETs. */
-  id: uuid('id').notNull(),
-  xid: text('xid').notNull().default(sql`pg_current_xact_id()::text`),
-  /**
-   * 'prov' (a resource change), 'asyncresp' (an asynchronous operation's result) or 'stream' (an
-   * event about one stream: stream updated, verification, subject added or removed).
-   */
-  kind: text('kind').notNull(),
-  resourceType: text('resource_type').notNull(),
-  subjectUri: text('subject_uri').notNull(),
-  /** The SET subject (RFC 9967 §2.2 sub_id). */
-  subject: jsonb('subject').notNull(),
-  /** Canonical event URIs this change can produce; a feed gets those it delivers. */
-  uris: text('uris').array().notNull(),
-  txnBase: text('txn_base').notNull(),
-  /** The operation index within a bulk (txn `<base>:<index>`); null for a single request. */
-  opIndex: integer('op_index'),
-  /** asyncresp: only the requester's feeds get it. */
-  owner: text('owner'),
-  /** stream: the one feed it is about and for. */
-  feedId: text('feed_id'),
-  /** What the event payloads are built from (events/claims.ts): redacted, never a secret. */
-  data: jsonb('data').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
-});
+export const changes = pgTable(
+  'changes',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** Random, never reused: the seed of the deterministic jti of each of its SETs. */
+    id: uuid('id').notNull(),
+    xid: text('xid').notNull().default(sql`pg_current_xact_id()::text`),
+    /**
+     * 'prov' (a resource change), 'asyncresp' (an asynchronous operation's result) or 'stream' (an
+     * event about one stream: stream updated, verification, subject added or removed).
+     */
+    kind: text('kind').notNull(),
+    resourceType: text('resource_type').notNull(),
+    subjectUri: text('subject_uri').notNull(),
+    /** The SET subject (RFC 9967 §2.2 sub_id). */
+    subject: jsonb('subject').notNull(),
+    /** Canonical event URIs this change can produce; a feed gets those it delivers. */
+    uris: text('uris').array().notNull(),
+    txnBase: text('txn_base').notNull(),
+    /** The operation index within a bulk (txn `<base>:<index>`); null for a single request. */
+    opIndex: integer('op_index'),
+    /** asyncresp: only the requester's feeds get it. */
+    owner: text('owner'),
+    /** stream: the one feed it is about and for. */
+    feedId: text('feed_id'),
+    /** What the event payloads are built from (events/claims.ts): redacted, never a secret. */
+    data: jsonb('data').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [
+    // The fan-out asks for the smallest writing transaction still waiting after each batch. Rows
+    // are inserted and deleted all day, so a scan of the table reads every dead row since the last
+    // vacuum (about 2 ms per batch after 3,000 single creates); the index answers from its low end.
+    index('changes_xid8').on(sql`(${t.xid}::xid8)`),
+  ],
+);
 
 /**
  * The SET outbox: one row per (SET, feed), written in the transaction of the change it reports.

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySet } from '../../src/events/verify.js';
 import { fanOutOnce } from '../../src/feeds/fanout.js';
@@ -156,5 +157,47 @@ describe('the async status resource names the SET each stream got', () => {
     // Push: the receiver got exactly the named jtis.
     await until(() => new Set(rec.received.map((r) => jtiOf(r.body))).size === 4, 30_000);
     expect([...new Set(rec.received.map((r) => jtiOf(r.body)))].sort()).toEqual([...named.get(streams.push)!].sort());
+  });
+});
+
+describe('prepared statements after a migration adds columns', () => {
+  const t = useTestApp({}, { fanout: false });
+  const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+  const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+  const TABLES = ['resources', 'changes', 'feed_versions', 'feed_subjects', 'events'];
+
+  it('creates, member adds and the fan-out, on the same running app, answer and deliver as before ALTER TABLE … ADD COLUMN', async () => {
+    const s = (await t.req('POST', '/ssf/streams', { events_requested: [`${EV}prov:create:notice`, `${EV}prov:patch:notice`] })).json();
+    const group = (await t.req('POST', '/scim/v2/Groups', { schemas: [GROUP], displayName: 'prepared-after-migration' })).json() as { id: string };
+    const round = async (userName: string) => {
+      const user = (await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName })).json() as { id: string };
+      const added = await t.req('PATCH', `/scim/v2/Groups/${group.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: user.id }] }] });
+      expect(added.statusCode, added.body).toBe(204);
+      await t.settle();
+      return user;
+    };
+    // Several rounds first: the pool's connections have prepared the writes' and the fan-out's statements by then.
+    for (let i = 0; i < 3; i++) await round(`prepared-before-${i}`);
+    // Polled without acknowledging: the SETs after the migration follow these.
+    const before = (await subjectsOf(t, s.stream_id)).length;
+    const admin = new pg.Client({ connectionString: t.dbUrl });
+    await admin.connect();
+    try {
+      for (const table of TABLES) await admin.query(`alter table ${table} add column extra text`);
+      const users = [];
+      for (let i = 0; i < 3; i++) users.push(await round(`prepared-after-${i}`));
+      const claims = await subjectsOf(t, s.stream_id);
+      expect(claims.slice(before).map((c) => [c.sub_id.uri, Object.keys(c.events)[0]])).toEqual(
+        users.flatMap((u) => [
+          [`/Users/${u.id}`, `${EV}prov:create:notice`],
+          [`/Groups/${group.id}`, `${EV}prov:patch:notice`],
+        ]),
+      );
+      const read = await t.req('GET', `/scim/v2/Groups/${group.id}`);
+      expect((read.json() as { members: unknown[] }).members).toHaveLength(6);
+    } finally {
+      for (const table of TABLES) await admin.query(`alter table ${table} drop column if exists extra`);
+      await admin.end();
+    }
   });
 });

@@ -1,0 +1,2 @@
+CREATE INDEX "changes_xid8" ON "changes" USING btree (("xid"::xid8));--> statement-breakpoint
+CREATE INDEX "feed_subjects_removed" ON "feed_subjects" USING btree ("feed_id") WHERE removed_snapshot is not null;
