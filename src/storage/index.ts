@@ -12,7 +12,7 @@ import { makeKeyRepo } from './keys.js';
 import { SENT_DISPLAY, type MemberView } from './member-view.js';
 import { makeMemberRepo, makeResourceRepo, uniquenessError } from './resources.js';
 import type { ResourceRow } from './resource-row.js';
-import { makeSingleWriteRepo } from './single-writes.js';
+import { makeSingleWriteRepo, type AddMembers, type AddMembersResult } from './single-writes.js';
 import { makeTokenRepo } from './tokens.js';
 import { makeTxnRepo } from './txns.js';
 
@@ -112,10 +112,10 @@ function bind(db: Db, secrets: SecretBox, view: MemberView, announce: () => void
 }
 
 /**
- * Outside a transaction, creates are group-committed: those that arrive while a statement is
- * being written go together in the next one (one commit and one WAL flush for all, and a tenth
- * of PostgreSQL's CPU per row), each with its own answer. A lone create is written at once.
- * Inside a transaction (the worker, bulk) a create is one statement of that transaction.
+ * Outside a transaction, creates and member adds are group-committed: those that arrive while a
+ * statement is being written go together in the next one (one commit and one WAL flush for all,
+ * and a tenth of PostgreSQL's CPU per row), each with its own answer. A lone write goes at once.
+ * Inside a transaction (the worker, bulk) each is one statement of that transaction.
  * @see docs/decisions/0002-group-commit.md
  */
 function groupCommitted(repo: ReturnType<typeof makeSingleWriteRepo>): ReturnType<typeof makeSingleWriteRepo> {
@@ -131,12 +131,15 @@ function groupCommitted(repo: ReturnType<typeof makeSingleWriteRepo>): ReturnTyp
     },
     GROUP_COMMIT,
   );
+  // Member adds the same way: the common Group PATCH (provisioning/patch.ts addMembersAlone).
+  const addMembers = makeGroupCommit<AddMembers, AddMembersResult>((items) => (items.length === 1 ? Promise.all([repo.addMembers(items[0]!)]) : repo.addMembersMany(items)), GROUP_COMMIT);
   return {
     ...repo,
     async create(row, changes) {
       const error = await create({ row, changes });
       if (error) throw error;
     },
+    addMembers,
   };
 }
 

@@ -94,14 +94,7 @@ export function makeSingleWriteRepo(db: Db, inserted: () => void = () => {}) {
      * went away meanwhile; read it again. `memberIds` are uuids, not the group's own id (the caller
      * checks both); `displays` the `display` the client sent with some of them, stored as sent.
      */
-    async addMembers(a: {
-      groupId: string;
-      version: number;
-      memberIds: readonly string[];
-      displays?: ReadonlyMap<string, string> | undefined;
-      lastModified: Date;
-      changes: readonly NewChange[];
-    }): Promise<AddMembersResult> {
+    async addMembers(a: AddMembers): Promise<AddMembersResult> {
       if (!isUuid(a.groupId) || !a.memberIds.every(isUuid)) throw new RangeError('addMembers takes uuids');
       const ids = `{${a.memberIds.join(',')}}`;
       // A named prepared statement, planned once per connection. The arrays are unnested from
@@ -131,5 +124,95 @@ export function makeSingleWriteRepo(db: Db, inserted: () => void = () => {}) {
       if (row.version !== null && a.changes.length > 0) inserted();
       return { kind: 'done', added: row.added, version: row.version ?? undefined };
     },
+
+    /**
+     * Several `addMembers` in one statement and one commit: the group commit of member adds that
+     * arrived together (index.ts). Each keeps its own answer, exactly as `addMembers` would give
+     * it: one group that moved or one missing member fails its own add, never another's. A group
+     * named twice is written in a second round after the first (one statement each), where it
+     * finds the version the first round left.
+     */
+    async addMembersMany(items: readonly AddMembers[]): Promise<AddMembersResult[]> {
+      if (!items.every((a) => isUuid(a.groupId) && a.memberIds.every(isUuid))) throw new RangeError('addMembers takes uuids');
+      const results: AddMembersResult[] = new Array(items.length);
+      for (const round of rounds(items)) {
+        const answers = await addRound(round.map((k) => items[k]!));
+        round.forEach((k, j) => (results[k] = answers[j]!));
+      }
+      if (items.some((a, k) => a.changes.length > 0 && results[k]!.kind === 'done' && (results[k] as { version?: number }).version !== undefined)) inserted();
+      return results;
+    },
   };
+
+  /**
+   * One statement for adds to distinct groups. Each group row is locked in id order (two batches in
+   * flight never wait on each other in a cycle); `k` ties members, outbox rows and answers to
+   * their add.
+   */
+  async function addRound(items: readonly AddMembers[]): Promise<AddMembersResult[]> {
+    const adds = items.map((a, k) => ({ k, gid: a.groupId, ver: a.version, lm: a.lastModified.toISOString() }));
+    const wanted = items.flatMap((a, k) => a.memberIds.map((m, n) => ({ k, m, d: a.displays?.get(m) ?? null, n })));
+    const outbox = items.flatMap((a, k) => changeRecords(a.changes).map((c) => ({ ...c, k }))).map((c, i) => ({ ...c, i }));
+    const r = await executeNamed(
+      db,
+      sql`
+        with adds as (
+               select * from json_to_recordset(${JSON.stringify(adds)}::json) as x(k int, gid uuid, ver int, lm timestamptz)),
+             g as (
+               select a.k, r.id from adds a join ${resources} r on r.id = a.gid
+               where r.resource_type = 'Group' and r.version = a.ver order by r.id for update of r),
+             wanted as (
+               select * from json_to_recordset(${JSON.stringify(wanted)}::json) as x(k int, m uuid, d text, n int)),
+             missing as (select w.k, w.m, w.n from wanted w where not exists (select 1 from ${resources} r where r.id = w.m)),
+             added as (
+               insert into ${groupMembers} (group_id, member_id, display)
+               select g.id, w.m, w.d from g join wanted w on w.k = g.k
+               where not exists (select 1 from missing x where x.k = g.k) order by w.k, w.n
+               ${onConflictKeepOrRedisplay} returning group_id),
+             bumped as (
+               update ${resources} r set version = r.version + 1, last_modified = a.lm
+               from g join adds a on a.k = g.k
+               where r.id = g.id and exists (select 1 from added x where x.group_id = g.id) returning r.id, r.version),
+             outbox as (
+               insert into ${changesTable} (id, kind, resource_type, subject_uri, subject, uris, txn_base, op_index, owner, feed_id, data, created_at)
+               select x.id, kind, resource_type, subject_uri, subject, uris, txn_base, op_index, owner, feed_id, data, created_at
+               from json_to_recordset(${JSON.stringify(outbox)}::json)
+                 as x(i int, k int, id uuid, kind text, resource_type text, subject_uri text, subject jsonb, uris text[], txn_base text, op_index int, owner text, feed_id text, data jsonb, created_at timestamptz)
+               where x.k in (select g.k from g join bumped b on b.id = g.id)
+               order by i)
+        select a.k,
+               exists (select 1 from g where g.k = a.k) as locked,
+               array(select x.m::text from missing x where x.k = a.k order by x.n) as missing,
+               (select count(*) from added x join g on g.id = x.group_id where g.k = a.k)::int as added,
+               (select b.version from bumped b join g on g.id = b.id where g.k = a.k) as version
+        from adds a order by a.k`,
+    );
+    return (r.rows as { locked: boolean; missing: string[]; added: number; version: number | null }[]).map((row) => {
+      if (!row.locked) return { kind: 'moved' };
+      if (row.missing.length > 0) return { kind: 'missing', missing: row.missing };
+      return { kind: 'done', added: row.added, version: row.version ?? undefined };
+    });
+  }
+}
+
+/** What `addMembers` takes: see there. */
+export interface AddMembers {
+  readonly groupId: string;
+  readonly version: number;
+  readonly memberIds: readonly string[];
+  readonly displays?: ReadonlyMap<string, string> | undefined;
+  readonly lastModified: Date;
+  readonly changes: readonly NewChange[];
+}
+
+/** The indexes of `items` in rounds in which no group appears twice, each in the order given. */
+export function rounds(items: readonly { groupId: string }[]): number[][] {
+  const out: number[][] = [];
+  const depth = new Map<string, number>();
+  items.forEach((a, k) => {
+    const d = depth.get(a.groupId) ?? 0;
+    depth.set(a.groupId, d + 1);
+    (out[d] ??= []).push(k);
+  });
+  return out;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { JSONWebKeySet } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { SetClaims } from '../../src/events/claims.js';
@@ -113,5 +114,56 @@ describe('one window of concurrent writes', () => {
     expect(created).toHaveLength(names.length + 1 + asyncNames.length);
     expect(sets.filter((s) => s.events[PATCH_NOTICE]).map((s) => (s as unknown as { sub_id: { uri: string } }).sub_id.uri)).toEqual([`/Groups/${group.id}`]);
     expect(sets.filter((s) => s.events[ASYNCRESP]).map((s) => (s as unknown as { txn: string }).txn).sort()).toEqual([...txns].sort());
+  });
+
+  it('member adds of one window: each answers with its own ETag, a stale If-Match and a missing member fail alone, two adds to one group both land', async () => {
+    const stream = (await t.req('POST', '/ssf/streams', { events_requested: [PATCH_NOTICE] })).json() as { stream_id: string };
+    const groups: string[] = [];
+    for (let i = 0; i < 18; i++) groups.push((await t.req('POST', '/scim/v2/Groups', { schemas: [GROUP], displayName: `adds-${i}` })).json().id);
+    const users: string[] = [];
+    for (let i = 0; i < 20; i++) users.push((await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: `adds.member.${i}` })).json().id);
+    await drain(stream.stream_id);
+    const add = (group: string, ids: string[], headers: Record<string, string> = {}) =>
+      t.req('PATCH', `/scim/v2/Groups/${group}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }] }, { headers });
+    const ghost = randomUUID();
+    const [singles, double, stale, missing] = await Promise.all([
+      Promise.all(groups.slice(0, 16).map((g, i) => add(g, [users[i]!], { 'if-match': 'W/"1"' }))),
+      Promise.all([add(groups[16]!, [users[16]!]), add(groups[16]!, [users[17]!])]),
+      add(groups[17]!, [users[18]!], { 'if-match': 'W/"99"' }),
+      add(groups[17]!, [users[19]!, ghost]),
+    ]);
+
+    for (const res of singles) {
+      expect(res.statusCode, res.body).toBe(204);
+      expect(res.headers.etag).toBe('W/"2"');
+    }
+    expect(double.map((r) => r.statusCode)).toEqual([204, 204]);
+    expect(double.map((r) => r.headers.etag).sort()).toEqual(['W/"2"', 'W/"3"']);
+    expect(stale.statusCode).toBe(412);
+    expect(stale.json()).toMatchObject({ schemas: [ERROR], status: '412' });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'invalidValue', detail: expect.stringContaining(ghost) });
+
+    const membersOf = async (g: string) => (await t.req('GET', `/scim/v2/Groups/${g}`)).json() as { members?: { value: string }[]; meta: { version: string } };
+    for (let i = 0; i < 16; i++) expect(await membersOf(groups[i]!)).toMatchObject({ members: [{ value: users[i] }], meta: { version: 'W/"2"' } });
+    const both = await membersOf(groups[16]!);
+    expect(both.members!.map((m) => m.value).sort()).toEqual([users[16], users[17]].sort());
+    expect(both.meta.version).toBe('W/"3"');
+    const untouched = await membersOf(groups[17]!);
+    expect(untouched.members).toBeUndefined();
+    expect(untouched.meta.version).toBe('W/"1"');
+
+    // Group commit really happened: some adds of the window share one transaction.
+    const xmins = await t.database.pool.query<{ n: number }>(`select count(distinct xmin::text)::int n from group_members where group_id = any($1::uuid[])`, [groups.slice(0, 16)]);
+    expect(xmins.rows[0]!.n).toBeLessThan(16);
+
+    // One patch notice per add that changed a group, with the group as its subject; none for the failures.
+    let sets: SetClaims[] = [];
+    for (let i = 0; i < 100 && sets.length < 18; i++) {
+      sets = [...sets, ...(await drain(stream.stream_id))];
+      await sleep(50);
+    }
+    const subjects = sets.filter((x) => x.events[PATCH_NOTICE]).map((x) => (x as unknown as { sub_id: { uri: string } }).sub_id.uri);
+    expect(subjects.sort()).toEqual([...groups.slice(0, 16), groups[16], groups[16]].map((g) => `/Groups/${g}`).sort());
   });
 });
