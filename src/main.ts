@@ -1,3 +1,4 @@
+import { makeRecentGroups } from './provisioning/recent-groups.js';
 import type { FastifyInstance } from 'fastify';
 import { makeAuthenticator, ensureBootstrapToken, revokeToken } from './auth/authenticate.js';
 import { makeTokenCache } from './auth/token-cache.js';
@@ -107,6 +108,7 @@ export function makeDeps(config: Config, database: Database, opts: { clock?: Clo
     onChange: makeChangePublisher(publisher),
     onChanges: makeChangesPublisher(publisher),
     outboxRows: makeOutboxRows(publisher),
+    recentGroups: makeRecentGroups(),
   };
   return {
     config,

@@ -5,6 +5,7 @@ import type { Ids } from '../core/ids.js';
 import type { NewChange, Storage } from '../storage/index.js';
 import type { Change } from './outcome.js';
 import type { PasswordHasher } from './password.js';
+import type { RecentGroups } from './recent-groups.js';
 import type { TxnRef } from '../events/uris.js';
 
 /** What a provisioning use case needs; the same on the sync route and in the worker. */
@@ -33,6 +34,8 @@ export interface ProvisioningCtx {
    * statement (storage.writes). Unset: such writes take the transaction and `onChange`.
    */
   readonly outboxRows?: ((items: readonly { change: Change; txn: TxnRef }[]) => NewChange[]) | undefined;
+  /** Groups this process wrote last, so that a member add can skip its read (recent-groups.ts). */
+  readonly recentGroups?: RecentGroups | undefined;
   /** The originating transaction shared by the SETs of this request (RFC 9967 §2.2 txn); one per request. */
   readonly txn?: TxnRef | undefined;
 }

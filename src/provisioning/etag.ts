@@ -9,12 +9,17 @@ export const etagOf = (version: number) => `W/"${version}"`;
  * both sides are weak.
  */
 export function checkIfMatch(ifMatch: string | undefined, version: number): void {
-  if (ifMatch === undefined) return;
+  if (ifMatchHolds(ifMatch, version)) return;
+  throw preconditionFailed(`If-Match ${ifMatch} does not match the current version ${etagOf(version)}`);
+}
+
+/** The test of checkIfMatch, without the error: true when there is no If-Match or it matches. */
+export function ifMatchHolds(ifMatch: string | undefined, version: number): boolean {
+  if (ifMatch === undefined) return true;
   const current = etagOf(version);
   const tags = ifMatch.split(',').map((t) => t.trim());
   const strip = (t: string) => t.replace(/^W\//, '');
-  if (tags.includes('*') || tags.some((t) => strip(t) === strip(current))) return;
-  throw preconditionFailed(`If-Match ${ifMatch} does not match the current version ${current}`);
+  return tags.includes('*') || tags.some((t) => strip(t) === strip(current));
 }
 
 /** If-None-Match on GET: true when the client's copy is current (answer 304). */

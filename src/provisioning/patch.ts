@@ -6,7 +6,7 @@ import { parseResourceInput } from '../scim/resource-input.js';
 import type { ResourceRow, Storage } from '../storage/index.js';
 import type { ProvisioningCtx } from './context.js';
 import { resourceLocation, type ResourceTypeName } from '../scim/resource-types.js';
-import { checkIfMatch, etagOf } from './etag.js';
+import { checkIfMatch, etagOf, ifMatchHolds } from './etag.js';
 import { checkMembersExist, missingMembers } from './members.js';
 import type { Change, Outcome } from './outcome.js';
 import { passwordsIn, prehash, protectPassword } from './password.js';
@@ -33,7 +33,8 @@ export async function patchResource(
     const added = await addMembersAlone(ctx, id, body, opts);
     if (added) return added;
   }
-  return ctx.storage.withTx(async (s) => {
+  let written: ResourceRow | undefined;
+  const outcome = await ctx.storage.withTx(async (s) => {
     const current = await loadRow(s, type, id, true);
     checkIfMatch(opts.ifMatch, current.version);
     // A group's members are never loaded for a PATCH: the response is 204 for groups (below).
@@ -58,6 +59,7 @@ export async function patchResource(
       row = { ...current, version, lastModified: now };
     }
     const changed = docChanged || membersChanged;
+    written = row;
     const after = changed || type === 'User' ? await represent(s, ctx.baseUrl, row, { members: false }) : before;
     const change: Change | undefined = changed ? { kind: 'patch', type, id, before, after, patchOp: body, attributes: result.attributes } : undefined;
     // A PATCH that changes nothing emits nothing and keeps the version (RFC 9967 §2.4: events report changes).
@@ -74,6 +76,8 @@ export async function patchResource(
       change,
     };
   });
+  if (type === 'Group' && written) ctx.recentGroups?.remember(written);
+  return outcome;
 }
 
 /** Optimistic attempts of addMembersAlone before it leaves a much-contended group to the locking path. */
@@ -87,8 +91,16 @@ const ADD_ATTEMPTS = 3;
  * version + 1, which the statement guarantees. Undefined when the PATCH is anything else.
  */
 async function addMembersAlone(ctx: ProvisioningCtx, id: string, body: unknown, opts: { ifMatch?: string | undefined }): Promise<Outcome | undefined> {
-  for (let attempt = 0; attempt < ADD_ATTEMPTS; attempt++) {
-    const current = await loadRow(ctx.storage, 'Group', id);
+  // The group as this process last wrote it, if it did: one attempt without the read. The hint
+  // only saves the read; the statement below still writes nothing unless the group is at its
+  // version, and an attempt on a stale hint is not counted (recent-groups.ts).
+  let hint = ctx.recentGroups?.take(id);
+  for (let attempt = 0; attempt < ADD_ATTEMPTS; ) {
+    const fromHint = hint !== undefined;
+    const current = hint ?? (await loadRow(ctx.storage, 'Group', id));
+    hint = undefined;
+    // An If-Match the hint fails may still hold for the stored group: read it before a 412.
+    if (fromHint && !ifMatchHolds(opts.ifMatch, current.version)) continue;
     checkIfMatch(opts.ifMatch, current.version);
     const result = applyPatch('Group', current.doc as Record<string, unknown>, body, { ...ctx.compat, idempotentMemberRemove: !ctx.compat.strict });
     const m = result.members;
@@ -102,9 +114,13 @@ async function addMembersAlone(ctx: ProvisioningCtx, id: string, body: unknown, 
     const change: Change = { kind: 'patch', type: 'Group', id, before, after, patchOp: body, attributes: result.attributes };
     const changes = ctx.outboxRows!([{ change, txn: ctx.txn ?? { base: ctx.ids.txn() } }]);
     const r = await ctx.storage.writes.addMembers({ groupId: id, version: current.version, memberIds: m.add, displays: m.displays, lastModified: row.lastModified, changes });
-    if (r.kind === 'moved') continue;
+    if (r.kind === 'moved') {
+      if (!fromHint) attempt++;
+      continue;
+    }
     if (r.kind === 'missing') throw missingMembers(r.missing);
     const changed = r.added > 0;
+    ctx.recentGroups?.remember(changed ? row : current);
     // Every id already a member (with the display sent, if one was): nothing changed, no event, the version stays (as on the locking path).
     return { status: 204, type: 'Group', id, location: resourceLocation(ctx.baseUrl, 'Group', id), version: etagOf(changed ? row.version : current.version), resource: undefined, change: changed ? change : undefined };
   }

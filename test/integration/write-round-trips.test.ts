@@ -191,3 +191,74 @@ describe('adding a member to a large group', () => {
     expect(members.sort()).toEqual([...users].sort());
   });
 });
+
+describe('the next add to a group this process wrote', () => {
+  const add = (group: string, ids: string[], headers: Record<string, string> = {}) =>
+    t.req('PATCH', `/scim/v2/Groups/${group}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }] }, { headers });
+  const newGroup = async (displayName: string) => (await t.req('POST', '/scim/v2/Groups', { schemas: [GROUP], displayName, externalId: `${displayName}-ext` })).json().id as string;
+  const membersOf = async (group: string) => ((await t.req('GET', `/scim/v2/Groups/${group}`)).json().members ?? []).map((m: { value: string }) => m.value);
+  /** Another process's write, as this process cannot see it: the version goes up, the document changes. */
+  const writtenElsewhere = (group: string) =>
+    t.database.pool.query(`update resources set version = version + 1, external_id = 'changed-elsewhere', doc = doc || '{"externalId":"changed-elsewhere"}' where id = $1`, [group]);
+
+  it('is one statement: the group as the last add left it is not read again', async () => {
+    const group = await newGroup('hinted');
+    expect((await add(group, [await user('hint.first')])).headers.etag).toBe('W/"2"');
+    const u = await user('hint.second');
+    const { result: res, sql } = await statementsOf(() => add(group, [u]));
+    expect(res.statusCode).toBe(204);
+    expect(res.headers.etag).toBe('W/"3"');
+    expect(sql).toHaveLength(1);
+    expect(await membersOf(group)).toContain(u);
+  });
+
+  it('after a remove on the locking path, the next add is one statement with the next version', async () => {
+    const group = await newGroup('after-remove');
+    const [a, b] = [await user('remove.a'), await user('remove.b')];
+    await add(group, [a]);
+    const removed = await t.req('PATCH', `/scim/v2/Groups/${group}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: `members[value eq "${a}"]` }] });
+    expect(removed.headers.etag).toBe('W/"3"');
+    const { result: res, sql } = await statementsOf(() => add(group, [b]));
+    expect(res.headers.etag).toBe('W/"4"');
+    expect(sql).toHaveLength(1);
+    expect(await membersOf(group)).toEqual([b]);
+  });
+
+  it('a group written elsewhere meanwhile: the add still lands on the stored version, and its SET names the stored externalId', async () => {
+    const group = await newGroup('stale-hint');
+    await add(group, [await user('stale.first')]);
+    await writtenElsewhere(group);
+    const u = await user('stale.second');
+    const before = await waiting();
+    const { result: res, sql } = await statementsOf(() => add(group, [u]));
+    expect(res.statusCode, res.body).toBe(204);
+    expect(res.headers.etag).toBe('W/"4"');
+    // The statement on the hint wrote nothing; the group was read and written again.
+    expect(sql).toHaveLength(3);
+    const added = (await waiting()).filter((r) => !before.some((x) => x.id === r.id));
+    expect(added).toHaveLength(1);
+    expect(added[0]).toMatchObject({ subject: { externalId: 'changed-elsewhere' }, data: { version: 'W/"4"' } });
+    expect(await membersOf(group)).toContain(u);
+  });
+
+  it("an If-Match that only the stored group matches is not refused on the hint's say-so; one that neither matches is 412", async () => {
+    const group = await newGroup('if-match-hint');
+    await add(group, [await user('ifm.first')]);
+    await writtenElsewhere(group);
+    const ok = await add(group, [await user('ifm.second')], { 'if-match': 'W/"3"' });
+    expect(ok.statusCode, ok.body).toBe(204);
+    expect(ok.headers.etag).toBe('W/"4"');
+    const refused = await add(group, [await user('ifm.third')], { 'if-match': 'W/"2"' });
+    expect(refused.statusCode).toBe(412);
+    expect(refused.json()).toMatchObject({ status: '412' });
+  });
+
+  it('a group deleted meanwhile is 404, whatever this process remembered of it', async () => {
+    const group = await newGroup('deleted-hint');
+    await add(group, [await user('deleted.first')]);
+    await t.database.pool.query('delete from resources where id = $1', [group]);
+    const res = await add(group, [await user('deleted.second')]);
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ status: '404' });
+  });
+});
