@@ -42,19 +42,25 @@ export function startPushService(d: PushServiceDeps): PushService {
     errorDelayMs: Math.max(1_000, sweepMs),
     onError: d.onError,
   });
-  const sweep = async () => {
-    if (sweeping || stopped) return;
+  let inFlight: Promise<void> | undefined;
+  const sweep = (): Promise<void> => {
+    if (sweeping || stopped) return Promise.resolve();
     sweeping = true;
-    try {
-      // A lease connection that stopped answering is dropped, so this process stops sending
-      // before the database can give its streams to another one.
-      await leases.check(Math.max(1_000, sweepMs));
-      for (const f of await d.push.storage.events.pushFeedsWithPending()) loops.wake(f, 'sweep');
-    } catch (e) {
-      d.onError?.(undefined, e); // the database is away; the next sweep tries again
-    } finally {
-      sweeping = false;
-    }
+    inFlight = (async () => {
+      try {
+        // A lease connection that stopped answering is dropped, so this process stops sending
+        // before the database can give its streams to another one.
+        await leases.check(Math.max(1_000, sweepMs));
+        for (const f of await d.push.storage.events.pushFeedsWithPending()) loops.wake(f, 'sweep');
+      } catch (e) {
+        // The database is away; the next sweep tries again. A sweep cut short by stop() is not
+        // a failure worth a warning: the process is closing its connections.
+        if (!stopped) d.onError?.(undefined, e);
+      } finally {
+        sweeping = false;
+      }
+    })();
+    return inFlight;
   };
   const leases = d.openLeases({
     notify: (feedId) => loops.wake(feedId, 'notify'),
@@ -69,6 +75,8 @@ export function startPushService(d: PushServiceDeps): PushService {
     async stop() {
       stopped = true;
       clearInterval(timer);
+      // A sweep that started before the stop finishes before its connections close.
+      await inFlight;
       await loops.stop();
       await leases.close();
     },
