@@ -191,6 +191,9 @@ describe('outcomes (RFC 8935 §2.2–§2.4; stream-updated, SSF §8.1.5)', () =>
     rec.respond = (k) => (k < 2 ? { status: 500 } : k === 2 ? { status: 401 } : { status: 202 });
     await mkUsers(1);
     await until(async () => (await status(id)).status === 'paused');
+    // The pause's stream-updated SET is signed by the fan-out after the pause commits: the backlog
+    // is the create notice and that SET once the fan-out has run.
+    await until(async () => metricSample(await scrapeMetrics(t), 'scimcast_stream_backlog', `stream="${id}"`) === 2);
     const text = await scrapeMetrics(t);
     expect(metricSample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="retry"`)).toBe(2);
     expect(metricSample(text, 'scimcast_push_attempts_total', `stream="${id}",outcome="pause"`)).toBe(1);
