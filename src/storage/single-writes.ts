@@ -139,7 +139,8 @@ export function makeSingleWriteRepo(db: Db, inserted: () => void = () => {}) {
         const answers = await addRound(round.map((k) => items[k]!));
         round.forEach((k, j) => (results[k] = answers[j]!));
       }
-      if (items.some((a, k) => a.changes.length > 0 && results[k]!.kind === 'done' && (results[k] as { version?: number }).version !== undefined)) inserted();
+      const bumped = (r: AddMembersResult) => r.kind === 'done' && r.version !== undefined;
+      if (items.some((a, k) => a.changes.length > 0 && bumped(results[k]!))) inserted();
       return results;
     },
   };
