@@ -4,7 +4,9 @@
  * seeds 100,000 users and a 100,000-member group, and runs 64 clients of each hot request in turn:
  * POST /Users, GET /Users/{id}, GET /Users?filter=userName eq "…", POST /Users with
  * Prefer: respond-async, one client adding one member to the large group, and 16 clients adding
- * members to 16 groups of the same size. For each window it
+ * members to 16 groups of the same size. After the async window, `apply` measures the worker
+ * applying what the admissions left queued, until the queue and the fan-out are empty: its rate is
+ * requests applied per second, and its top frames are the worker process's. For each window it
  * prints the requests per second, the CPU seconds the API process, PostgreSQL and the worker spent
  * per request, the database commits per request (pg_stat_database), the statements that took
  * PostgreSQL's time (pg_stat_statements, loaded into the embedded server for this run only: API,
@@ -12,7 +14,7 @@
  * profile stays in bench/results/ for Chrome DevTools.
  *
  * Options: --seconds=N per window (default 8), --users=N (default 100000), --only=a,b (window names:
- * create, get, filter, async, member-add, member-add-16).
+ * create, get, filter, async, apply, member-add, member-add-16; apply needs async).
  */
 import { mkdirSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +38,8 @@ const now = () => Number(process.hrtime.bigint() / 1000n);
 
 interface Window {
   name: string;
+  /** Whose CPU profile the window's top frames come from. */
+  process: 'api' | 'worker';
   from: number;
   to: number;
   requests: number;
@@ -120,7 +124,7 @@ async function main() {
       const x1 = await commits();
       const cpu1 = sampleCpu(scim.proc.pid!, undefined);
       const cpu = Object.fromEntries(Object.keys(cpu0).map((k) => [k, cpu1[k as keyof CpuSample] - cpu0[k as keyof CpuSample]])) as unknown as CpuSample;
-      windows.push({ name, from, to, requests: r.n, perSec: r.perSec, p50: r.p50, p99: r.p99, cpu, commits: x1 - x0 - 4, wal: { bytes: io1.bytes - io0.bytes, fpi: io1.fpi - io0.fpi, reads: io1.reads - io0.reads }, statements });
+      windows.push({ name, process: 'api', from, to, requests: r.n, perSec: r.perSec, p50: r.p50, p99: r.p99, cpu, commits: x1 - x0 - 4, wal: { bytes: io1.bytes - io0.bytes, fpi: io1.fpi - io0.fpi, reads: io1.reads - io0.reads }, statements });
     };
     let n = 0;
     await timed('create', 64, async () => void (await c.call('POST', '/scim/v2/Users', { body: createBody(tag, n++), expect: 201 })));
@@ -130,6 +134,24 @@ async function main() {
       await c.call('GET', `/scim/v2/Users?filter=${f}`, { expect: 200 });
     });
     await timed('async', 64, async () => void (await c.call('POST', '/scim/v2/Users', { body: createBody(`${tag}a`, n++), headers: { prefer: 'respond-async' }, expect: 202 })));
+    if (!only || only.includes('apply')) {
+      // What the admissions left queued, applied by the worker with nothing else running.
+      const queued = Number((await db.query<{ n: string }>(`select count(*)::text as n from graphile_worker.jobs where task_identifier = 'apply_async_request'`)).rows[0]!.n);
+      const cpu0 = sampleCpu(scim.proc.pid!, undefined);
+      const x0 = await commits();
+      const io0 = await io();
+      await db.query('select pg_stat_statements_reset()');
+      const from = now();
+      await drained();
+      const to = now();
+      const io1 = await io();
+      const statements = await topStatements();
+      const x1 = await commits();
+      const cpu1 = sampleCpu(scim.proc.pid!, undefined);
+      const cpu = Object.fromEntries(Object.keys(cpu0).map((k) => [k, cpu1[k as keyof CpuSample] - cpu0[k as keyof CpuSample]])) as unknown as CpuSample;
+      const secs = (to - from) / 1e6;
+      windows.push({ name: 'apply', process: 'worker', from, to, requests: Math.max(1, queued), perSec: queued / secs, p50: NaN, p99: NaN, cpu, commits: x1 - x0, wal: { bytes: io1.bytes - io0.bytes, fpi: io1.fpi - io0.fpi, reads: io1.reads - io0.reads }, statements });
+    }
     // One member in, then out again, so the group's size stays at `users`.
     let k = 0;
     const outside = (await db.query<{ id: string }>(`select id from resources where resource_type = 'User' and user_name like $1 limit 2000`, [`${tag}-%`])).rows.map((r) => r.id);
@@ -159,8 +181,11 @@ async function main() {
     await db.end();
     await scim.stop();
   }
-  const api = profilesIn(profDir).find((p) => p.pid === scim.proc.pid);
+  const profiles = profilesIn(profDir);
+  const api = profiles.find((p) => p.pid === scim.proc.pid);
   if (!api) throw new Error(`no CPU profile of the API process ${scim.proc.pid} in ${profDir}`);
+  // The worker process (restarted ones aside: the longest profile).
+  const worker = profiles.filter((p) => p.pid !== scim.proc.pid).sort((a, b) => b.profile.endTime - b.profile.startTime - (a.profile.endTime - a.profile.startTime))[0];
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const kept = join(dir, `request-${basename(api.file)}`);
@@ -168,20 +193,20 @@ async function main() {
   const out: string[] = [`scimcast request profile: default settings, ${users.toLocaleString('en-US')} users, ${seconds} s per window; API process ${scim.proc.pid}`];
   for (const w of windows) {
     const per = (s: number) => `${((s * 1e6) / w.requests).toFixed(0)} µs`;
-    const a = analyse(api.profile, w.from, w.to);
+    const prof = w.process === 'api' ? api : worker;
+    const a = prof ? analyse(prof.profile, w.from, w.to) : undefined;
     out.push(
       '',
-      `${w.name}: ${Math.round(w.perSec)}/s, p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms; CPU per request: API ${per(w.cpu.api)}, PostgreSQL ${per(w.cpu.postgres)}, worker ${per(w.cpu.worker)}; database commits per request ${(w.commits / w.requests).toFixed(2)}`,
+      `${w.name}: ${Math.round(w.perSec)}/s${Number.isNaN(w.p50) ? ` (${w.requests} queued requests applied in ${((w.to - w.from) / 1e6).toFixed(1)} s)` : `, p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms`}; CPU per request: API ${per(w.cpu.api)}, PostgreSQL ${per(w.cpu.postgres)}, worker ${per(w.cpu.worker)}; database commits per request ${(w.commits / w.requests).toFixed(2)}`,
       `PostgreSQL per request: WAL ${(w.wal.bytes / w.requests).toFixed(0)} B with ${(w.wal.fpi / w.requests).toFixed(2)} full-page images, ${(w.wal.reads / w.requests).toFixed(2)} blocks read from outside shared_buffers`,
       'PostgreSQL statements by planning and execution time (per request: calls, plans, µs; then mean µs per call):',
       ...w.statements.map(
         (x) =>
           `${(x.calls / w.requests).toFixed(2).padStart(6)} ${(x.plans / w.requests).toFixed(2).padStart(6)} ${((x.ms * 1000) / w.requests).toFixed(0).padStart(6)} µs ${((x.ms * 1000) / Math.max(1, x.calls)).toFixed(0).padStart(6)} µs  ${x.query.slice(0, 140)}`,
       ),
-      `API process: sampled ${a.sampledMs.toFixed(0)} ms of ${a.windowMs.toFixed(0)} ms. Top frames by self time:`,
-      ...a.functions.slice(0, 15),
-      'by module:',
-      ...a.modules.slice(0, 10),
+      ...(a
+        ? [`${w.process === 'api' ? 'API' : 'Worker'} process: sampled ${a.sampledMs.toFixed(0)} ms of ${a.windowMs.toFixed(0)} ms. Top frames by self time:`, ...a.functions.slice(0, 15), 'by module:', ...a.modules.slice(0, 10)]
+        : [`no CPU profile of the ${w.process} process`]),
     );
   }
   out.push('', `profile: ${kept}`);
