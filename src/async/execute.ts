@@ -18,13 +18,12 @@ export async function executeTxn(d: AsyncDeps, txnId: string): Promise<TxnRun | 
   const txn = await d.storage.txns.get(txnId);
   // A finished request has no stored body any more (txns.finish): another executor did the work.
   if (!txn || txn.status === 'completed' || txn.status === 'failed' || txn.request === null) return undefined;
-  if (txn.status === 'pending') await d.storage.txns.start(txn.id, d.clock.now());
-  let out: TxnRun;
-  if (txn.kind === 'bulk') {
-    out = { kind: 'bulk', run: await runBulkTxn(d, txn) };
-  } else {
-    out = { kind: 'single', result: await runStep(d, txn, 0, txn.request as OperationRequest) };
+  if (txn.kind === 'single') {
+    // pending → completed in the operation's own commit: a single request has no progress to show.
+    return { kind: 'single', result: await runStep(d, txn, 0, txn.request as OperationRequest, { last: true }) };
   }
+  if (txn.status === 'pending') await d.storage.txns.start(txn.id, d.clock.now());
+  const out: TxnRun = { kind: 'bulk', run: await runBulkTxn(d, txn) };
   await d.storage.txns.finish(txn.id, 'completed', d.clock.now());
   return out;
 }

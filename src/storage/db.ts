@@ -40,8 +40,8 @@ export function makeDb(url: string, opts: { max?: number; applicationName?: stri
  * A second, small pool on the database of `pool`, with its settings: the worker's fan-out signs
  * and stores on its own connections, so it never waits behind the jobs or requests of the first.
  */
-export function siblingDatabase(pool: pg.Pool, max: number, applicationName: string): Database {
+export function siblingDatabase(pool: pg.Pool, max: number, applicationName: string, settings?: Readonly<Record<string, string>>): Database {
   const o = pool.options as pg.PoolConfig;
   if (!o.connectionString) throw new Error('the pool has no connection string');
-  return makeDb(o.connectionString, { max, applicationName, ...(typeof o.statement_timeout === 'number' ? { statementTimeoutMs: o.statement_timeout } : {}) });
+  return makeDb(o.connectionString, { max, applicationName, ...(typeof o.statement_timeout === 'number' ? { statementTimeoutMs: o.statement_timeout } : {}), ...(settings ? { settings } : {}) });
 }

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import type { EnqueueOptions } from './jobs.js';
 import type { FeedRow } from './feeds.js';
+import { executeNamed } from './raw-query.js';
 import { feeds, txnOps, txns } from './schema.js';
 
 export type TxnRow = typeof txns.$inferSelect;
@@ -132,6 +133,17 @@ export function makeTxnRepo(db: Db) {
         .where(inArray(txnOps.txnId, [...txnIds]))
         .groupBy(txnOps.txnId);
       return new Map(rows.map((r) => [r.id, { done: r.done, failed: r.failed }]));
+    },
+    /**
+     * lock() and hasOp() in one round trip: the transaction's row lock, then whether operation
+     * `index` already has a result (false for a request that no longer exists).
+     */
+    async lockHasOp(txnId: string, index: number): Promise<boolean> {
+      const r = await executeNamed<{ done: boolean }>(
+        db,
+        sql`select exists (select 1 from ${txnOps} where ${txnOps.txnId} = ${txnId} and ${txnOps.opIndex} = ${index}) as done from ${txns} where ${txns.id} = ${txnId} for update`,
+      );
+      return r.rows[0]?.done === true;
     },
     async hasOp(txnId: string, index: number): Promise<boolean> {
       const rows = await db.select({ i: txnOps.opIndex }).from(txnOps).where(and(eq(txnOps.txnId, txnId), eq(txnOps.opIndex, index)));

@@ -72,10 +72,18 @@ function retryConnectionErrors(): void {
 const heartbeatMs = (deadAfterMs: number) => Math.floor(deadAfterMs / 6);
 
 /**
- * Start a runner. No localQueue: graphile-worker's batch fetching breaks the one-job-at-a-time
- * guarantee of named queues (https://github.com/graphile/worker/issues/621), which per-stream and
- * per-request ordering rely on.
- * Signals are handled once, by the CLI (noHandleSignals).
+ * graphile-worker's own connections. Its job fetch orders the queue by priority and age, which its
+ * index on (priority, run_at) answers by reading the first due row. In a database whose queue table
+ * has no statistics yet (a fresh install, until autovacuum first analyses it), the planner took a
+ * scan and sort of the whole queue instead, for every job fetched: 2.3 ms of PostgreSQL per job
+ * with 10,000 queued, growing with the queue. Sorting off on these connections makes the index the
+ * plan whatever the statistics say; a statement with no index to follow still sorts (the setting
+ * only raises its cost). test/integration/graphile-worker-internals.test.ts checks both plans.
+ */
+export const JOB_CONNECTION_SETTINGS = { enable_sort: 'off' } as const;
+
+/**
+ * Start a runner. Signals are handled once, by the CLI (noHandleSignals).
  */
 export async function startWorker(d: Deps, pool: pg.Pool, opts: { databaseUrl?: string } = {}): Promise<WorkerHandle> {
   const id = `${hostname()}:${process.pid}:${d.ids.uuid().slice(0, 8)}`;
@@ -89,9 +97,11 @@ export async function startWorker(d: Deps, pool: pg.Pool, opts: { databaseUrl?: 
   // pool's long job for a dead one and let it run twice (test/reliability/live-job-lock.test.ts).
   events.on('pool:create', ({ workerPool }) => graphileIds.push(workerPool.id));
   events.on('worker:create', ({ worker }) => graphileIds.push(worker.workerId));
+  // Its LISTEN connection, one job fetch per slot, and the completions.
+  const jobsDb = siblingDatabase(pool, d.config.worker.concurrency + 2, 'scimcast-jobs', JOB_CONNECTION_SETTINGS);
   const runner: Runner = await run({
     events,
-    pgPool: withTaggedConnectionErrors(pool),
+    pgPool: withTaggedConnectionErrors(jobsDb.pool),
     taskList: makeTaskList(d),
     concurrency: d.config.worker.concurrency,
     noHandleSignals: true,
@@ -103,6 +113,14 @@ export async function startWorker(d: Deps, pool: pg.Pool, opts: { databaseUrl?: 
     logger: quietLogger,
     // Retention runs hourly on whichever worker takes it (graphile-worker crontab, one per cluster).
     crontab: '0 * * * * prune',
+    // Jobs that end in the same tick are recorded by one statement. A crash before it runs leaves
+    // them locked until a live worker releases them; running one again changes nothing (a finished
+    // request is skipped, async/execute.ts). Batched, the outcomes are also flushed by the runner's
+    // stop, before the job connections close: a job stopped mid-bulk is released at once.
+    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+  }).catch(async (e: unknown) => {
+    await jobsDb.close();
+    throw e;
   });
   const beat = async () => {
     try {
@@ -142,7 +160,11 @@ export async function startWorker(d: Deps, pool: pg.Pool, opts: { databaseUrl?: 
         await waker.close();
         await fanDb.close();
       };
-      await Promise.all([runner.stop(), stopFanout(), push.close()]);
+      const stopJobs = async () => {
+        await runner.stop();
+        await jobsDb.close();
+      };
+      await Promise.all([stopJobs(), stopFanout(), push.close()]);
       await d.storage.heartbeats.forget(id).catch(() => {});
     },
   };

@@ -6,6 +6,7 @@ import { Logger, run, type Runner } from 'graphile-worker';
 import { RETRYABLE_ERROR_CODES } from 'graphile-worker/dist/lib.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/db.js';
+import { JOB_CONNECTION_SETTINGS } from '../../src/worker/run.js';
 
 /**
  * What scimcast relies on inside graphile-worker beyond its documented JavaScript API, checked
@@ -17,7 +18,9 @@ import { createTestDatabase } from '../helpers/db.js';
  * - the jobs view and reschedule_jobs (storage/jobs.ts: priority aging, give way);
  * - _private_jobs, _private_job_queues and force_unlock_workers (storage/heartbeats.ts: crash recovery);
  * - jobs locked with the worker *pool* id, which the pool:create event reports (worker/run.ts puts
- *   the ids of pool:create and worker:create in the heartbeat).
+ *   the ids of pool:create and worker:create in the heartbeat);
+ * - the job fetch's plan: the settings of worker/run.ts's job connections make it follow the queue's
+ *   index also before the queue table was ever analysed.
  */
 const require = createRequire(import.meta.url);
 const VERSION = (JSON.parse(readFileSync(require.resolve('graphile-worker/package.json'), 'utf8')) as { version: string }).version;
@@ -166,5 +169,51 @@ describe(`graphile-worker internals scimcast relies on (installed ${VERSION})`, 
       release();
       await runner.stop();
     }
+  });
+
+  it('a burst queued in a fresh database, before the queue table was ever analysed: on the job connections the fetch reads the first row through the queue index; without their settings it scans and sorts the whole queue', async () => {
+    // No autovacuum analyse of this test's own database in between: the state a fresh install is
+    // in until autovacuum first gets to the table.
+    await pool.query(`alter table graphile_worker._private_jobs set (autovacuum_enabled = false)`);
+    // The fetch statement exactly as the installed graphile-worker sends it, caught on its way.
+    const fetches: { text: string; values: unknown[] }[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+      const q = a[0] as { text?: string; values?: unknown[] } | string;
+      if (typeof q === 'object' && q.text && /_private_jobs/.test(q.text) && /skip locked/.test(q.text)) fetches.push({ text: q.text, values: q.values ?? [] });
+      return (query as (...x: unknown[]) => unknown).apply(this, a);
+    } as typeof query;
+    await pool.query(`select count(*) from graphile_worker.add_jobs(array(select ('burst', '{}'::json, null, null, null, null, null, null)::graphile_worker.job_spec from generate_series(1, 5000)))`);
+    let ran!: () => void;
+    const one = new Promise<void>((r) => (ran = r));
+    const runner: Runner = await run({ pgPool: pool, concurrency: 1, noHandleSignals: true, pollInterval: 100, logger: new Logger(() => () => {}), taskList: { burst: async () => ran() } });
+    try {
+      await one;
+    } finally {
+      pg.Client.prototype.query = query;
+      await runner.stop();
+    }
+    expect(fetches.length, changed('no job fetch (an update of _private_jobs … skip locked) seen')).toBeGreaterThan(0);
+    const plan = async (settings: Readonly<Record<string, string>>) => {
+      const client = await pool.connect();
+      try {
+        for (const [k, v] of Object.entries(settings)) await client.query(`set ${k} = ${v}`);
+        const r = await client.query<{ 'QUERY PLAN': string }>({ text: `explain ${fetches[0]!.text}`, values: fetches[0]!.values });
+        return r.rows.map((x) => x['QUERY PLAN']).join('\n');
+      } finally {
+        await client.query('reset all');
+        client.release();
+      }
+    };
+    const tuned = await plan(JOB_CONNECTION_SETTINGS);
+    expect(tuned).toMatch(/Index Scan using jobs_(main|no_queue)_index/);
+    expect(tuned).not.toMatch(/Sort/);
+    // Why the settings exist: on a plain connection the same table gives the scan and the sort,
+    // which reads every queued job for each one fetched.
+    const plain = await plan({});
+    expect(plain).toMatch(/Seq Scan on _private_jobs/);
+    expect(plain).toMatch(/Sort Key: jobs_1\.priority, jobs_1\.run_at/);
+    await pool.query(`delete from graphile_worker._private_jobs`);
+    await pool.query(`alter table graphile_worker._private_jobs reset (autovacuum_enabled)`);
   });
 });
