@@ -242,11 +242,17 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
      */
     async recordOpSets(rows: readonly { txnId: string; opIndex: number; sets: { stream_id: string; jti: string }[] }[]): Promise<void> {
       if (rows.length === 0) return;
+      const byOp: Record<string, { stream_id: string; jti: string }[]> = {};
+      for (const r of rows) (byOp[`${r.txnId}:${r.opIndex}`] ??= []).push(...r.sets);
+      // Rows found by `txn_id = any(…)` on the primary key, their lists looked up by key. A join
+      // with jsonb_to_recordset instead was planned as a hash join over every stored result
+      // (the function is estimated at 100 rows): 3 ms per fan-out batch at 20,000 results kept,
+      // growing with the retention, against 0.5 ms this way.
       await executeNamed(
         db,
-        sql`update ${txnOps} o set sets = coalesce(o.sets, '[]'::jsonb) || x.sets
-            from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x("txnId" text, "opIndex" int, sets jsonb)
-            where o.txn_id = x."txnId" and o.op_index = x."opIndex"`,
+        sql`update ${txnOps} o set sets = coalesce(o.sets, '[]'::jsonb) || (${JSON.stringify(byOp)}::jsonb -> (o.txn_id || ':' || o.op_index))
+            where o.txn_id = any(${`{${[...new Set(rows.map((r) => r.txnId))].join(',')}}`}::text[])
+              and ${JSON.stringify(byOp)}::jsonb ? (o.txn_id || ':' || o.op_index)`,
       );
     },
   };
