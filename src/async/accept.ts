@@ -35,7 +35,7 @@ export type Admissions = (row: TxnRow, job: EnqueueOptions, feed?: FeedRow) => P
 export function makeAdmissions(storage: Storage): Admissions {
   const write = makeGroupCommit<{ row: TxnRow; job: EnqueueOptions; feed?: FeedRow | undefined }, void>(
     async (items) => {
-      await storage.txns.insertWithJobs(items.map(({ row, job, feed }) => ({ row, ...taskJob(APPLY_TASK, { txnId: row.id }), options: job, feed })));
+      await storage.txns.insertWithJobs(items, jobsFor(items));
       return items.map(() => undefined);
     },
     // One statement in flight: each carries a job NOTIFY, and those commit one after another anyway.
@@ -43,6 +43,32 @@ export function makeAdmissions(storage: Storage): Admissions {
   );
   return (row, job, feed) => write({ row, job, feed });
 }
+
+/** A single creation with nothing to wait for: it can share a job with others (async/apply-together.ts). */
+const together = (row: TxnRow, job: EnqueueOptions) => row.kind === 'single' && row.method === 'POST' && job.runAt === undefined;
+
+/**
+ * The jobs of admissions stored together: single creations of one priority share one batch job,
+ * applied together by the worker, in admission order; every other request has a job of its own.
+ */
+export function jobsFor(items: readonly { row: TxnRow; job: EnqueueOptions }[]) {
+  const jobs: ReturnType<typeof jobOf>[] = [];
+  const batches = new Map<string, { options: EnqueueOptions; ids: { txnId: string }[] }>();
+  for (const { row, job } of items) {
+    if (!together(row, job)) {
+      jobs.push(jobOf({ txnId: row.id }, job));
+      continue;
+    }
+    const key = `${job.priority ?? 0}/${job.maxAttempts ?? ''}`;
+    const batch = batches.get(key) ?? { options: job, ids: [] };
+    batch.ids.push({ txnId: row.id });
+    batches.set(key, batch);
+  }
+  for (const { options, ids } of batches.values()) jobs.push(jobOf(ids, options));
+  return jobs;
+}
+
+const jobOf = (payload: { txnId: string } | { txnId: string }[], options: EnqueueOptions) => ({ ...taskJob(APPLY_TASK, payload), options });
 
 /**
  * Admission of a `Prefer: respond-async` request (RFC 7240 §4.1): the request record and its

@@ -7,8 +7,11 @@ import { z } from 'zod';
  * an older version, so each task parses it with its schema here before use.
  */
 export const TASK_PAYLOADS = {
-  /** Run the operations of one admitted `Prefer: respond-async` request (txns.id). */
-  apply_async_request: z.object({ txnId: z.string().min(1) }),
+  /**
+   * Run the operations of one admitted `Prefer: respond-async` request (txns.id), or a list of
+   * single creations admitted together, applied together (a graphile-worker batch job: async/apply-together.ts).
+   */
+  apply_async_request: z.union([z.object({ txnId: z.string().min(1) }), z.array(z.object({ txnId: z.string().min(1) })).min(1)]),
   /**
    * Left from when push ran as one job per stream; such a job still queued has nothing to do
    * (worker/tasks/deliver-push.ts), whatever it carries.

@@ -22,7 +22,10 @@ export function makeTxnRepo(db: Db) {
      * before its commit record until after the WAL flush), so one per batch rather than one per
      * request is what lets admissions share flushes. @see docs/decisions/0002-group-commit.md
      */
-    async insertWithJobs(items: readonly { row: TxnRow; identifier: string; payload: unknown; options?: Omit<EnqueueOptions, 'jobKeyMode'> | undefined; feed?: FeedRow | undefined }[]): Promise<void> {
+    async insertWithJobs(
+      items: readonly { row: TxnRow; feed?: FeedRow | undefined }[],
+      jobs: readonly { identifier: string; payload: unknown; options?: Omit<EnqueueOptions, 'jobKeyMode'> | undefined }[],
+    ): Promise<void> {
       if (items.length === 0) return;
       // A per-request callback's push feed goes in with its request (feeds/callback.ts). It has no
       // authorization_header, so nothing to seal (feeds.ts).
@@ -47,7 +50,7 @@ export function makeTxnRepo(db: Db) {
         priority: row.priority,
         callback: row.callback,
       }));
-      const specs = items.map(({ identifier, payload, options: o = {} }) => ({
+      const specs = jobs.map(({ identifier, payload, options: o = {} }) => ({
         identifier,
         payload,
         queue_name: o.queueName ?? null,
@@ -64,6 +67,34 @@ export function makeTxnRepo(db: Db) {
             ${feedRecs.length === 0 ? sql`` : sql`, callback_feeds as (insert into ${feeds} select * from json_populate_recordset(null::feeds, ${JSON.stringify(feedRecs)}::json))`}
             select count(*) from graphile_worker.add_jobs(array(select s from json_populate_recordset(null::graphile_worker.job_spec, ${JSON.stringify(specs)}::json) s))`,
       );
+    },
+    /** Many requests by id, in no particular order; the missing ones are left out. */
+    async getMany(ids: readonly string[]): Promise<TxnRow[]> {
+      if (ids.length === 0) return [];
+      return db.select().from(txns).where(inArray(txns.id, [...ids]));
+    },
+    /**
+     * The row locks of many requests, taken in id order (two executors locking overlapping sets
+     * cannot deadlock), and whether any of them already has a result.
+     */
+    async lockAnyDone(ids: readonly string[]): Promise<boolean> {
+      const r = await db.execute<{ done: boolean }>(
+        sql`with locked as (select ${txns.id} as id from ${txns} where ${txns.id} = any(${`{${[...ids].sort().join(',')}}`}::text[]) order by ${txns.id} for update)
+            select exists (select 1 from ${txnOps} o join locked l on l.id = o.txn_id) as done`,
+      );
+      return r.rows[0]?.done === true;
+    },
+    /**
+     * Results of several requests, one each, and the end of those requests (`completed`, their
+     * stored bodies dropped as in finish), in two statements.
+     */
+    async recordAndFinish(rows: readonly TxnOpRow[], at: Date): Promise<void> {
+      if (rows.length === 0) return;
+      await db.insert(txnOps).values([...rows]);
+      await db
+        .update(txns)
+        .set({ status: 'completed', request: null, lastModified: at })
+        .where(and(inArray(txns.id, rows.map((r) => r.txnId)), inArray(txns.status, ['pending', 'running'])));
     },
     /** Owner-scoped read: another principal's txn is indistinguishable from a missing one. */
     async get(id: string, owner?: string): Promise<TxnRow | undefined> {

@@ -1,4 +1,5 @@
 import type { Task } from 'graphile-worker';
+import { applyTogether } from '../../async/apply-together.js';
 import { executeTxn } from '../../async/execute.js';
 import { giveUpTxn } from '../../async/give-up.js';
 import { makeGiveWay } from '../../async/give-way.js';
@@ -10,6 +11,13 @@ import type { Deps } from '../../deps.js';
 const GIVE_WAY_CHECK_MS = 100;
 
 const isCode = (e: unknown, code: string) => e instanceof AppError && e.code === code;
+
+/** A batch entry's failure, handed to graphile-worker, which settles the list after the task returns. */
+const failed = (reason: unknown): Promise<never> => {
+  const p = Promise.reject(reason instanceof Error ? reason : new Error(String(reason)));
+  p.catch(() => {}); // handled by graphile-worker's allSettled, not unhandled meanwhile
+  return p;
+};
 
 /**
  * apply_async_request: run every not-yet-finished operation of one transaction. A failure is
@@ -25,8 +33,17 @@ const isCode = (e: unknown, code: string) => e instanceof AppError && e.code ===
 export const makeApplyAsyncRequest =
   (d: Deps): Task =>
   async (raw, helpers) => {
-    const { txnId } = parseTaskPayload(APPLY_TASK, raw);
+    const payload = parseTaskPayload(APPLY_TASK, raw);
     const { job } = helpers;
+    const lastAttempt = job.attempts >= job.max_attempts;
+    if (Array.isArray(payload)) {
+      // Single creations admitted together (async/accept.ts): one outcome per entry. graphile-worker
+      // retries the job with only its failed entries; on the last attempt each of those is given up.
+      const outcomes = await applyTogether({ ...d.async, signal: helpers.abortSignal }, payload.map((p) => p.txnId));
+      for (const [k, o] of outcomes.entries()) if (o.status === 'rejected' && lastAttempt) await giveUpTxn(d.async, payload[k]!.txnId);
+      return outcomes.map((o) => (o.status === 'fulfilled' ? Promise.resolve() : failed(o.reason)));
+    }
+    const { txnId } = payload;
     const giveWay = makeGiveWay(() => d.storage.jobs.moreUrgentWaiting(APPLY_TASK, job.priority), () => d.clock.now().getTime(), GIVE_WAY_CHECK_MS);
     try {
       await executeTxn({ ...d.async, signal: helpers.abortSignal, giveWay }, txnId);
@@ -36,7 +53,7 @@ export const makeApplyAsyncRequest =
         return;
       }
       // A stop is not a failure of the request: it is never given up for it.
-      if (!isCode(e, 'ERR_WORKER_STOPPING') && job.attempts >= job.max_attempts) await giveUpTxn(d.async, txnId);
+      if (!isCode(e, 'ERR_WORKER_STOPPING') && lastAttempt) await giveUpTxn(d.async, txnId);
       throw e;
     }
   };

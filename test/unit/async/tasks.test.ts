@@ -12,6 +12,12 @@ describe('task payloads: one table of task name and schema', () => {
     expect(() => parseTaskPayload(APPLY_TASK, { txnId: '' })).toThrow();
   });
 
+  it('a batch job of creations admitted together carries their ids in admission order; an empty list or an empty id is refused', () => {
+    expect(parseTaskPayload(APPLY_TASK, taskJob(APPLY_TASK, [{ txnId: 't1' }, { txnId: 't2' }]).payload)).toEqual([{ txnId: 't1' }, { txnId: 't2' }]);
+    expect(() => parseTaskPayload(APPLY_TASK, [])).toThrow();
+    expect(() => parseTaskPayload(APPLY_TASK, [{ txnId: 't1' }, { txnId: '' }])).toThrow();
+  });
+
   it("prune takes graphile-worker's cron payload, and a leftover deliver_push job any payload", () => {
     expect(() => parseTaskPayload('prune', { _cron: { ts: '2026-01-01T00:00:00Z', backfilled: false } })).not.toThrow();
     expect(() => parseTaskPayload('prune', {})).not.toThrow();

@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startWorker, type WorkerHandle } from '../../src/worker/run.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { until } from '../helpers/receiver.js';
+
+/**
+ * Single async creations admitted together share one graphile-worker batch job, and the worker
+ * creates them in one transaction (async/apply-together.ts). Each request still ends as it would
+ * alone: its own status, result, Location and asyncresp SET; a creation that fails fails alone.
+ */
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const ASYNCRESP = 'urn:ietf:params:scim:event:misc:asyncresp';
+
+let t: TestApp | undefined;
+let worker: WorkerHandle | undefined;
+afterEach(async () => {
+  await worker?.stop();
+  worker = undefined;
+  await t?.close();
+  t = undefined;
+});
+
+const admitAll = (app: TestApp, names: string[]) =>
+  Promise.all(
+    names.map(async (userName) => {
+      const res = await app.req('POST', '/scim/v2/Users', { schemas: [USER], userName }, { headers: { prefer: 'respond-async' } });
+      expect(res.statusCode, res.body).toBe(202);
+      return res.headers['set-txn'] as string;
+    }),
+  );
+
+/** The apply_async_request jobs waiting, with their payloads. */
+const queued = async (app: TestApp) =>
+  (
+    await app.database.pool.query<{ payload: unknown }>(
+      `select j.payload from graphile_worker._private_jobs j join graphile_worker._private_tasks k on k.id = j.task_id where k.identifier = 'apply_async_request' order by j.id`,
+    )
+  ).rows.map((r) => r.payload);
+
+const statusOf = async (app: TestApp, txn: string) => (await app.req('GET', `/scim/v2/AsyncRequests/${txn}`)).json();
+
+async function finished(app: TestApp, txns: string[]) {
+  await until(async () => (await Promise.all(txns.map((x) => statusOf(app, x)))).every((s) => s.status === 'completed'), 30_000);
+}
+
+describe('single creations admitted together (one batch job, one transaction)', () => {
+  it('share a job and a commit; each request gets its own 201 result, Location and asyncresp SET', async () => {
+    t = await startTestApp({}, { worker: false });
+    const app = t;
+    const stream = (await app.req('POST', '/ssf/streams', { events_requested: [ASYNCRESP] })).json() as { stream_id: string };
+    const names = Array.from({ length: 12 }, (_, i) => `together.${i}`);
+    const txns = await admitAll(app, names);
+    const jobs = await queued(app);
+    // Fewer jobs than requests: admissions written by one statement share a batch job.
+    expect(jobs.length).toBeLessThan(txns.length);
+    expect(jobs.flatMap((p) => (Array.isArray(p) ? p : [p])).map((p) => (p as { txnId: string }).txnId).sort()).toEqual([...txns].sort());
+    worker = await startWorker(app.deps, app.database.pool);
+    await finished(app, txns);
+    for (const [k, txn] of txns.entries()) {
+      const s = await statusOf(app, txn);
+      expect(s.operations).toMatchObject([{ status: '201', location: expect.stringMatching(/\/scim\/v2\/Users\/[0-9a-f-]{36}$/) }]);
+      const user = await app.req('GET', (s.operations[0].location as string).replace(/^.*\/scim\/v2/, '/scim/v2'));
+      expect(user.json().userName).toBe(names[k]);
+    }
+    // The requests of one job committed together: their results carry one transaction id.
+    const xids = await app.database.pool.query<{ n: number }>(`select count(distinct xmin::text)::int as n from txn_ops where txn_id = any($1::text[])`, [txns]);
+    expect(xids.rows[0]!.n).toBeLessThanOrEqual(jobs.length);
+    // One asyncresp SET per request, with the request's own txn (RFC 9967 §2.5.1).
+    const seen: string[] = [];
+    await until(async () => {
+      const { sets } = (await app.req('POST', `/ssf/streams/${stream.stream_id}/poll`, { returnImmediately: true, maxEvents: 100, ack: [] })).json() as { sets: Record<string, string> };
+      for (const [jti, jws] of Object.entries(sets)) {
+        seen.push(JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString()).txn as string);
+        await app.req('POST', `/ssf/streams/${stream.stream_id}/poll`, { returnImmediately: true, maxEvents: 0, ack: [jti] });
+      }
+      return seen.length >= txns.length;
+    });
+    expect(seen.sort()).toEqual([...txns].sort());
+  });
+
+  it('a userName taken (by an earlier user, or by another request of the same job) fails that request alone; the others are created', async () => {
+    t = await startTestApp({}, { worker: false });
+    const app = t;
+    expect((await app.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'together.taken' })).statusCode).toBe(201);
+    const names = ['together.a', 'together.taken', 'together.b', 'together.twice', 'together.twice', 'together.c'];
+    const txns = await admitAll(app, names);
+    expect((await queued(app)).some((p) => Array.isArray(p) && p.length > 1)).toBe(true);
+    worker = await startWorker(app.deps, app.database.pool);
+    await finished(app, txns);
+    const results = await Promise.all(txns.map(async (x) => (await statusOf(app, x)).operations[0]));
+    expect(results.map((r) => r.status)).toEqual(['201', '409', '201', '201', '409', '201']);
+    expect(results[1].response).toMatchObject({ status: '409', scimType: 'uniqueness' });
+    expect(results[4].response).toMatchObject({ status: '409', scimType: 'uniqueness' });
+    const count = await app.database.pool.query<{ n: number }>(`select count(*)::int as n from resources where user_name like 'together.%'`);
+    expect(count.rows[0]!.n).toBe(5);
+  });
+});
