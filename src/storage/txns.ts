@@ -78,9 +78,13 @@ export function makeTxnRepo(db: Db) {
      * cannot deadlock), and whether any of them already has a result.
      */
     async lockAnyDone(ids: readonly string[]): Promise<boolean> {
-      const r = await db.execute<{ done: boolean }>(
-        sql`with locked as (select ${txns.id} as id from ${txns} where ${txns.id} = any(${`{${[...ids].sort().join(',')}}`}::text[]) order by ${txns.id} for update)
-            select exists (select 1 from ${txnOps} o join locked l on l.id = o.txn_id) as done`,
+      const list = `{${[...ids].sort().join(',')}}`;
+      // The result check reads txn_ops by key (txn_id = any): a join with the locked rows was
+      // planned as a scan of every stored result.
+      const r = await executeNamed<{ done: boolean }>(
+        db,
+        sql`with locked as (select ${txns.id} from ${txns} where ${txns.id} = any(${list}::text[]) order by ${txns.id} for update)
+            select (select count(*) from locked) >= 0 and exists (select 1 from ${txnOps} where ${txnOps.txnId} = any(${list}::text[])) as done`,
       );
       return r.rows[0]?.done === true;
     },

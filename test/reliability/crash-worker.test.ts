@@ -149,3 +149,50 @@ describe(`async bulk of ${OPS} operations with its worker SIGKILLed ${KILLS} tim
     console.log(log.join('\n'));
   }, LONG ? 1_800_000 : 600_000);
 });
+
+describe('single async creations applied together, their worker SIGKILLed while applying them', () => {
+  it('each request is created once, ends completed once, and has exactly one result and one asyncresp SET', async () => {
+    const COUNT = LONG ? 6_000 : 2_000;
+    const log: string[] = [];
+    onTestFailed(() => console.error(log.join('\n')));
+    const poll = (await t.req('POST', '/ssf/streams', { events_requested: [`${EV}misc:asyncresp`] })).json() as { stream_id: string };
+    // Admitted concurrently, so admission statements carry many creations and so their batch jobs.
+    const txns: string[] = [];
+    for (let i = 0; i < COUNT; i += 64) {
+      const wave = await Promise.all(
+        Array.from({ length: Math.min(64, COUNT - i) }, async (_, k) => {
+          const res = await t.req('POST', '/scim/v2/Users', { schemas: [USER], userName: `together-killed-${i + k}` }, { headers: { prefer: 'respond-async' } });
+          expect(res.statusCode, res.body).toBe(202);
+          return res.headers['set-txn'] as string;
+        }),
+      );
+      txns.push(...wave);
+    }
+    const batches = await n(`select count(*)::int as n from graphile_worker._private_jobs where json_typeof(payload) = 'array' and json_array_length(payload) > 1`);
+    log.push(`${COUNT} requests admitted, ${batches} batch jobs of more than one`);
+    expect(batches).toBeGreaterThan(0);
+    const completed = () => n(`select count(*)::int as n from txns where id = any($1::text[]) and status = 'completed'`, [txns]);
+    for (let k = 0; k < 3; k++) {
+      const w = await startWorkerProc(workerEnv(), undefined);
+      const before = await completed();
+      await until(async () => (await completed()) > before || (await completed()) === COUNT || w.child.exitCode !== null, 60_000);
+      await sleep(Math.floor(Math.random() * 100));
+      w.kill('SIGKILL');
+      await w.exited;
+      log.push(`kill ${k + 1}: ${await completed()} of ${COUNT} completed`);
+    }
+    const last = await startWorkerProc(workerEnv(), undefined);
+    await until(async () => (await completed()) === COUNT, 300_000);
+    await untilFannedOut((q) => db.query(q));
+    expect(await n(`select count(*)::int as n from resources where user_name like 'together-killed-%'`)).toBe(COUNT);
+    expect(await n(`select count(*)::int as n from txn_ops where txn_id = any($1::text[]) and status = '201'`, [txns])).toBe(COUNT);
+    expect(await n(`select count(*)::int as n from txns where id = any($1::text[]) and request is null`, [txns])).toBe(COUNT);
+    const sets = (
+      await db.query(`select count(*)::int as n, count(distinct txn)::int as txns from events where feed_id = $1 and event_uri like '%asyncresp'`, [poll.stream_id])
+    ).rows[0];
+    expect(sets).toEqual({ n: COUNT, txns: COUNT });
+    last.kill('SIGTERM');
+    expect(await last.exited).toBe(0);
+    console.log(log.join('\n'));
+  }, LONG ? 1_800_000 : 600_000);
+});
