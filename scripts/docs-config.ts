@@ -72,7 +72,7 @@ export const DESCRIPTIONS: Record<string, Description> = {
     meaning:
       'How long each API process answers a verified opaque token from memory, in ms (at most 60000; `0` turns the cache off). Revocation reaches every process at once by PostgreSQL NOTIFY; this is the bound only when that notification is lost unnoticed or `api_tokens` is edited by hand.',
   },
-  SCIMCAST_WORKER_CONCURRENCY: { meaning: 'Jobs one worker process runs at once.' },
+  SCIMCAST_WORKER_CONCURRENCY: { meaning: 'Jobs one worker process runs at once. graphile-worker fetches and completes them on a PostgreSQL pool of its own, of this many connections plus two.' },
   SCIMCAST_WORKER_DEAD_AFTER_MS: {
     meaning:
       'A worker with no heartbeat for this long is dead (killed, lost host): live workers release its jobs, and `/readyz` stops counting it. Workers beat every sixth of it.',
