@@ -108,23 +108,31 @@ async function main() {
         await new Promise((res) => setTimeout(res, 500));
       }
     };
-    const timed = async (name: string, concurrency: number, fn: (i: number) => Promise<void>) => {
-      if (only && !only.includes(name)) return;
-      await drained();
-      await runLoad({ concurrency, durationMs: 1_000 }, fn);
+    /** One window: `run` between the counters' two readings, and what it reports. */
+    const measure = async (name: string, proc: Window['process'], run: () => Promise<{ requests: number; perSec: number; p50: number; p99: number; commitsOffset?: number }>) => {
       const cpu0 = sampleCpu(scim.proc.pid!, undefined);
       const x0 = await commits();
       const io0 = await io();
       await db.query('select pg_stat_statements_reset()');
       const from = now();
-      const r = await runLoad({ concurrency, durationMs: seconds * 1000 }, fn);
+      const r = await run();
       const to = now();
       const io1 = await io();
       const statements = await topStatements();
       const x1 = await commits();
       const cpu1 = sampleCpu(scim.proc.pid!, undefined);
       const cpu = Object.fromEntries(Object.keys(cpu0).map((k) => [k, cpu1[k as keyof CpuSample] - cpu0[k as keyof CpuSample]])) as unknown as CpuSample;
-      windows.push({ name, process: 'api', from, to, requests: r.n, perSec: r.perSec, p50: r.p50, p99: r.p99, cpu, commits: x1 - x0 - 4, wal: { bytes: io1.bytes - io0.bytes, fpi: io1.fpi - io0.fpi, reads: io1.reads - io0.reads }, statements });
+      windows.push({ name, process: proc, from, to, requests: r.requests, perSec: r.perSec, p50: r.p50, p99: r.p99, cpu, commits: x1 - x0 - (r.commitsOffset ?? 0), wal: { bytes: io1.bytes - io0.bytes, fpi: io1.fpi - io0.fpi, reads: io1.reads - io0.reads }, statements });
+    };
+    const timed = async (name: string, concurrency: number, fn: (i: number) => Promise<void>) => {
+      if (only && !only.includes(name)) return;
+      await drained();
+      await runLoad({ concurrency, durationMs: 1_000 }, fn);
+      await measure(name, 'api', async () => {
+        const r = await runLoad({ concurrency, durationMs: seconds * 1000 }, fn);
+        // The bench's own four probes around the window commit too.
+        return { requests: r.n, perSec: r.perSec, p50: r.p50, p99: r.p99, commitsOffset: 4 };
+      });
     };
     let n = 0;
     await timed('create', 64, async () => void (await c.call('POST', '/scim/v2/Users', { body: createBody(tag, n++), expect: 201 })));
@@ -137,20 +145,12 @@ async function main() {
     if (!only || only.includes('apply')) {
       // What the admissions left queued, applied by the worker with nothing else running.
       const queued = Number((await db.query<{ n: string }>(`select count(*)::text as n from graphile_worker.jobs where task_identifier = 'apply_async_request'`)).rows[0]!.n);
-      const cpu0 = sampleCpu(scim.proc.pid!, undefined);
-      const x0 = await commits();
-      const io0 = await io();
-      await db.query('select pg_stat_statements_reset()');
-      const from = now();
-      await drained();
-      const to = now();
-      const io1 = await io();
-      const statements = await topStatements();
-      const x1 = await commits();
-      const cpu1 = sampleCpu(scim.proc.pid!, undefined);
-      const cpu = Object.fromEntries(Object.keys(cpu0).map((k) => [k, cpu1[k as keyof CpuSample] - cpu0[k as keyof CpuSample]])) as unknown as CpuSample;
-      const secs = (to - from) / 1e6;
-      windows.push({ name: 'apply', process: 'worker', from, to, requests: Math.max(1, queued), perSec: queued / secs, p50: NaN, p99: NaN, cpu, commits: x1 - x0, wal: { bytes: io1.bytes - io0.bytes, fpi: io1.fpi - io0.fpi, reads: io1.reads - io0.reads }, statements });
+      await measure('apply', 'worker', async () => {
+        const t0 = now();
+        await drained();
+        const secs = (now() - t0) / 1e6;
+        return { requests: Math.max(1, queued), perSec: queued / secs, p50: NaN, p99: NaN };
+      });
     }
     // One member in, then out again, so the group's size stays at `users`.
     let k = 0;

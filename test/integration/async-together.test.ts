@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { admit, jobsFor, type Admissions } from '../../src/async/accept.js';
 import type { EnqueueOptions, TxnRow } from '../../src/storage/index.js';
-import { startWorker, type WorkerHandle } from '../../src/worker/run.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startWorker } from '../../src/worker/run.js';
+import { useTestApp, type TestApp } from '../helpers/app.js';
 import { until } from '../helpers/receiver.js';
 
 /**
@@ -13,14 +13,17 @@ import { until } from '../helpers/receiver.js';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ASYNCRESP = 'urn:ietf:params:scim:event:misc:asyncresp';
 
-let t: TestApp | undefined;
-let worker: WorkerHandle | undefined;
-afterEach(async () => {
-  await worker?.stop();
-  worker = undefined;
-  await t?.close();
-  t = undefined;
-});
+// No worker until each test has written its batch; the test starts one, and stops it.
+const t = useTestApp();
+
+async function withWorker(app: TestApp, body: () => Promise<void>): Promise<void> {
+  const worker = await startWorker(app.deps, app.database.pool);
+  try {
+    await body();
+  } finally {
+    await worker.stop();
+  }
+}
 
 /**
  * Creations admitted by one admission statement, as the group commit writes those that arrive
@@ -59,15 +62,13 @@ async function finished(app: TestApp, txns: string[]) {
 
 describe('single creations admitted together (one batch job, one transaction)', () => {
   it('share a job and a commit; each request gets its own 201 result, Location and asyncresp SET', async () => {
-    t = await startTestApp({}, { worker: false });
     const app = t;
     const stream = (await app.req('POST', '/ssf/streams', { events_requested: [ASYNCRESP] })).json() as { stream_id: string };
     const names = Array.from({ length: 12 }, (_, i) => `together.${i}`);
     const txns = await admitTogether(app, names);
     // One batch job for the twelve, in admission order.
     expect(await queued(app)).toEqual([txns.map((txnId) => ({ txnId }))]);
-    worker = await startWorker(app.deps, app.database.pool);
-    await finished(app, txns);
+    await withWorker(app, () => finished(app, txns));
     for (const [k, txn] of txns.entries()) {
       const s = await statusOf(app, txn);
       expect(s.operations).toMatchObject([{ status: '201', location: expect.stringMatching(/\/scim\/v2\/Users\/[0-9a-f-]{36}$/) }]);
@@ -95,20 +96,18 @@ describe('single creations admitted together (one batch job, one transaction)', 
   });
 
   it('a userName taken (by an earlier user, or by another request of the same job) fails that request alone; the others are created', async () => {
-    t = await startTestApp({}, { worker: false });
     const app = t;
-    expect((await app.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'together.taken' })).statusCode).toBe(201);
-    const names = ['together.a', 'together.taken', 'together.b', 'together.twice', 'together.twice', 'together.c'];
+    expect((await app.req('POST', '/scim/v2/Users', { schemas: [USER], userName: 'taken.taken' })).statusCode).toBe(201);
+    const names = ['taken.a', 'taken.taken', 'taken.b', 'taken.twice', 'taken.twice', 'taken.c'];
     const txns = await admitTogether(app, names);
     expect(await queued(app)).toEqual([txns.map((txnId) => ({ txnId }))]);
-    worker = await startWorker(app.deps, app.database.pool);
-    await finished(app, txns);
+    await withWorker(app, () => finished(app, txns));
     const results = await Promise.all(txns.map(async (x) => (await statusOf(app, x)).operations[0]));
     // Alone, in admission order: the first of the two requests for one userName gets it.
     expect(results.map((r) => r.status)).toEqual(['201', '409', '201', '201', '409', '201']);
     expect(results[1].response).toMatchObject({ status: '409', scimType: 'uniqueness' });
     expect(results[4].response).toMatchObject({ status: '409', scimType: 'uniqueness' });
-    const count = await app.database.pool.query<{ n: number }>(`select count(*)::int as n from resources where user_name like 'together.%'`);
+    const count = await app.database.pool.query<{ n: number }>(`select count(*)::int as n from resources where user_name like 'taken.%'`);
     expect(count.rows[0]!.n).toBe(5);
   });
 });
