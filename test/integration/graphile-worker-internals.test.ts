@@ -31,6 +31,9 @@ let pool: pg.Pool;
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  // As the worker's own pools do (storage/db.ts): graphile-worker warns about a pool without one.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
 });
 afterAll(async () => {
   await pool?.end().catch(() => {});
