@@ -83,6 +83,16 @@ const heartbeatMs = (deadAfterMs: number) => Math.floor(deadAfterMs / 6);
 export const JOB_CONNECTION_SETTINGS = { enable_sort: 'off' } as const;
 
 /**
+ * graphile-worker records a job's outcome without awaiting it (see retryConnectionErrors), so
+ * the runner's stop can resolve while the release of a job stopped mid-bulk is still on its
+ * way. A pool that ends meanwhile never serves it, and the job stays locked until this worker
+ * counts as dead. Its connections are closed once nothing uses them, or after 5 s.
+ */
+async function quiet(pool: pg.Pool): Promise<void> {
+  for (let waited = 0; waited < 5_000 && (pool.waitingCount > 0 || pool.totalCount > pool.idleCount); waited += 25) await new Promise((r) => setTimeout(r, 25));
+}
+
+/**
  * Start a runner. Signals are handled once, by the CLI (noHandleSignals).
  */
 export async function startWorker(d: Deps, pool: pg.Pool, opts: { databaseUrl?: string } = {}): Promise<WorkerHandle> {
@@ -113,11 +123,9 @@ export async function startWorker(d: Deps, pool: pg.Pool, opts: { databaseUrl?: 
     logger: quietLogger,
     // Retention runs hourly on whichever worker takes it (graphile-worker crontab, one per cluster).
     crontab: '0 * * * * prune',
-    // Jobs that end in the same tick are recorded by one statement. A crash before it runs leaves
-    // them locked until a live worker releases them; running one again changes nothing (a finished
-    // request is skipped, async/execute.ts). Batched, the outcomes are also flushed by the runner's
-    // stop, before the job connections close: a job stopped mid-bulk is released at once.
-    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+    // Job outcomes are not batched (completeJobBatchDelay): a batch of outcomes that fails while
+    // PostgreSQL restarts ends graphile-worker's pool, and the worker would apply nothing more
+    // (test/reliability/postgres-restart.test.ts).
   }).catch(async (e: unknown) => {
     await jobsDb.close();
     throw e;
@@ -162,6 +170,7 @@ export async function startWorker(d: Deps, pool: pg.Pool, opts: { databaseUrl?: 
       };
       const stopJobs = async () => {
         await runner.stop();
+        await quiet(jobsDb.pool);
         await jobsDb.close();
       };
       await Promise.all([stopJobs(), stopFanout(), push.close()]);
