@@ -170,8 +170,8 @@ export function makeTxnRepo(db: Db) {
       return new Map(rows.map((r) => [r.id, { done: r.done, failed: r.failed }]));
     },
     /**
-     * lock() and hasOp() in one round trip: the transaction's row lock, then whether operation
-     * `index` already has a result (false for a request that no longer exists).
+     * The transaction's row lock and whether operation `index` already has a result, in one round
+     * trip (false for a request that no longer exists).
      */
     async lockHasOp(txnId: string, index: number): Promise<boolean> {
       const r = await executeNamed<{ done: boolean }>(
@@ -179,10 +179,6 @@ export function makeTxnRepo(db: Db) {
         sql`select exists (select 1 from ${txnOps} where ${txnOps.txnId} = ${txnId} and ${txnOps.opIndex} = ${index}) as done from ${txns} where ${txns.id} = ${txnId} for update`,
       );
       return r.rows[0]?.done === true;
-    },
-    async hasOp(txnId: string, index: number): Promise<boolean> {
-      const rows = await db.select({ i: txnOps.opIndex }).from(txnOps).where(and(eq(txnOps.txnId, txnId), eq(txnOps.opIndex, index)));
-      return rows.length > 0;
     },
     /** Whether any of these operations already has a result (a retried batch). */
     async anyOpDone(txnId: string, indexes: readonly number[]): Promise<boolean> {
