@@ -48,7 +48,7 @@ async function createdTogether(d: AsyncDeps, txns: readonly TxnRow[], ops: reado
   const publish = { ...d.publisher, baseUrl: d.baseUrl };
   try {
     return await d.storage.withTx(async (s) => {
-      if (await s.txns.lockAnyDone(txns.map((t) => t.id))) return false;
+      if (!(await s.txns.lockAllPending(txns.map((t) => t.id)))) return false;
       const outcomes = await createMany(
         { ...d.provisioning, passwords, storage: s },
         ops.map((op, k) => ({ type: op.type, body: op.body, txn: { base: txns[k]!.id } })),

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { admit, jobsFor, type Admissions } from '../../src/async/accept.js';
 import type { EnqueueOptions, TxnRow } from '../../src/storage/index.js';
@@ -109,5 +110,40 @@ describe('single creations admitted together (one batch job, one transaction)', 
     expect(results[4].response).toMatchObject({ status: '409', scimType: 'uniqueness' });
     const count = await app.database.pool.query<{ n: number }>(`select count(*)::int as n from resources where user_name like 'taken.%'`);
     expect(count.rows[0]!.n).toBe(5);
+  });
+  it('a batch starts only when every request is still pending, and its lock reads the requests by key, never the stored results', async () => {
+    const app = t;
+    const txns = await admitTogether(app, ['lock.a', 'lock.b', 'lock.c']);
+    // A burst's finished requests and their results, in tables no ANALYZE has seen yet.
+    await app.database.pool.query(
+      `insert into txns (id, owner, kind, method, path, op_count, status, created_at, last_modified, expires_at)
+       select 'burst' || g, 'o', 'single', 'POST', '/Users', 1, 'completed', now(), now(), now() + interval '1 day' from generate_series(1, 20000) g`,
+    );
+    await app.database.pool.query(`insert into txn_ops (txn_id, op_index, method, status, done_at) select 'burst' || g, 0, 'POST', '201', now() from generate_series(1, 20000) g`);
+    const statements: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+      const q = a[0] as { text?: string } | string;
+      const text = typeof q === 'string' ? q : q?.text;
+      if (text && /^with locked as/.test(text)) statements.push(text);
+      return (query as (...x: unknown[]) => unknown).apply(this, a);
+    } as typeof query;
+    try {
+      expect(await app.deps.storage.withTx((s) => s.txns.lockAllPending(txns))).toBe(true);
+      // Another executor finished one of them in the meantime (its result and its end commit together).
+      await app.database.pool.query(`update txns set status = 'completed', request = null where id = $1`, [txns[1]]);
+      expect(await app.deps.storage.withTx((s) => s.txns.lockAllPending(txns))).toBe(false);
+      // Or started it (a request stored before single requests ended in one commit).
+      await app.database.pool.query(`update txns set status = 'running' where id = $1`, [txns[2]]);
+      expect(await app.deps.storage.withTx((s) => s.txns.lockAllPending([txns[0]!, txns[2]!]))).toBe(false);
+      expect(await app.deps.storage.withTx((s) => s.txns.lockAllPending([txns[0]!]))).toBe(true);
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    // The plan PostgreSQL keeps for it: the primary key of txns, whatever the statistics say (a
+    // burst into a new database has none), and no read of txn_ops, which grows with every result.
+    const plan = (await app.database.pool.query<{ 'QUERY PLAN': string }>(`explain (generic_plan) ${statements[0]}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toMatch(/Index (Only )?Scan|Bitmap Index Scan/);
+    expect(plan).not.toMatch(/Seq Scan|txn_ops/);
   });
 });
