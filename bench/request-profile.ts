@@ -14,12 +14,16 @@
  * profile stays in bench/results/ for Chrome DevTools.
  *
  * Options: --seconds=N per window (default 8), --users=N (default 100000), --only=a,b (window names:
- * create, get, filter, async, apply, member-add, member-add-16; apply needs async).
+ * create, get, filter, async, apply, member-add, member-add-16; apply needs async), --explain=MS
+ * (auto_explain: every statement slower than MS is logged with its plan, and the report ends with
+ * the slowest statements of the whole run and the tables their plans read sequentially; the
+ * timing it adds makes the run's other figures pessimistic).
  */
-import { mkdirSync, renameSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import pg from 'pg';
+import { autoExplainConf, slowStatementLines, slowStatements } from './lib/auto-explain.js';
 import { analyse, profilesIn } from './lib/cpu-profile.js';
 import { sampleCpu, type CpuSample } from './lib/cpu.js';
 import { runLoad } from './lib/load.js';
@@ -31,6 +35,7 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 const seconds = Number(arg('seconds') ?? 8);
 const users = Number(arg('users') ?? 100_000);
 const only = arg('only')?.split(',');
+const explainMs = arg('explain') === undefined ? undefined : Number(arg('explain'));
 const profDir = join(tmpdir(), `scimcast-req-prof-${process.pid}`);
 mkdirSync(profDir, { recursive: true });
 
@@ -70,7 +75,16 @@ interface Io {
 }
 
 async function main() {
-  const scim = await startScimcast({ nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`], postgresConf: [`shared_preload_libraries = 'pg_stat_statements'`, 'pg_stat_statements.track_planning = on'] });
+  const explainDir = join(profDir, 'postgres-log');
+  if (explainMs !== undefined) {
+    mkdirSync(explainDir, { recursive: true });
+    chmodSync(explainDir, 0o777); // the embedded server runs as the postgres user when the bench runs as root
+  }
+  const libraries = explainMs === undefined ? 'pg_stat_statements' : 'pg_stat_statements,auto_explain';
+  const scim = await startScimcast({
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+    postgresConf: [`shared_preload_libraries = '${libraries}'`, 'pg_stat_statements.track_planning = on', ...(explainMs === undefined ? [] : autoExplainConf(explainMs, explainDir))],
+  });
   const db = new pg.Pool({ connectionString: scim.databaseUrl, max: 2 });
   await db.query('create extension if not exists pg_stat_statements');
   const windows: Window[] = [];
@@ -209,6 +223,7 @@ async function main() {
         : [`no CPU profile of the ${w.process} process`]),
     );
   }
+  if (explainMs !== undefined) out.push('', `Statements slower than ${explainMs} ms over the whole run (auto_explain), by total time:`, ...slowStatementLines(slowStatements(explainDir)));
   out.push('', `profile: ${kept}`);
   console.log(out.join('\n'));
 }
