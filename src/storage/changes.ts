@@ -16,6 +16,20 @@ const CHANGE_CHUNK = 5_000;
 /** The advisory lock that makes one fan-out run at a time across every worker process. */
 const FANOUT_LOCK = sql`hashtext('scimcast:fanout')`;
 
+/**
+ * Settings of the fan-out transaction (lockFanout).
+ *
+ * - `synchronous_commit = off`: see lockFanout.
+ * - `enable_seqscan = off`: every statement of a batch reads rows by key (the batch's changes,
+ *   its operations' results, the feeds' versions and subjects), and tables with no statistics
+ *   must not turn those reads into scans. Until ANALYZE first sees `txn_ops` (the first minutes of
+ *   a burst into a new database), PostgreSQL costs a lookup of a batch's 65 results by key above
+ *   reading all of them, and recording a batch's SETs read every stored result: 9 to 22 ms per
+ *   batch at 20,000 results. The setting only prices scans high; a read that has no index to use
+ *   still runs.
+ */
+export const FANOUT_SETTINGS: Readonly<Record<string, string>> = Object.freeze({ synchronous_commit: 'off', enable_seqscan: 'off' });
+
 export interface VersionRow {
   feedId: string;
   owner: string;
@@ -158,9 +172,9 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
     },
     /**
      * In the fan-out transaction: the lock (waiting for a running fan-out when `wait`, otherwise
-     * false at once), held until the transaction ends.
+     * false at once), held until the transaction ends, and the transaction's FANOUT_SETTINGS.
      *
-     * The transaction also commits without waiting for its WAL flush (synchronous_commit off):
+     * The transaction commits without waiting for its WAL flush (synchronous_commit off):
      * all it writes is derived from changes that committed durably. A crash that loses its commit
      * leaves those changes in place, and fanning them out again yields the same SETs with the same
      * jtis (at worst one is pushed twice, which RFC 8935 receivers dedupe by jti). Any later
@@ -168,7 +182,11 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
      */
     async lockFanout(wait: boolean): Promise<boolean> {
       const lock = wait ? sql`pg_advisory_xact_lock(${FANOUT_LOCK}), true` : sql`pg_try_advisory_xact_lock(${FANOUT_LOCK})`;
-      const r = await executeNamed<{ ok: boolean }>(db, sql`select set_config('synchronous_commit', 'off', true), ${lock} as ok`);
+      const settings = sql.join(
+        Object.entries(FANOUT_SETTINGS).map(([k, v]) => sql.raw(`set_config('${k}', '${v}', true), `)),
+        sql``,
+      );
+      const r = await executeNamed<{ ok: boolean }>(db, sql`select ${settings}${lock} as ok`);
       return r.rows[0]?.ok === true;
     },
     /** The oldest waiting changes, in the order they were written. */
@@ -244,15 +262,18 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
       if (rows.length === 0) return;
       const byOp: Record<string, { stream_id: string; jti: string }[]> = {};
       for (const r of rows) (byOp[`${r.txnId}:${r.opIndex}`] ??= []).push(...r.sets);
-      // Rows found by `txn_id = any(…)` on the primary key, their lists looked up by key. A join
-      // with jsonb_to_recordset instead was planned as a hash join over every stored result
-      // (the function is estimated at 100 rows): 3 ms per fan-out batch at 20,000 results kept,
-      // growing with the retention, against 0.5 ms this way.
+      const ops = [...new Map(rows.map((r) => [`${r.txnId}:${r.opIndex}`, r])).values()];
+      // Each row is found by its whole primary key, (txn_id, op_index) from the two arrays, and its
+      // list looked up by key. A unique key is one row whatever the statistics say, so PostgreSQL
+      // probes the index once per operation. Looking rows up by `txn_id = any(…)` alone was costed
+      // with the default selectivity while the table had no statistics (the first minutes of a
+      // burst into a new database) and read every stored result: 9 to 22 ms per fan-out batch.
+      // A join with jsonb_to_recordset was a hash join over every result too (estimated at 100 rows).
       await executeNamed(
         db,
-        sql`update ${txnOps} o set sets = coalesce(o.sets, '[]'::jsonb) || (${JSON.stringify(byOp)}::jsonb -> (o.txn_id || ':' || o.op_index))
-            where o.txn_id = any(${`{${[...new Set(rows.map((r) => r.txnId))].join(',')}}`}::text[])
-              and ${JSON.stringify(byOp)}::jsonb ? (o.txn_id || ':' || o.op_index)`,
+        sql`update ${txnOps} o set sets = coalesce(o.sets, '[]'::jsonb) || (${JSON.stringify(byOp)}::jsonb -> (k.t || ':' || k.i))
+            from unnest(${`{${ops.map((r) => r.txnId).join(',')}}`}::text[], ${`{${ops.map((r) => r.opIndex).join(',')}}`}::int[]) as k(t, i)
+            where o.txn_id = k.t and o.op_index = k.i`,
       );
     },
   };
