@@ -264,11 +264,12 @@ export function makeChangeRepo(db: Db, inserted: () => void = () => {}) {
       for (const r of rows) (byOp[`${r.txnId}:${r.opIndex}`] ??= []).push(...r.sets);
       const ops = [...new Map(rows.map((r) => [`${r.txnId}:${r.opIndex}`, r])).values()];
       // Each row is found by its whole primary key, (txn_id, op_index) from the two arrays, and its
-      // list looked up by key. A unique key is one row whatever the statistics say, so PostgreSQL
-      // probes the index once per operation. Looking rows up by `txn_id = any(…)` alone was costed
-      // with the default selectivity while the table had no statistics (the first minutes of a
-      // burst into a new database) and read every stored result: 9 to 22 ms per fan-out batch.
-      // A join with jsonb_to_recordset was a hash join over every result too (estimated at 100 rows).
+      // list looked up by key: one index probe per operation. Looking rows up by `txn_id = any(…)`
+      // alone was costed with the default selectivity while the table had no statistics (the first
+      // minutes of a burst into a new database) and read every stored result: 9 to 22 ms per
+      // fan-out batch. Even by whole key, such a table's 65 probes can look dearer than one scan,
+      // hence the fan-out transaction's enable_seqscan = off (FANOUT_SETTINGS). A join with
+      // jsonb_to_recordset was a hash join over every result too (estimated at 100 rows).
       await executeNamed(
         db,
         sql`update ${txnOps} o set sets = coalesce(o.sets, '[]'::jsonb) || (${JSON.stringify(byOp)}::jsonb -> (k.t || ':' || k.i))
