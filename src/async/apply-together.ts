@@ -6,10 +6,7 @@ import { passwordsIn, prehash } from '../provisioning/password.js';
 import type { TxnRow } from '../storage/index.js';
 import { recordSinglesDone } from './asyncresp.js';
 import type { AsyncDeps } from './deps.js';
-import { executeTxn } from './execute.js';
-
-/** Still to do: admitted, not finished by another executor, its request still stored. */
-const open = (t: TxnRow | undefined): t is TxnRow => t !== undefined && t.request !== null && t.status !== 'completed' && t.status !== 'failed';
+import { executeTxn, stillToRun } from './execute.js';
 
 /**
  * Apply single creations admitted together (one batch job, async/accept.ts), in admission order.
@@ -27,7 +24,7 @@ const open = (t: TxnRow | undefined): t is TxnRow => t !== undefined && t.reques
  */
 export async function applyTogether(d: AsyncDeps, txnIds: readonly string[]): Promise<PromiseSettledResult<unknown>[]> {
   const byId = new Map((await d.storage.txns.getMany(txnIds)).map((t) => [t.id, t]));
-  const rows = txnIds.map((id) => byId.get(id)).filter(open);
+  const rows = txnIds.map((id) => byId.get(id)).filter(stillToRun);
   const creations = rows.filter((t) => t.kind === 'single' && (t.request as OperationRequest).method === 'POST');
   let alone = d;
   if (creations.length > 1) {

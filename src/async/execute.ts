@@ -13,11 +13,16 @@ import { runStep } from './step.js';
  */
 export type TxnRun = { kind: 'single'; result: OperationResult | undefined } | { kind: 'bulk'; run: BulkRun };
 
+/**
+ * Admitted and not finished: a finished request has no stored body any more (txns.finish), so
+ * another executor did the work.
+ */
+export const stillToRun = (t: TxnRow | undefined): t is TxnRow => t !== undefined && t.request !== null && t.status !== 'completed' && t.status !== 'failed';
+
 /** The worker's entry point for one transaction; safe to run again after a crash. */
 export async function executeTxn(d: AsyncDeps, txnId: string): Promise<TxnRun | undefined> {
   const txn = await d.storage.txns.get(txnId);
-  // A finished request has no stored body any more (txns.finish): another executor did the work.
-  if (!txn || txn.status === 'completed' || txn.status === 'failed' || txn.request === null) return undefined;
+  if (!stillToRun(txn)) return undefined;
   if (txn.kind === 'single') {
     // pending → completed in the operation's own commit: a single request has no progress to show.
     return { kind: 'single', result: await runStep(d, txn, 0, txn.request as OperationRequest, { last: true }) };

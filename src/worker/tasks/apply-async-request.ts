@@ -35,12 +35,13 @@ export const makeApplyAsyncRequest =
   async (raw, helpers) => {
     const payload = parseTaskPayload(APPLY_TASK, raw);
     const { job } = helpers;
-    const lastAttempt = job.attempts >= job.max_attempts;
+    // A stop is not a failure of the request: it is never given up for it.
+    const givesUp = (e: unknown) => job.attempts >= job.max_attempts && !isCode(e, 'ERR_WORKER_STOPPING');
     if (Array.isArray(payload)) {
       // Single creations admitted together (async/accept.ts): one outcome per entry. graphile-worker
       // retries the job with only its failed entries; on the last attempt each of those is given up.
       const outcomes = await applyTogether({ ...d.async, signal: helpers.abortSignal }, payload.map((p) => p.txnId));
-      for (const [k, o] of outcomes.entries()) if (o.status === 'rejected' && lastAttempt) await giveUpTxn(d.async, payload[k]!.txnId);
+      for (const [k, o] of outcomes.entries()) if (o.status === 'rejected' && givesUp(o.reason)) await giveUpTxn(d.async, payload[k]!.txnId);
       return outcomes.map((o) => (o.status === 'fulfilled' ? Promise.resolve() : failed(o.reason)));
     }
     const { txnId } = payload;
@@ -52,8 +53,7 @@ export const makeApplyAsyncRequest =
         await helpers.addJob(APPLY_TASK, { txnId }, { priority: job.priority, runAt: job.run_at, maxAttempts: job.max_attempts });
         return;
       }
-      // A stop is not a failure of the request: it is never given up for it.
-      if (!isCode(e, 'ERR_WORKER_STOPPING') && lastAttempt) await giveUpTxn(d.async, txnId);
+      if (givesUp(e)) await giveUpTxn(d.async, txnId);
       throw e;
     }
   };
