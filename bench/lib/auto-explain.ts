@@ -5,12 +5,14 @@ import { existsSync, readFileSync } from 'node:fs';
  * logged with the plan it ran and each node's actual rows. A plan that reads a whole table where
  * it should read a few rows by key shows up here, however the statement was prepared.
  * `logging_collector` writes the log into `dir`, outside the data directory the bench removes.
+ * Parameter values are left out of the log: they carry request bodies, passwords among them.
  */
 export function autoExplainConf(ms: number, dir: string): string[] {
   return [
     `auto_explain.log_min_duration = '${ms}ms'`,
     'auto_explain.log_analyze = on',
     'auto_explain.log_buffers = on',
+    'auto_explain.log_parameter_max_length = 0',
     'logging_collector = on',
     `log_directory = '${dir}'`,
     `log_filename = 'postgres.log'`,
